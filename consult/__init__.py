@@ -1,0 +1,97 @@
+"""Consult: public participation in rule-making, end to end."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask
+
+from consult.config import INSTANCE_DIR, Config, TestingConfig
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the application. `config` is a Config class or a dict of overrides (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    if isinstance(config, dict):
+        app.config.from_object(TestingConfig if config.get("TESTING") else Config)
+        app.config.update(config)
+    else:
+        app.config.from_object(config or _config_from_environment())
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key()
+    logging.basicConfig(level=logging.INFO)
+
+    from consult import extensions, http, i18n, mail
+
+    ext = extensions
+    ext.db.init_app(app)
+    with app.app_context():
+        from consult.database import configure_engine
+
+        configure_engine(ext.db.engine)
+    ext.migrate.init_app(app, ext.db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    ext.login_manager.init_app(app)
+    ext.mail.init_app(app)
+    ext.csrf.init_app(app)
+    i18n.init_app(app)
+    mail.init_app(app)
+    http.init_app(app)
+
+    _import_models()
+    _register_blueprints(app)
+
+    from consult import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _config_from_environment() -> type[Config]:
+    import os
+
+    from consult.config import ProductionConfig
+
+    return ProductionConfig if os.environ.get("CONSULT_ENV") == "production" else Config
+
+
+def _import_models() -> None:
+    """Import every model module so the metadata (and Alembic) sees all tables."""
+    from consult import audit, mail  # noqa: F401
+    from consult.answers import models as _a  # noqa: F401
+    from consult.auth import models as _u  # noqa: F401
+    from consult.catalogue import models as _k  # noqa: F401
+    from consult.comments import models as _c  # noqa: F401
+    from consult.consultations import models as _s  # noqa: F401
+    from consult.policies import models as _p  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from consult.answers.views import bp as answers_bp
+    from consult.api import bp as api_bp
+    from consult.auth.views import bp as auth_bp
+    from consult.comments.views import bp as comments_bp
+    from consult.consultations.views import bp as consultations_bp
+    from consult.extensions import csrf
+    from consult.main import bp as main_bp
+    from consult.policies.views import bp as policies_bp
+
+    for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
+    app.register_blueprint(api_bp)
+
+
+def _instance_secret_key() -> str:
+    """A random key kept in instance/, so a laptop needs no SECRET_KEY and sessions survive."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

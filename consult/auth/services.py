@@ -1,0 +1,38 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+from consult import clock
+from consult.auth.models import Membership, Role, Unit, User
+from consult.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_user(*, email: str, name: str, password: str, unit_name: str | None = None,
+                role: str | None = None) -> User:
+    """Create a staff user; `role` in `unit_name`, or a platform admin when role is admin."""
+    email = email.strip().lower()
+    if db.session.scalar(db.select(User).where(User.email == email)):
+        raise ValueError(f"a user with e-mail {email} exists")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user = User(email=email, name=name.strip(), is_admin=role == "admin")
+    user.set_password(password)
+    db.session.add(user)
+    if role and role != "admin":
+        unit = db.session.scalar(db.select(Unit).where(Unit.name == unit_name))
+        if unit is None:
+            raise ValueError(f"no unit named {unit_name!r}")
+        user.memberships.append(Membership(unit=unit, role=Role(role)))
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    user.last_login_at = clock.now()
+    return user

@@ -1,0 +1,93 @@
+"""Comments from the public, on a whole draft version or one article of it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult import clock
+from consult.extensions import db
+from consult.types import UTCDateTime, enum_column
+
+
+class Category(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    ENTERPRISE = "enterprise"
+    ORGANISATION = "organisation"
+    EXPERT = "expert"
+    OTHER = "other"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    LETTER = "letter"
+    EMAIL = "email"
+    HEARING = "hearing"
+    SYMPOSIUM = "symposium"
+
+
+class CommentStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    UNVERIFIED = "unverified"
+    PENDING_MODERATION = "pending_moderation"
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+
+
+class HiddenReason(enum.StrEnum):
+    ABUSIVE = "abusive"
+    OFF_TOPIC = "off_topic"
+    PERSONAL_DATA = "personal_data"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_consultation_status", "consultation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(16), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[Category] = mapped_column(enum_column(Category, "comment_category"))
+    channel: Mapped[Channel] = mapped_column(
+        enum_column(Channel, "comment_channel"), default=Channel.WEB
+    )
+    region: Mapped[str | None] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    publish_name: Mapped[bool] = mapped_column(default=False)
+    # Contact data: seen by the unit's staff only, erased after the retention period.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    notify: Mapped[bool] = mapped_column(default=True)  # tell me when the report is out
+    status: Mapped[CommentStatus] = mapped_column(
+        enum_column(CommentStatus, "comment_status"), default=CommentStatus.PUBLISHED
+    )
+    hidden_reason: Mapped[HiddenReason | None] = mapped_column(
+        enum_column(HiddenReason, "hidden_reason")
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    consultation = relationship("Consultation")
+    version = relationship("DraftVersion")
+    article = relationship("Article")
+    disposition = relationship("Disposition", back_populates="comment", uselist=False)
+
+    @property
+    def needs_answer(self) -> bool:
+        """Verified, not hidden, out of moderation: SPEC §6's comments that must be answered."""
+        return self.status == CommentStatus.PUBLISHED
+
+    @property
+    def public_name(self) -> str | None:
+        return self.display_name if self.publish_name and self.display_name else None

@@ -1,0 +1,5 @@
+"""Views of the comments domain."""
+
+from flask import Blueprint
+
+bp = Blueprint("comments", __name__)

@@ -1,0 +1,144 @@
+"""Consultations, their draft versions and articles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult import clock
+from consult.extensions import db
+from consult.types import UTCDateTime, enum_column
+
+
+class ConsultationType(enum.StrEnum):
+    RULE = "rule"
+    NORMATIVE_DOCUMENT = "normative_document"
+    MAJOR_DECISION = "major_decision"
+    OTHER = "other"
+
+
+class State(enum.StrEnum):
+    """The lifecycle of SPEC §3. OPEN and CLOSED are never stored: they follow the clock."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    SCHEDULED = "scheduled"  # stored for every approved consultation until the report
+    OPEN = "open"
+    CLOSED = "closed"
+    REPORT_PUBLISHED = "report_published"
+    POLICY_ISSUED = "policy_issued"
+    WITHDRAWN = "withdrawn"
+
+
+class Verification(enum.StrEnum):
+    NONE = "none"
+    EMAIL = "email"
+    ACCOUNT = "account"
+
+
+class Moderation(enum.StrEnum):
+    POST = "post"
+    PRE = "pre"
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultations"
+    __table_args__ = (CheckConstraint("closes_at > opens_at", name="window_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    type: Mapped[ConsultationType] = mapped_column(
+        enum_column(ConsultationType, "consultation_type")
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    catalogue_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogue_items.id"), index=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    explanation: Mapped[str] = mapped_column(Text, default="")  # 起草说明
+    state: Mapped[State] = mapped_column(
+        enum_column(State, "consultation_state"), default=State.DRAFT, index=True
+    )
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    short_window_reason: Mapped[str | None] = mapped_column(Text)
+    verification: Mapped[Verification] = mapped_column(
+        enum_column(Verification, "verification"), default=Verification.NONE
+    )
+    moderation: Mapped[Moderation] = mapped_column(
+        enum_column(Moderation, "moderation"), default=Moderation.POST
+    )
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit = relationship("Unit")
+    catalogue_item = relationship("CatalogueItem", back_populates="consultations")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    versions: Mapped[list[DraftVersion]] = relationship(
+        back_populates="consultation", order_by="DraftVersion.number", cascade="all, delete-orphan"
+    )
+    policy = relationship("Policy", back_populates="consultation", uselist=False)
+
+    @property
+    def status(self) -> State:
+        """The public state, with scheduled/open/closed read off the clock."""
+        from consult.consultations.states import status_of
+
+        return status_of(self, clock.now())
+
+    @property
+    def current_version(self) -> DraftVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def __repr__(self) -> str:
+        return f"<Consultation {self.id} {self.state}>"
+
+
+class DraftVersion(db.Model):
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("consultation_id", "number", name="consultation_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(default=1)
+    changelog: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="versions")
+    articles: Mapped[list[Article]] = relationship(
+        back_populates="version", order_by="Article.number", cascade="all, delete-orphan"
+    )
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("version_id", "number", name="version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("draft_versions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]  # 1, 2, 3 ... unique within the version
+    label: Mapped[str] = mapped_column(String(60))  # how the text numbers it: 第三条, 三(二)
+    chapter: Mapped[str | None] = mapped_column(String(200))
+    section: Mapped[str | None] = mapped_column(String(200))
+    heading: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[DraftVersion] = relationship(back_populates="articles")

@@ -1,0 +1,43 @@
+"""Domain errors. One handler (consult.http) maps them to HTML or JSON with SPEC §5's statuses."""
+
+
+class ConsultError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str = "", *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(ConsultError):
+    status = 404
+    code = "not_found"
+
+
+class NotAllowed(ConsultError):
+    status = 403
+    code = "forbidden"
+
+
+class InvalidTransition(ConsultError):
+    status = 409
+    code = "invalid_transition"
+
+
+class WindowClosed(ConsultError):
+    status = 409
+    code = "window_closed"
+
+
+class Conflict(ConsultError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(ConsultError):
+    status = 422
+    code = "validation_failed"

@@ -1,0 +1,103 @@
+"""HTTP concerns shared by every blueprint: errors as HTML or JSON, security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from consult.errors import ConsultError
+
+# Snake-case codes for HTTP errors raised by Flask/Werkzeug itself.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    body = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status
+
+
+def _html_error(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status
+
+
+def _default_message(status: int) -> str:
+    messages = {
+        400: _("请求无效。"),
+        401: _("请先登录。"),
+        403: _("您无权进行此操作。"),
+        404: _("找不到您要访问的页面。"),
+        405: _("不支持此请求方法。"),
+        409: _("当前状态不允许此操作。"),
+        413: _("提交的内容过大。"),
+        422: _("提交的内容有误，请检查后重试。"),
+        429: _("提交过于频繁，请稍后再试。"),
+        500: _("服务器出现错误，请稍后再试。"),
+        503: _("服务暂时不可用，请稍后再试。"),
+    }
+    return messages.get(status, _("请求无法完成。"))
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ConsultError)
+    def _domain_error(error: ConsultError):
+        message = error.message or _default_message(error.status)
+        if wants_json():
+            extra = {"fields": error.fields} if error.fields else {}
+            return json_error(error.status, error.code, message, **extra)
+        return _html_error(error.status, message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        message = _("表单已失效或来源不可信（CSRF 校验失败），请返回刷新页面后重新提交。")
+        if wants_json():
+            return json_error(400, "csrf_failed", message)
+        return _html_error(400, message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        if wants_json():
+            return json_error(status, HTTP_CODES.get(status, "error"), _default_message(status))
+        return _html_error(status, _default_message(status))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        from consult.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal_error", _default_message(500))
+        return _html_error(500, _default_message(500))
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        return response

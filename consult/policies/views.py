@@ -1,0 +1,5 @@
+"""Views of the policies domain."""
+
+from flask import Blueprint
+
+bp = Blueprint("policies", __name__)

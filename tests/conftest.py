@@ -1,0 +1,135 @@
+"""Fixtures shared by every test: one schema per run, each test in a rolled-back transaction.
+
+The same suite runs on SQLite (default) and on PostgreSQL when DATABASE_URL points at it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_login import FlaskLoginClient
+from flask_sqlalchemy.session import Session
+
+from consult import clock, create_app
+from consult.extensions import db
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    url = os.environ.get("DATABASE_URL", "sqlite://")
+    config.consult_database = url.split(":", 1)[0]
+
+
+def pytest_report_header(config):
+    return f"consult database: {os.environ.get('DATABASE_URL', 'sqlite:// (in memory)')}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app({"TESTING": True})
+    app.test_client_class = FlaskLoginClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+class _ConnectionSession(Session):
+    """Flask-SQLAlchemy's session, bound to the test's connection instead of the engine."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Every test runs inside a transaction that is rolled back; commits become SAVEPOINTs."""
+    ctx = app.app_context()
+    ctx.push()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+            "class_": _ConnectionSession,
+        }
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+        clock.freeze(None)
+        ctx.pop()
+
+
+@pytest.fixture
+def session():
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def client_as(app):
+    """`client_as(user)`: a test client logged in as `user` (None: anonymous)."""
+
+    def make(user=None):
+        return app.test_client(user=user) if user is not None else app.test_client()
+
+    return make
+
+
+@pytest.fixture
+def travel():
+    """`travel(datetime or days from now)`: freeze the clock there."""
+
+    def to(moment):
+        if isinstance(moment, (int, float)):
+            moment = datetime.now(UTC) + timedelta(days=moment)
+        clock.freeze(moment)
+        return moment
+
+    return to
+
+
+@pytest.fixture
+def make():
+    """Factories for test data: make.unit(), make.user(role=, unit=), make.consultation(...)."""
+    return factories
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def post_form():
+    """`post_form(client, url, data, page=None)`: GET the form page for its CSRF token, POST."""
+
+    def post(client, url, data, page=None, **kwargs):
+        response = client.get(page or url)
+        token = csrf_from(response.get_data(as_text=True))
+        return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+    return post
