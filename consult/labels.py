@@ -99,8 +99,8 @@ ALL = {
 }
 
 
-def label(kind: str, value) -> str:
-    """The display name of `value` in the vocabulary `kind` (a template filter)."""
+def label(value, kind: str) -> str:
+    """The display name of `value` in the vocabulary `kind`: `{{ c.status|label("state") }}`."""
     if value is None:
         return ""
     table = ALL[kind]

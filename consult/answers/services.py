@@ -212,6 +212,6 @@ def _notify_commenters(consultation: Consultation) -> None:
 
 
 def disposition_label(code: DispositionCode) -> str:
-    from consult.labels import DISPOSITION_LABELS
+    from consult.labels import label
 
-    return str(DISPOSITION_LABELS[code])
+    return label(code, "disposition")

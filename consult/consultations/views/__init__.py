@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("consultations", __name__)
+
+from consult.consultations.views import manage, public  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""Views of the answers domain: public pages (public.py) and the staff workspace (manage.py)."""
+
+from flask import Blueprint
+
+bp = Blueprint("answers", __name__)
+
+from consult.answers.views import manage, public  # noqa: E402,F401

@@ -1,5 +1,0 @@
-"""Views of the policies domain."""
-
-from flask import Blueprint
-
-bp = Blueprint("policies", __name__)

@@ -1,0 +1,7 @@
+"""Views of the policies domain: public pages (public.py) and the staff workspace (manage.py)."""
+
+from flask import Blueprint
+
+bp = Blueprint("policies", __name__)
+
+from consult.policies.views import manage, public  # noqa: E402,F401
