@@ -59,6 +59,8 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a long comment must not fail for an expired token
+    # Where the public site lives, for links in mail sent outside a request (CLI, worker).
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX = _bool("PROXY_FIX", False)
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections import Counter
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from consult import audit, clock, mail
@@ -17,6 +16,7 @@ from consult.consultations.models import Consultation
 from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
+from consult.urls import external_url
 
 UNSPECIFIED_REGION = "unspecified"
 
@@ -192,7 +192,7 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
 
 
 def _notify_commenters(consultation: Consultation) -> None:
-    link = url_for("answers.report", consultation_id=consultation.id, _external=True)
+    link = external_url("answers.report", consultation_id=consultation.id)
     for comment in comments_of(consultation):
         if not (comment.email and comment.notify):
             continue

@@ -1,1 +1,179 @@
-"""API endpoints."""
+"""Public JSON API v1 (SPEC §5): consultations, comments, reports and receipts.
+
+Reads are anonymous and cacheable by a reverse proxy; the one write (a citizen's comment) takes
+no CSRF token because the API uses no session cookie.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_
+
+from consult import clock
+from consult.answers.models import Report
+from consult.answers.services import published_report
+from consult.api import bp, schemas, serializers
+from consult.comments import services as comments
+from consult.comments.models import Comment
+from consult.consultations.models import Consultation
+from consult.consultations.policy import is_public
+from consult.consultations.states import PUBLIC_STATES, list_filter
+from consult.errors import NotFound
+from consult.extensions import db
+from consult.policies.models import Policy
+
+PUBLIC_MAX_AGE = 60  # seconds a proxy may serve a public read without asking again
+
+
+def _public(payload):
+    """A JSON response a shared cache may keep for a minute, with an ETag for revalidation."""
+    response = jsonify(payload)
+    response.cache_control.public = True
+    response.cache_control.max_age = PUBLIC_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _private(payload, status: int = 200):
+    """A JSON response about one person's comment: never stored by a cache."""
+    response = jsonify(payload)
+    response.status_code = status
+    response.cache_control.no_store = True
+    return response
+
+
+def _public_consultation(consultation_id: int) -> Consultation:
+    """The consultation, or 404 when it does not exist or is not public (drafts, pending)."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not is_public(consultation):
+        raise NotFound(_("找不到该意见征集。"))
+    return consultation
+
+
+def _comment_counts(ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Comment.consultation_id, func.count(Comment.id))
+        .where(Comment.consultation_id.in_(ids))
+        .group_by(Comment.consultation_id)
+    )
+    return dict(rows.all())
+
+
+def _reported(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        db.select(Report.consultation_id)
+        .where(Report.consultation_id.in_(ids), Report.published_at.is_not(None))
+        .distinct()
+    ))
+
+
+@bp.get("/consultations")
+def list_consultations():
+    """Public consultations, filtered by status/unit/type/q, one page at a time."""
+    params = schemas.parse_list_params(request.args)
+    C = Consultation
+    query = db.select(C).where(C.state.in_(PUBLIC_STATES), list_filter(params.status, clock.now()))
+    if params.unit_id is not None:
+        query = query.where(C.unit_id == params.unit_id)
+    if params.type is not None:
+        query = query.where(C.type == params.type)
+    if params.q:
+        query = query.where(or_(C.title.icontains(params.q, autoescape=True),
+                                C.summary.icontains(params.q, autoescape=True)))
+    total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
+    if params.status == "open":
+        order = (C.closes_at.asc(), C.id.asc())  # the soonest to close first
+    else:
+        order = (C.opens_at.desc(), C.id.desc())
+    page = params.page
+    consultations = db.session.scalars(
+        query.order_by(*order).limit(page.per_page).offset(page.offset).options(
+            db.selectinload(C.unit),
+            db.selectinload(C.versions),
+            db.selectinload(C.policy).selectinload(Policy.interpretations),
+        )
+    ).all()
+    ids = [c.id for c in consultations]
+    counts, reported = _comment_counts(ids), _reported(ids)
+    items = [
+        serializers.consultation_item(c, comment_count=counts.get(c.id, 0),
+                                      has_report=c.id in reported)
+        for c in consultations
+    ]
+    return _public(serializers.page_of(items, page=page.page, per_page=page.per_page,
+                                       total=total))
+
+
+@bp.get("/consultations/<int:consultation_id>")
+def consultation_detail(consultation_id: int):
+    """One public consultation with its articles and the links that trace it on."""
+    consultation = _public_consultation(consultation_id)
+    return _public(serializers.consultation_detail(
+        consultation,
+        comment_count=comments.received_count(consultation),
+        has_report=published_report(consultation) is not None,
+    ))
+
+
+@bp.get("/consultations/<int:consultation_id>/comments")
+def list_comments(consultation_id: int):
+    """Published comments (masked), with their answers once the report is out."""
+    consultation = _public_consultation(consultation_id)
+    page = schemas.parse_page(request.args)
+    query = comments.public_comments_query(consultation)
+    total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.limit(page.per_page).offset(page.offset).options(
+            db.selectinload(Comment.article),
+            db.selectinload(Comment.version),
+            db.selectinload(Comment.disposition),
+        )
+    ).all()
+    report = published_report(consultation)
+    items = [serializers.public_comment(comment, report=report) for comment in rows]
+    return _public(serializers.page_of(items, page=page.page, per_page=page.per_page,
+                                       total=total))
+
+
+@bp.post("/consultations/<int:consultation_id>/comments")
+def submit_comment(consultation_id: int):
+    """A citizen's comment; a retry with the same Idempotency-Key answers the same again."""
+    consultation = _public_consultation(consultation_id)
+    key = schemas.idempotency_key()
+    data = schemas.comment_input(schemas.json_object())
+    comment, _created = comments.submit_comment(consultation, data, idempotency_key=key)
+    db.session.commit()
+    response = _private({
+        "tracking_no": comment.tracking_no,
+        "status": comment.status.value,
+        "receipt_url": url_for("comments.receipt", tracking_no=comment.tracking_no,
+                               _external=True),
+    }, 201)
+    response.headers["Location"] = url_for(
+        "api.receipt", tracking_no=comment.tracking_no, _external=True
+    )
+    return response
+
+
+@bp.get("/consultations/<int:consultation_id>/report")
+def report(consultation_id: int):
+    """The newest published revision of the adoption report, exactly as frozen (with digest)."""
+    consultation = _public_consultation(consultation_id)
+    published = published_report(consultation)
+    if published is None or published.content is None:
+        raise NotFound(_("该意见征集的采纳情况报告尚未发布。"))
+    return _public(published.content)
+
+
+@bp.get("/receipts/<tracking_no>")
+def receipt(tracking_no: str):
+    """A comment's receipt: its state, masked text and answer — never the contact data."""
+    comment = comments.get_by_tracking_no(tracking_no)
+    return _private(serializers.receipt(
+        comment, report=published_report(comment.consultation)
+    ))

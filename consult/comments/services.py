@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +15,7 @@ from consult.comments.tracking import new_tracking_no, normalize
 from consult.consultations.models import Article, Consultation, Moderation, State, Verification
 from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
+from consult.urls import external_url
 
 
 @dataclass
@@ -120,7 +121,7 @@ def _clean(value: str | None) -> str | None:
 
 
 def _queue_receipt(comment: Comment) -> None:
-    link = url_for("comments.receipt", tracking_no=comment.tracking_no, _external=True)
+    link = external_url("comments.receipt", tracking_no=comment.tracking_no)
     body = _(
         "您好：\n\n您对《%(title)s》提出的意见已收到。\n意见编号：%(no)s\n"
         "您可以随时凭意见编号查询办理情况和采纳情况：\n%(link)s\n\n此邮件由系统自动发送，请勿回复。",

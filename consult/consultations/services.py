@@ -93,7 +93,7 @@ def _apply(consultation: Consultation, data: DraftInput) -> None:
 
 def create_draft(unit, data: DraftInput, *, actor) -> Consultation:
     """Create a draft consultation with version 1 split into articles."""
-    consultation = Consultation(unit=unit, state=State.DRAFT, created_by=actor)
+    consultation = Consultation(unit=unit, state=State.DRAFT, created_by_id=actor.id)
     _apply(consultation, data)
     version = DraftVersion(number=1)
     consultation.versions.append(version)
@@ -132,7 +132,7 @@ def submit(consultation: Consultation, *, actor) -> Consultation:
     """Editor sends the draft to an approver."""
     check_window(_as_input(consultation))
     transition(consultation, "submit", actor=actor)
-    consultation.submitted_by = actor
+    consultation.submitted_by_id = actor.id
     consultation.submitted_at = clock.now()
     consultation.return_reason = None
     return consultation
@@ -143,7 +143,7 @@ def approve(consultation: Consultation, *, actor) -> Consultation:
     if consultation.submitted_by_id == actor.id:
         raise NotAllowed(_("提交人不能审核自己提交的草稿。"), code="own_submission")
     transition(consultation, "approve", actor=actor)
-    consultation.approved_by = actor
+    consultation.approved_by_id = actor.id
     consultation.approved_at = clock.now()
     return consultation
 

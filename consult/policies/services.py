@@ -24,10 +24,14 @@ class PolicyInput:
     text: str
 
 
-def _apply(policy: Policy, data: PolicyInput) -> None:
+def _check(data: PolicyInput) -> None:
     if data.effective_on and data.effective_on < data.issued_on:
         message = _("施行日期不能早于印发日期。")
         raise ValidationFailed(message, fields={"effective_on": message})
+
+
+def _apply(policy: Policy, data: PolicyInput) -> None:
+    _check(data)
     policy.title = data.title.strip()
     policy.document_number = data.document_number.strip()
     policy.issued_on = data.issued_on
@@ -41,6 +45,7 @@ def create_policy(consultation: Consultation, data: PolicyInput, *, actor) -> Po
         raise Conflict(_("该意见征集已关联正式文件。"), code="policy_exists")
     if consultation.status not in (State.CLOSED, State.REPORT_PUBLISHED):
         raise InvalidTransition(_("征求意见结束后才能关联正式文件。"))
+    _check(data)
     policy = Policy(
         consultation=consultation, unit_id=consultation.unit_id, created_by_id=actor.id
     )

@@ -1,0 +1,70 @@
+"""Staff forms for drafts and their workflow."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from consult.consultations.models import ConsultationType
+from consult.consultations.services import DraftInput
+from consult.errors import ValidationFailed
+from consult.labels import TYPE_LABELS
+
+TEXT_MAX = 200_000  # a long rule pasted whole
+REASON_MAX = 2_000
+
+
+def attach_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    """Show a service's ValidationFailed beside the fields it names."""
+    for name, message in (error.fields or {}).items():
+        if name in form:
+            form[name].errors = [*form[name].errors, str(message)]
+
+
+class ConsultationForm(FlaskForm):
+    unit_id = SelectField(_l("起草单位"), coerce=int, validate_choice=False,
+                          validators=[InputRequired(_l("请选择起草单位。"))])
+    title = StringField(_l("标题"), validators=[DataRequired(_l("请填写标题。")), Length(max=300)],
+                        description=_l("例如：《××市××管理办法（征求意见稿）》"))
+    type = SelectField(
+        _l("文件类型"),
+        choices=[(t.value, label) for t, label in TYPE_LABELS.items()],
+        validators=[InputRequired(_l("请选择文件类型。"))],
+    )
+    summary = TextAreaField(_l("内容摘要"),
+                            validators=[DataRequired(_l("请填写内容摘要。")), Length(max=5_000)],
+                            description=_l("用几句话说明文件要解决什么问题、主要内容有哪些。"))
+    explanation = TextAreaField(_l("起草说明"),
+                                validators=[Optional(), Length(max=50_000)],
+                                description=_l("起草背景、依据、过程和主要内容的说明。"))
+    opens_on = DateField(_l("开始日期"),
+                         validators=[InputRequired(_l("请填写有效的开始日期（年-月-日）。"))],
+                         description=_l("格式：年-月-日，如 2025-03-01；当天 0 时开始征集。"))
+    closes_on = DateField(_l("截止日期"),
+                          validators=[InputRequired(_l("请填写有效的截止日期（年-月-日）。"))],
+                          description=_l("截止日期当天 23:59:59 截止。"))
+    short_window_reason = TextAreaField(_l("征求意见期限较短的理由"),
+                                        validators=[Optional(), Length(max=REASON_MAX)])
+    text = TextAreaField(
+        _l("征求意见稿全文"),
+        validators=[DataRequired(_l("请粘贴征求意见稿全文。")), Length(max=TEXT_MAX)],
+        description=_l("直接粘贴全文即可。以“第一章”“第一节”“第一条”开头的行，或以“一、”"
+                       "“（一）”“(一)”开头的行，会自动识别为章、节、条；没有编号时每段作为一条。"),
+    )
+
+    def draft_input(self) -> DraftInput:
+        return DraftInput(
+            title=self.title.data, type=ConsultationType(self.type.data),
+            summary=self.summary.data or "", explanation=self.explanation.data or "",
+            opens_on=self.opens_on.data, closes_on=self.closes_on.data, text=self.text.data,
+            short_window_reason=self.short_window_reason.data,
+        )
+
+
+class ReasonForm(FlaskForm):
+    """Return or withdraw: the reason is recorded, and for a withdrawal published."""
+
+    reason = TextAreaField(_l("理由"), validators=[DataRequired(_l("请填写理由。")),
+                                                  Length(max=REASON_MAX)])
