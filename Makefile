@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install setup translations lint clean
+.PHONY: run test install setup translations messages lint clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(BIN)/activate
 
 translations: install
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d translations; fi
+		$(BIN)/pybabel -q compile -d translations; fi
 
 setup: install translations
 	$(BIN)/flask --app app db upgrade
@@ -27,11 +27,14 @@ run: setup
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: install translations
-	$(BIN)/ruff check consult tests app.py
+	$(BIN)/ruff check consult tests tools app.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+messages: install
+	$(BIN)/python tools/translations.py
+
 lint: install
-	$(BIN)/ruff check consult tests app.py
+	$(BIN)/ruff check consult tests tools app.py
 
 clean:
 	rm -rf $(VENV) instance/consult.db
