@@ -1,5 +1,6 @@
 """The one clock. Everything asks it for the time, so tests can travel in time."""
 
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,18 @@ def freeze(moment: datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
     _frozen = moment.astimezone(UTC) if moment else None
+
+
+@contextmanager
+def at(moment: datetime):
+    """Run a block with the clock frozen at `moment`, then put back what was there."""
+    global _frozen
+    before = _frozen
+    freeze(moment)
+    try:
+        yield moment
+    finally:
+        _frozen = before
 
 
 def local_zone() -> ZoneInfo:

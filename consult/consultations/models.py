@@ -117,6 +117,7 @@ class DraftVersion(db.Model):
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[int] = mapped_column(default=1)
+    preamble: Mapped[str | None] = mapped_column(Text)  # text before the first article
     changelog: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -68,6 +68,7 @@ def _replace_articles(version: DraftVersion, text: str) -> None:
     if not parsed.articles:
         raise ValidationFailed(_("正文不能为空。"), fields={"text": _("正文不能为空。")})
     version.articles.clear()
+    version.preamble = parsed.preamble or None
     db.session.flush()
     for item in parsed.articles:
         version.articles.append(
@@ -181,8 +182,9 @@ def _as_input(consultation: Consultation) -> DraftInput:
 
 def draft_text(consultation: Consultation) -> str:
     """The current version's articles as editable text, headings included."""
-    lines, chapter, section = [], None, None
-    for article in consultation.current_version.articles:
+    version = consultation.current_version
+    lines, chapter, section = ([version.preamble] if version.preamble else []), None, None
+    for article in version.articles:
         if article.chapter and article.chapter != chapter:
             chapter = article.chapter
             lines.append(chapter)

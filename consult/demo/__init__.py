@@ -9,8 +9,6 @@ happened, so that every date in the demo tells one consistent story.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from consult import audit, clock
@@ -80,17 +78,6 @@ def _counts() -> dict[str, int]:
         name: db.session.scalar(db.select(db.func.count()).select_from(model))
         for name, model in COUNTED.items()
     }
-
-
-@contextmanager
-def _clock_at(moment: datetime) -> Iterator[None]:
-    """Run service calls as if at `moment`, so their timestamps and audit rows fit the story."""
-    saved = clock._frozen  # a test may have frozen the clock already: give it back afterwards
-    clock.freeze(moment)
-    try:
-        yield
-    finally:
-        clock.freeze(saved)
 
 
 def _fill(text: str, today: date) -> str:
@@ -196,15 +183,16 @@ def _load_consultation(spec: dict, units: dict[str, Unit], users: dict[str, User
         created_at=created_at,
         updated_at=created_at,
     )
-    version = DraftVersion(number=1, created_at=created_at)
+    parsed = parse_articles(_fill(spec["text"], today))
+    version = DraftVersion(number=1, created_at=created_at, preamble=parsed.preamble or None)
     consultation.versions.append(version)
-    for item in parse_articles(_fill(spec["text"], today)).articles:
+    for item in parsed.articles:
         version.articles.append(Article(
             number=item.number, label=item.label, chapter=item.chapter,
             section=item.section, heading=item.heading, text=item.text,
         ))
     db.session.add(consultation)
-    with _clock_at(created_at):
+    with clock.at(created_at):
         audit.record(editor, "create", consultation)
 
     if target != State.DRAFT:
@@ -213,7 +201,7 @@ def _load_consultation(spec: dict, units: dict[str, Unit], users: dict[str, User
         _add_comments(consultation, spec, editor, approver)
     if "report" in spec:
         report = spec["report"]
-        with _clock_at(_at(today + timedelta(days=report["published_offset"]), 10)):
+        with clock.at(_at(today + timedelta(days=report["published_offset"]), 10)):
             publish_report(consultation, summary=report["summary"], actor=approver)
     if "policy" in spec:
         _add_policy(consultation, spec["policy"], editor, approver, today)
@@ -227,20 +215,20 @@ def _submit_and_approve(consultation: Consultation, target: State, editor: User,
     consultation.submitted_by = editor
     consultation.submitted_at = _at(anchor - timedelta(days=8), 15)
     consultation.state = State.PENDING_APPROVAL
-    with _clock_at(consultation.submitted_at):
+    with clock.at(consultation.submitted_at):
         audit.record(editor, "submit", consultation,
                      detail={"from": State.DRAFT.value, "to": State.PENDING_APPROVAL.value})
     if target == State.PENDING_APPROVAL:
         return
     if consultation.type in (ConsultationType.RULE, ConsultationType.MAJOR_DECISION):
         legal = users["legal@demo.consult"]
-        with _clock_at(_at(anchor - timedelta(days=6), 11)):
+        with clock.at(_at(anchor - timedelta(days=6), 11)):
             audit.record(legal, "legal_review", consultation,
                          reason="经合法性审核，未发现与上位法相抵触的内容，同意公开征求意见。")
     consultation.approved_by = approver
     consultation.approved_at = _at(anchor - timedelta(days=4), 16)
     consultation.state = State.SCHEDULED
-    with _clock_at(consultation.approved_at):
+    with clock.at(consultation.approved_at):
         audit.record(approver, "approve", consultation,
                      detail={"from": State.PENDING_APPROVAL.value, "to": State.SCHEDULED.value})
 
@@ -308,10 +296,10 @@ def _add_policy(consultation: Consultation, spec: dict, editor: User, approver: 
         effective_on=effective_on, text=spec["text"],
     )
     interpretation = spec["interpretation"]
-    with _clock_at(_at(issued_on - timedelta(days=2), 14)):
+    with clock.at(_at(issued_on - timedelta(days=2), 14)):
         policy = create_policy(consultation, data, actor=editor)
         add_interpretation(policy, title=interpretation["title"],
                            kind=InterpretationKind(interpretation["kind"]),
                            body=interpretation["body"], actor=editor)
-    with _clock_at(_at(issued_on, 10)):
+    with clock.at(_at(issued_on, 10)):
         publish_policy(policy, actor=approver)

@@ -12,25 +12,26 @@ from __future__ import annotations
 
 PASSWORD = "demo-password-2026"
 
-PLATFORM_OFFICE = "市人民政府办公厅政务公开办公室"
+PLATFORM_OFFICE = "政务公开办公室"
 
-# Units: name, short name, parent (by name), legal office.
+# Units: name, short name, parent (by name), legal office. Names are what `create-user --unit`
+# and the README use; the official full names appear in the texts.
 UNITS: list[dict] = [
     {"name": "市人民政府办公厅", "short_name": "市政府办公厅", "parent": None},
-    {"name": PLATFORM_OFFICE, "short_name": "市政务公开办", "parent": "市人民政府办公厅"},
+    {"name": PLATFORM_OFFICE, "short_name": "政务公开办", "parent": "市人民政府办公厅"},
     {"name": "市司法局", "short_name": "司法局", "parent": None, "is_legal_office": True},
-    {"name": "市市场监督管理局", "short_name": "市市场监管局", "parent": None},
-    {"name": "市知识产权保护中心", "short_name": "知识产权保护中心", "parent": "市市场监督管理局"},
-    {"name": "市人力资源和社会保障局", "short_name": "市人社局", "parent": None},
-    {"name": "市住房保障和房地产管理局", "short_name": "市住房保障局", "parent": None},
-    {"name": "市大数据管理局", "short_name": "市大数据局", "parent": None},
+    {"name": "市市场监管局", "short_name": "市场监管局", "parent": None},
+    {"name": "市知识产权保护中心", "short_name": "知识产权保护中心", "parent": "市市场监管局"},
+    {"name": "市人社局", "short_name": "人社局", "parent": None},
+    {"name": "市住房保障局", "short_name": "住房保障局", "parent": None},
+    {"name": "市大数据局", "short_name": "大数据局", "parent": None},
 ]
 
-MARKET = "市市场监督管理局"
+MARKET = "市市场监管局"
 IP_CENTRE = "市知识产权保护中心"
-HRSS = "市人力资源和社会保障局"
-HOUSING = "市住房保障和房地产管理局"
-DATA = "市大数据管理局"
+HRSS = "市人社局"
+HOUSING = "市住房保障局"
+DATA = "市大数据局"
 LEGAL = "市司法局"
 GOV_OFFICE = "市人民政府办公厅"
 
@@ -39,7 +40,7 @@ STAFF: list[dict] = [
     {"email": "editor@demo.consult", "name": "张丽", "unit": MARKET, "role": "editor"},
     {"email": "approver@demo.consult", "name": "王建国", "unit": MARKET, "role": "approver"},
     {"email": "legal@demo.consult", "name": "李明", "unit": LEGAL, "role": "legal_reviewer"},
-    {"email": "admin@demo.consult", "name": "赵敏", "unit": None, "role": None, "is_admin": True},
+    {"email": "admin@demo.consult", "name": "赵敏", "unit": PLATFORM_OFFICE, "role": "admin", "is_admin": True},
     {"email": "editor2@demo.consult", "name": "刘洋", "unit": HRSS, "role": "editor"},
     {"email": "approver2@demo.consult", "name": "陈静", "unit": HRSS, "role": "approver"},
     # The drafting units of the other consultations need their own staff.

@@ -1,8 +1,8 @@
-"""initial schema: units, users, catalogue, consultations, comments, answers, reports, policies, audit, outbox
+"""initial schema
 
-Revision ID: d27709090cf8
+Revision ID: 7a2361533981
 Revises: 
-Create Date: 2026-11-26 01:38:30.699429
+Create Date: 2026-11-26 01:48:06.180945
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import consult.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'd27709090cf8'
+revision = '7a2361533981'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -159,6 +159,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('consultation_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('preamble', sa.Text(), nullable=True),
     sa.Column('changelog', sa.Text(), nullable=True),
     sa.Column('created_at', consult.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_draft_versions_consultation_id_consultations'), ondelete='CASCADE'),
