@@ -27,6 +27,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     logging.basicConfig(level=logging.INFO)
+    app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
     from consult import extensions, http, i18n, mail
 

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g, request_started
 from flask_login import FlaskLoginClient
 from flask_sqlalchemy.session import Session
 
@@ -29,10 +30,18 @@ def pytest_report_header(config):
     return f"consult database: {os.environ.get('DATABASE_URL', 'sqlite:// (in memory)')}"
 
 
+def _fresh_g(sender, **extra):
+    """Give every request a fresh `g`, as it has outside tests."""
+    g.__dict__.clear()
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app({"TESTING": True})
     app.test_client_class = FlaskLoginClient
+    # Each test pushes one app context that every request in it reuses, so `g` would carry the
+    # logged-in user, the locale and the CSRF token from one client's request into the next.
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -40,6 +49,7 @@ def app():
     with app.app_context():
         db.session.remove()
         db.drop_all()
+        db.engine.dispose()  # or psycopg warns of an open connection at exit
 
 
 class _ConnectionSession(Session):

@@ -61,6 +61,9 @@ class Report(db.Model):
 @event.listens_for(Report, "before_update")
 def _published_reports_are_immutable(mapper, connection, target: Report) -> None:
     history = db.inspect(target).attrs.published_at.history
-    before = (history.deleted or history.unchanged or [None])[0]
+    if history.added:  # being published in this flush
+        before = history.deleted[0] if history.deleted else None
+    else:
+        before = target.published_at
     if before is not None:
         raise RuntimeError("a published report is immutable; publish a new revision")

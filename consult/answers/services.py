@@ -134,7 +134,7 @@ def build_report(consultation: Consultation, *, revision: int, summary: str,
         "consultation_id": consultation.id,
         "title": consultation.title,
         "revision": revision,
-        "published_at": published_at.isoformat(),
+        "published_at": clock.local(published_at).isoformat(),
         "summary": summary,
         "totals": totals,
         "by_article": sorted(

@@ -26,6 +26,8 @@ MAX_IDEMPOTENCY_KEY = 128
 # Field length limits: the columns' sizes (Comment.display_name, region, phone, email).
 FIELD_LIMITS = {"display_name": 100, "region": 100, "phone": 40, "email": 254}
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): refuse them as input.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class BadRequestError(ConsultError):
@@ -103,6 +105,8 @@ def parse_list_params(args) -> ListParams:
         raise _bad_parameter(
             "q", _("搜索词不能超过 %(limit)d 个字符。", limit=MAX_QUERY_LENGTH)
         )
+    if q is not None and _UNSTORABLE.search(q):
+        raise _bad_parameter("q", _("搜索词含有无效字符。"))
     return ListParams(
         status=status,
         unit_id=_int_parameter(args, "unit", minimum=1),
@@ -174,6 +178,9 @@ def _optional_text(payload: dict, name: str, errors: _Errors) -> str | None:
     if not isinstance(value, str):
         errors.add(name, "invalid_type", _("%(name)s 须为字符串。", name=name))
         return None
+    if _UNSTORABLE.search(value):
+        errors.add(name, "invalid_characters", _("%(name)s 含有无法保存的字符。", name=name))
+        return None
     value = value.strip()
     limit = FIELD_LIMITS[name]
     if len(value) > limit:
@@ -193,6 +200,8 @@ def comment_input(payload: dict) -> CommentInput:
         errors.add("body", "required", _("请填写意见内容。"))
     elif not isinstance(body, str):
         errors.add("body", "invalid_type", _("body 须为字符串。"))
+    elif _UNSTORABLE.search(body):
+        errors.add("body", "invalid_characters", _("意见内容含有无法保存的字符。"))
     elif len(body.strip()) > limit:
         errors.add("body", "too_long", _("意见内容不能超过 %(limit)d 字。", limit=limit))
 

@@ -111,7 +111,7 @@ def test_published_report_is_immutable_and_corrections_are_revisions(make, close
     c, approver = closed
     make.answer(make.comment(c), "adopted", None)
     first = services.publish_report(c, summary="第一版", actor=approver)
-    db.session.flush()
+    db.session.commit()
     first.summary = "偷偷修改"
     with pytest.raises(RuntimeError):
         db.session.flush()
