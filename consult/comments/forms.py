@@ -11,10 +11,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
     RadioField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -63,9 +65,9 @@ class _BodyLength:
     def __call__(self, form, field):
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if field.data and len(field.data) > limit:
-            raise ValidationError(
-                _("意见内容不能超过 %(limit)d 字（现为 %(n)d 字）。", limit=limit, n=len(field.data))
-            )
+            message = _("意见内容不能超过 %(limit)d 字（现为 %(n)d 字）。",
+                        limit=limit, n=len(field.data))
+            raise ValidationError(message)
 
 
 class CommentForm(FlaskForm):
@@ -79,8 +81,7 @@ class CommentForm(FlaskForm):
         _l("意见内容"),
         filters=[_newlines, _strip],
         validators=[DataRequired(message=_l("请填写意见内容。")), _BodyLength()],
-        description=_l("请写明您的意见、建议和理由，不超过 10000 字。请勿填写身份证号、电话等个人信息。"),
-        render_kw={"rows": 10, "maxlength": 10000},
+        render_kw={"rows": 10},
     )
     category = RadioField(
         _l("您的身份"),
@@ -104,7 +105,7 @@ class CommentForm(FlaskForm):
         _l("同意公开我的署名"),
         description=_l("不勾选时，您的意见将以匿名方式公开。"),
     )
-    email = StringField(
+    email = EmailField(
         _l("电子邮箱"), filters=[_strip],
         validators=[
             Optional(),
@@ -114,7 +115,7 @@ class CommentForm(FlaskForm):
         description=_l("不公开，仅用于发送回执和采纳情况通知。"),
         render_kw={"maxlength": 254, "autocomplete": "email", "inputmode": "email"},
     )
-    phone = StringField(
+    phone = TelField(
         _l("联系电话"), filters=[_strip],
         validators=[
             Optional(),
@@ -134,6 +135,12 @@ class CommentForm(FlaskForm):
     def __init__(self, *args, articles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.article.choices = article_choices(articles)
+        limit = current_app.config["COMMENT_MAX_LENGTH"]
+        self.body.description = _(
+            "请写明您的意见、建议和理由，不超过 %(limit)d 字。请勿填写身份证号、电话等个人信息。",
+            limit=limit,
+        )
+        self.body.render_kw = {**(self.body.render_kw or {}), "maxlength": limit}
         if not self.nonce.data:
             self.nonce.data = secrets.token_urlsafe(16)
 

@@ -1,5 +1,123 @@
-"""Views of the comments domain."""
+"""Public comment pages: the comment form, the receipt and the receipt lookup (F6, F7)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from consult.answers.services import published_report
+from consult.comments.forms import CommentForm, LookupForm
+from consult.comments.models import Category, CommentStatus
+from consult.comments.services import (
+    CommentInput,
+    get_by_tracking_no,
+    public_text,
+    submit_comment,
+)
+from consult.consultations.models import Consultation, State
+from consult.consultations.policy import is_public
+from consult.errors import NotFound, ValidationFailed, WindowClosed
+from consult.extensions import db
 
 bp = Blueprint("comments", __name__)
+
+
+def _public_consultation(consultation_id: int) -> Consultation:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    if not is_public(consultation):
+        abort(404)
+    return consultation
+
+
+def _closed(consultation: Consultation, message: str | None = None):
+    """The page saying the window is not open (409), for GET and POST alike."""
+    if consultation.status == State.SCHEDULED:
+        message = _("该意见征集尚未开始，开始后即可提出意见。")
+    elif not message or consultation.status != State.OPEN:
+        message = _("该意见征集的征求意见期限已结束，不再接收意见。")
+    return render_template(
+        "comments/closed.html", consultation=consultation, status=consultation.status,
+        message=message,
+    ), 409
+
+
+def _selected_article(consultation: Consultation) -> str:
+    """`?article=N` when N is an article of the current version, else the whole draft."""
+    wanted = request.args.get("article", "").strip()
+    numbers = {str(a.number) for a in consultation.current_version.articles}
+    return wanted if wanted in numbers else ""
+
+
+@bp.route("/consultations/<int:consultation_id>/comment", methods=["GET", "POST"])
+def new(consultation_id: int):
+    """Comment on a whole draft or one article; the answer is a redirect to the receipt."""
+    consultation = _public_consultation(consultation_id)
+    if consultation.status != State.OPEN:
+        return _closed(consultation)
+    articles = consultation.current_version.articles
+    form = CommentForm(articles=articles)
+    if request.method == "GET":
+        form.article.data = _selected_article(consultation)
+    message = None
+    if form.validate_on_submit():
+        data = CommentInput(
+            body=form.body.data, category=Category(form.category.data),
+            article_number=form.article_number, display_name=form.display_name.data,
+            publish_name=form.publish_name.data, email=form.email.data, phone=form.phone.data,
+            region=form.region.data, notify=form.notify.data,
+        )
+        try:
+            comment, _created = submit_comment(
+                consultation, data, idempotency_key=form.idempotency_key
+            )
+        except WindowClosed as error:
+            return _closed(consultation, error.message)
+        except ValidationFailed as error:  # raised before anything is written
+            message = error.message
+            for name, text in error.fields.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, text]
+        else:
+            db.session.commit()
+            flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
+            return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+    status = 422 if request.method == "POST" else 200
+    selected = next((a for a in articles if str(a.number) == (form.article.data or "")), None)
+    return render_template(
+        "comments/form.html", consultation=consultation, form=form, message=message,
+        selected=selected,
+    ), status
+
+
+@bp.get("/receipts/<tracking_no>")
+def receipt(tracking_no: str):
+    """A comment's receipt: masked text, article, state and answer; never the contact data."""
+    try:
+        comment = get_by_tracking_no(tracking_no)
+    except NotFound as error:
+        form = LookupForm(formdata=None, tracking_no=tracking_no[:40])
+        form.tracking_no.errors = [error.message]
+        return render_template("comments/lookup.html", form=form, not_found=True), 404
+    report = published_report(comment.consultation)
+    return render_template(
+        "comments/receipt.html", comment=comment, consultation=comment.consultation,
+        text=public_text(comment), report=report,
+        hidden=comment.status == CommentStatus.HIDDEN,
+    )
+
+
+@bp.get("/receipts")
+def lookup():
+    """Find a receipt by tracking number (lowercase, with or without hyphens)."""
+    if "tracking_no" not in request.args:
+        return render_template("comments/lookup.html", form=LookupForm(formdata=None))
+    form = LookupForm(request.args)
+    if not form.validate():
+        return render_template("comments/lookup.html", form=form), 422
+    try:
+        comment = get_by_tracking_no(form.tracking_no.data)
+    except NotFound as error:
+        form.tracking_no.errors = [error.message]
+        return render_template("comments/lookup.html", form=form, not_found=True), 404
+    return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+

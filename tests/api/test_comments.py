@@ -1,5 +1,6 @@
 """POST and GET /api/v1/consultations/<id>/comments: a citizen comments from an app."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,9 @@ def url(consultation):
 
 
 def post(client, consultation, payload, **kw):
-    return client.post(url(consultation), json=payload, **kw)
+    # \u-escaped JSON, so that even lone surrogates travel as a client would send them.
+    return client.post(url(consultation), data=json.dumps(payload),
+                       content_type="application/json", **kw)
 
 
 def comments_of(consultation):

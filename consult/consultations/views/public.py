@@ -14,7 +14,7 @@ from consult.comments.models import Comment
 from consult.comments.services import public_comments_query, public_text, received_count
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.policy import is_public
-from consult.consultations.states import LIST_FILTERS, list_filter
+from consult.consultations.states import LIST_FILTERS, PUBLIC_STATES, list_filter
 from consult.consultations.views import bp
 from consult.extensions import db
 from consult.policies.services import policy_flags
@@ -119,7 +119,12 @@ def index():
     )
     filters = {k: v for k, v in
                {"status": status, "unit": unit_id, "type": type_, "q": q}.items() if v}
-    units = db.session.scalars(db.select(Unit).order_by(Unit.name)).all()
+    units = db.session.scalars(
+        db.select(Unit)
+        .where(db.select(Consultation.id).where(Consultation.unit_id == Unit.id,
+                                                Consultation.state.in_(PUBLIC_STATES)).exists())
+        .order_by(Unit.name)
+    ).all()
     return render_template(
         "consultations/index.html", pagination=pagination, consultations=pagination.items,
         counts=received_counts(pagination.items),
