@@ -64,7 +64,7 @@ def _config_from_environment() -> type[Config]:
 
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees all tables."""
-    from consult import audit, mail  # noqa: F401
+    from consult import audit, mail, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401

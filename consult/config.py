@@ -51,6 +51,10 @@ class Config:
     # Minimum comment period in calendar days, per consultation type (SPEC §6).
     WINDOW_MIN_DAYS = {"rule": 30, "major_decision": 30, "normative_document": 7, "other": 7}
 
+    # Attachments live outside static/, by SHA-256 (consult/uploads.py).
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
     COMMENT_MAX_LENGTH = 10_000
     PER_PAGE = 20
 
@@ -75,5 +79,6 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url() if os.environ.get("DATABASE_URL") else "sqlite://"
     OUTBOX_BACKGROUND = False
     MAIL_SUPPRESS_SEND = True
+    UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"

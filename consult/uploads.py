@@ -1,0 +1,141 @@
+"""Uploaded files (attachments): checked by content, size-limited, stored outside static/.
+
+Any domain attaches files through `store()`; the file's kind is decided by its bytes, never by
+its name or the browser's content type. Files live under UPLOAD_DIR named by their SHA-256, and
+are served by `send()` as downloads with safe headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, send_file
+from flask_babel import gettext as _
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.datastructures import FileStorage
+
+from consult import clock
+from consult.errors import ConsultError, ValidationFailed
+from consult.extensions import db
+from consult.types import UTCDateTime
+
+KINDS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class TooLarge(ConsultError):
+    status = 413
+    code = "file_too_large"
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_owner", "owner_type", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(40))  # consultation, comment, hearing ...
+    owner_id: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))  # as uploaded; escape wherever shown
+    kind: Mapped[str] = mapped_column(String(10))  # pdf, docx, xlsx
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(default=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    @property
+    def content_type(self) -> str:
+        return KINDS[self.kind]
+
+
+def sniff(head: bytes, data: bytes) -> str | None:
+    """The kind of a file from its bytes: pdf, docx, xlsx, or None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return None
+        if "[Content_Types].xml" not in names:
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    return None
+
+
+def storage_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or "attachment"
+
+
+def read_checked(file: FileStorage, allowed: set[str]) -> tuple[bytes, str]:
+    """The bytes of an uploaded file and its kind, or a clear error (413 too big, 422 wrong kind)."""
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    data = file.stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(_("文件不能超过 %(mb)d MB。", mb=limit // (1024 * 1024)))
+    if not data:
+        raise ValidationFailed(_("文件是空的。"), code="empty_file", fields={"file": _("文件是空的。")})
+    kind = sniff(data[:8], data)
+    if kind not in allowed:
+        names = "、".join(k.upper() for k in sorted(allowed))
+        message = _("只能上传 %(kinds)s 文件（按文件内容识别，而非扩展名）。", kinds=names)
+        raise ValidationFailed(message, code="file_type", fields={"file": message})
+    return data, kind
+
+
+def store(file: FileStorage, *, owner, allowed: set[str], actor=None,
+          public: bool = True) -> Attachment:
+    """Check and keep an uploaded file for `owner` (any model with __tablename__ and id)."""
+    data, kind = read_checked(file, allowed)
+    digest = hashlib.sha256(data).hexdigest()
+    path = storage_dir() / digest
+    if not path.exists():
+        path.write_bytes(data)
+    db.session.flush()
+    attachment = Attachment(
+        owner_type=owner.__tablename__, owner_id=owner.id, filename=_clean_name(file.filename),
+        kind=kind, size=len(data), sha256=digest, public=public,
+        uploaded_by_id=getattr(actor, "id", None), created_at=clock.now(),
+    )
+    db.session.add(attachment)
+    return attachment
+
+
+def attachments_of(owner, *, public_only: bool = False) -> list[Attachment]:
+    query = db.select(Attachment).where(
+        Attachment.owner_type == owner.__tablename__, Attachment.owner_id == owner.id
+    )
+    if public_only:
+        query = query.where(Attachment.public.is_(True))
+    return db.session.scalars(query.order_by(Attachment.id)).all()
+
+
+def send(attachment: Attachment):
+    """The file as a download: right type, escaped name, never sniffed or rendered inline."""
+    response = send_file(
+        storage_dir() / attachment.sha256, mimetype=attachment.content_type,
+        as_attachment=True, download_name=attachment.filename, max_age=3600,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
