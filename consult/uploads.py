@@ -88,13 +88,14 @@ def _clean_name(name: str | None) -> str:
 
 
 def read_checked(file: FileStorage, allowed: set[str]) -> tuple[bytes, str]:
-    """The bytes of an uploaded file and its kind, or a clear error (413 too big, 422 wrong kind)."""
+    """The bytes and kind of an upload, or a clear error (413 too big, 422 wrong kind)."""
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = file.stream.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(_("文件不能超过 %(mb)d MB。", mb=limit // (1024 * 1024)))
     if not data:
-        raise ValidationFailed(_("文件是空的。"), code="empty_file", fields={"file": _("文件是空的。")})
+        message = _("文件是空的。")
+        raise ValidationFailed(message, code="empty_file", fields={"file": message})
     kind = sniff(data[:8], data)
     if kind not in allowed:
         names = "、".join(k.upper() for k in sorted(allowed))
