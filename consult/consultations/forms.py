@@ -16,6 +16,13 @@ TEXT_MAX = 200_000  # a long rule pasted whole
 REASON_MAX = 2_000
 
 
+def _optional_int(value):
+    """A select's value as an id, or None for the empty choice."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
 def attach_errors(form: FlaskForm, error: ValidationFailed) -> None:
     """Show a service's ValidationFailed beside the fields it names."""
     for name, message in (error.fields or {}).items():
@@ -47,6 +54,12 @@ class ConsultationForm(FlaskForm):
                           description=_l("截止日期当天 23:59:59 截止。"))
     short_window_reason = TextAreaField(_l("征求意见期限较短的理由"),
                                         validators=[Optional(), Length(max=REASON_MAX)])
+    # Choices are set by the view (consult.catalogue.queries.drafting_choices).
+    catalogue_item_id = SelectField(
+        _l("所属决策事项"), coerce=_optional_int, validate_choice=False,
+        choices=[("", _l("（不属于决策事项目录）"))], validators=[Optional()],
+        description=_l("本单位或上下级单位本年度、下一年度决策事项目录中的事项。"),
+    )
     text = TextAreaField(
         _l("征求意见稿全文"),
         validators=[DataRequired(_l("请粘贴征求意见稿全文。")), Length(max=TEXT_MAX)],
@@ -60,11 +73,19 @@ class ConsultationForm(FlaskForm):
             summary=self.summary.data or "", explanation=self.explanation.data or "",
             opens_on=self.opens_on.data, closes_on=self.closes_on.data, text=self.text.data,
             short_window_reason=self.short_window_reason.data,
+            catalogue_item_id=self.catalogue_item_id.data if "catalogue_item_id" in self else None,
         )
 
 
 class ReasonForm(FlaskForm):
-    """Return or withdraw: the reason is recorded, and for a withdrawal published."""
+    """Return or withdraw: the reason is recorded, and for a withdrawal published.
+
+    Two of these share a page (with prefixes), so the page carries one plain `csrf_token`
+    checked by CSRFProtect for every POST rather than a prefixed token per form.
+    """
+
+    class Meta:
+        csrf = False
 
     reason = TextAreaField(_l("理由"), validators=[DataRequired(_l("请填写理由。")),
                                                   Length(max=REASON_MAX)])

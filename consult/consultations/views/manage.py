@@ -1,1 +1,315 @@
-"""Staff workspace pages."""
+"""Staff workspace: the dashboard, drafting, and the approval workflow of a consultation.
+
+Every view loads its object, asks `consultations.policy` whether the user may act (403 when not),
+calls one service with `actor=current_user`, commits once and redirects.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from consult import audit, clock
+from consult.answers import policy as answers_policy
+from consult.answers.models import Disposition
+from consult.auth.models import Unit
+from consult.auth.views import staff_required
+from consult.catalogue.queries import drafting_choices
+from consult.comments.models import Comment, CommentStatus
+from consult.consultations import policy, services
+from consult.consultations.forms import ConsultationForm, ReasonForm, attach_errors
+from consult.consultations.models import Consultation, ConsultationType, State
+from consult.consultations.states import target_state
+from consult.consultations.views import bp
+from consult.consultations.views.public import received_counts
+from consult.errors import InvalidTransition, ValidationFailed
+from consult.extensions import db
+from consult.labels import TYPE_LABELS, label
+from consult.permissions import Perm, unit_ids_with
+from consult.policies import policy as policies_policy
+
+# Dashboard sections, in lifecycle order.
+STATUS_ORDER = (
+    State.DRAFT, State.PENDING_APPROVAL, State.SCHEDULED, State.OPEN, State.CLOSED,
+    State.REPORT_PUBLISHED, State.POLICY_ISSUED, State.WITHDRAWN,
+)
+
+# What each audit action means, for the audit trail on staff pages.
+AUDIT_ACTIONS = {
+    "create": _l("创建草稿"),
+    "edit": _l("修改草稿"),
+    "submit": _l("提交审核"),
+    "approve": _l("审核通过"),
+    "return": _l("退回修改"),
+    "withdraw": _l("撤回"),
+    "publish_report": _l("发布意见采纳情况报告"),
+    "link_policy": _l("正式文件出台"),
+    "answer": _l("答复意见"),
+    "revise_answer": _l("修改答复"),
+    "create_policy": _l("起草正式文件"),
+    "edit_policy": _l("修改正式文件"),
+    "publish_policy": _l("发布正式文件"),
+    "add_interpretation": _l("添加政策解读"),
+    "publish_interpretation": _l("发布政策解读"),
+}
+
+
+@bp.app_template_filter("audit_action")
+def audit_action_label(action: str) -> str:
+    return str(AUDIT_ACTIONS.get(action, action))
+
+
+def awaiting_counts(ids: list[int]) -> dict[int, int]:
+    """Comments that need an answer (SPEC §6) and have none yet, per consultation."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Comment.consultation_id, db.func.count(Comment.id))
+        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.consultation_id.in_(ids), Comment.status == CommentStatus.PUBLISHED,
+               Disposition.id.is_(None))
+        .group_by(Comment.consultation_id)
+    )
+    return dict(rows.all())
+
+
+def _draft_units() -> list[Unit]:
+    """Units in which the user may create drafts (their units and the units below them)."""
+    ids = unit_ids_with(current_user, Perm.EDIT_DRAFT)
+    if not ids:
+        return []
+    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
+
+
+def _window_minimums() -> list[tuple[str, int]]:
+    return [(str(TYPE_LABELS[t]), services.minimum_days(t)) for t in ConsultationType]
+
+
+def load_for_staff(consultation_id: int) -> Consultation:
+    """The consultation, if the user may see it in the staff workspace (404, else 403)."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    if not policy.can_view_staff(current_user, consultation):
+        abort(403)
+    return consultation
+
+
+def _authorize(check, consultation: Consultation, action: str) -> None:
+    """403 unless `check` allows; 409 when only the consultation's state stands in the way."""
+    if check(current_user, consultation):
+        return
+    if policy.can_view_staff(current_user, consultation) and (
+        target_state(action, consultation.status) is None
+    ):
+        raise InvalidTransition(
+            _("当前状态（%(status)s）不允许此操作。", status=label(consultation.status, "state"))
+        )
+    abort(403)
+
+
+def abilities(consultation: Consultation) -> dict[str, bool]:
+    """The buttons the page shows: the same checks the actions make."""
+    user = current_user
+    return {
+        "edit": policy.can_edit(user, consultation),
+        "submit": policy.can_submit(user, consultation),
+        "approve": policy.can_approve(user, consultation),
+        "return": policy.can_return(user, consultation),
+        "withdraw": policy.can_withdraw(user, consultation),
+        "answer": answers_policy.can_answer(user, consultation),
+        "publish_report": answers_policy.can_publish_report(user, consultation),
+        "draft_policy": policies_policy.can_draft_policy(user, consultation),
+    }
+
+
+@bp.get("/staff")
+@staff_required
+def dashboard():
+    """The workspace: the user's units' consultations by status, and what awaits an answer."""
+    consultations = db.session.scalars(
+        policy.staff_query(current_user).options(selectinload(Consultation.unit))
+    ).all()
+    groups: dict[State, list[Consultation]] = {}
+    for consultation in consultations:
+        groups.setdefault(consultation.status, []).append(consultation)
+    ids = [c.id for c in consultations]
+    return render_template(
+        "staff/dashboard.html",
+        sections=[(status, groups[status]) for status in STATUS_ORDER if status in groups],
+        received=received_counts(consultations),
+        awaiting=awaiting_counts(ids),
+        can_create=policy.can_create(current_user),
+        memberships=sorted(current_user.memberships, key=lambda m: (m.unit.name, m.role)),
+    )
+
+
+def _render_form(form, *, consultation=None, message=None, status=200):
+    form.catalogue_item_id.choices = drafting_choices(
+        [consultation.unit] if consultation else _draft_units()
+    )
+    return render_template(
+        "staff/consultation_form.html", form=form, consultation=consultation,
+        minimums=_window_minimums(), message=message,
+    ), status
+
+
+@bp.route("/staff/consultations/new", methods=["GET", "POST"])
+@staff_required
+def manage_new():
+    """Create a draft: pasted text is split into articles by its own headings."""
+    units = _draft_units()
+    if not units:
+        abort(403)
+    form = ConsultationForm()
+    form.unit_id.choices = [(u.id, u.name) for u in units]
+    if request.method == "GET":
+        opens_on = clock.today() + timedelta(days=1)
+        form.opens_on.data = opens_on
+        form.closes_on.data = opens_on + timedelta(days=29)
+        if len(units) == 1:
+            form.unit_id.data = units[0].id
+        return _render_form(form)
+    if form.unit_id.data is not None:
+        unit = db.session.get(Unit, form.unit_id.data)
+        if unit is None or not policy.can_create(current_user, unit):
+            abort(403)
+    if not form.validate():
+        return _render_form(form, status=422)
+    try:
+        with db.session.begin_nested():  # a refused draft leaves nothing behind
+            consultation = services.create_draft(unit, form.draft_input(), actor=current_user)
+    except ValidationFailed as error:
+        attach_errors(form, error)
+        return _render_form(form, message=error.message, status=422)
+    db.session.commit()
+    flash(_("草稿已保存，共 %(n)d 条。请核对条款拆分是否正确，再提交审核。",
+            n=len(consultation.current_version.articles)), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))
+
+
+@bp.route("/staff/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
+@staff_required
+def manage_edit(consultation_id: int):
+    """Edit a draft that has not gone public (its unit stays)."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    if not policy.can_edit(current_user, consultation):
+        if policy.can_view_staff(current_user, consultation) and (
+            consultation.state != State.DRAFT
+        ):
+            raise InvalidTransition(_("只有草稿可以修改。"))
+        abort(403)
+    if request.method == "GET":
+        form = ConsultationForm(data={
+            "title": consultation.title, "type": consultation.type.value,
+            "summary": consultation.summary, "explanation": consultation.explanation,
+            "opens_on": clock.local_date(consultation.opens_at),
+            "closes_on": clock.local_date(consultation.closes_at),
+            "short_window_reason": consultation.short_window_reason or "",
+            "catalogue_item_id": consultation.catalogue_item_id,
+            "text": services.draft_text(consultation),
+        })
+        del form.unit_id
+        return _render_form(form, consultation=consultation)
+    form = ConsultationForm()
+    del form.unit_id
+    if not form.validate():
+        return _render_form(form, consultation=consultation, status=422)
+    try:
+        with db.session.begin_nested():
+            services.update_draft(consultation, form.draft_input(), actor=current_user)
+    except ValidationFailed as error:
+        attach_errors(form, error)
+        return _render_form(form, consultation=consultation, message=error.message, status=422)
+    db.session.commit()
+    flash(_("草稿已更新，共 %(n)d 条。", n=len(consultation.current_version.articles)), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))
+
+
+def render_detail(consultation: Consultation, *, return_form=None, withdraw_form=None,
+                  message=None, status=200):
+    return render_template(
+        "staff/consultation_detail.html",
+        c=consultation,
+        status=consultation.status,
+        is_public=policy.is_public(consultation),
+        can=abilities(consultation),
+        events=audit.events_for(consultation),
+        received=received_counts([consultation]).get(consultation.id, 0),
+        awaiting=awaiting_counts([consultation.id]).get(consultation.id, 0),
+        minimum=services.minimum_days(consultation.type),
+        window_days=services.window_days(clock.local_date(consultation.opens_at),
+                                         clock.local_date(consultation.closes_at)),
+        return_form=return_form or ReasonForm(prefix="return", formdata=None),
+        withdraw_form=withdraw_form or ReasonForm(prefix="withdraw", formdata=None),
+        message=message,
+    ), status
+
+
+@bp.get("/staff/consultations/<int:consultation_id>")
+@staff_required
+def manage_detail(consultation_id: int):
+    """Everything staff need about one consultation: state, window, articles, who did what."""
+    return render_detail(load_for_staff(consultation_id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/submit")
+@staff_required
+def manage_submit(consultation_id: int):
+    """Editor sends the draft to an approver."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    _authorize(policy.can_submit, consultation, "submit")
+    try:
+        with db.session.begin_nested():
+            services.submit(consultation, actor=current_user)
+    except ValidationFailed as error:
+        return render_detail(consultation, message=error.message, status=422)
+    db.session.commit()
+    flash(_("已提交审核。须由本单位的其他审核人审核通过后才会发布。"), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/approve")
+@staff_required
+def manage_approve(consultation_id: int):
+    """Approver releases the draft; it opens and closes by the clock."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    _authorize(policy.can_approve, consultation, "approve")
+    services.approve(consultation, actor=current_user)
+    db.session.commit()
+    flash(_("已审核通过。意见征集将于 %(date)s 开始。",
+            date=clock.local_date(consultation.opens_at).isoformat()), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/return")
+@staff_required
+def manage_return(consultation_id: int):
+    """Approver sends the draft back to its editors, with a reason."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    _authorize(policy.can_return, consultation, "return")
+    form = ReasonForm(prefix="return")
+    if not form.validate():
+        return render_detail(consultation, return_form=form, status=422)
+    services.return_to_draft(consultation, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("已退回修改。"), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/withdraw")
+@staff_required
+def manage_withdraw(consultation_id: int):
+    """Approver withdraws the consultation; the reason is published."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    _authorize(policy.can_withdraw, consultation, "withdraw")
+    form = ReasonForm(prefix="withdraw")
+    if not form.validate():
+        return render_detail(consultation, withdraw_form=form, status=422)
+    services.withdraw(consultation, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("已撤回。撤回理由将向社会公布。"), "success")
+    return redirect(url_for(".manage_detail", consultation_id=consultation.id))

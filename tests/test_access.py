@@ -1,0 +1,188 @@
+"""Every staff page refuses anonymous users, non-staff accounts and staff of other units.
+
+The test walks `app.url_map`: a new `/staff` rule is checked automatically, and fails the suite
+until its path parameters are mapped below to an object of unit A.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from flask import current_app
+
+from consult import clock
+from consult.audit import AuditEvent
+from consult.extensions import db
+from consult.policies import services as policy_services
+from consult.policies.models import InterpretationKind
+from tests.conftest import csrf_from
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+# Path parameter -> the object of unit A it names.
+PARAMS = {
+    "consultation_id": lambda w: w.draft.id,
+    "comment_id": lambda w: w.comment.id,
+    "policy_id": lambda w: w.policy.id,
+    "interpretation_id": lambda w: w.interpretation.id,
+    "item_id": lambda w: w.item.id,
+}
+
+# Staff pages about no object: any staff member may open them, and they show only the user's
+# units. A POST naming unit A must still be refused to a stranger.
+NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.manage_index",
+             "catalogue.manage_new"}
+
+# Everything a staff form may ask for, valid, so that a missing check would let the action through.
+FORM = {
+    "title": "越权测试", "type": "other", "summary": "摘要", "explanation": "",
+    "short_window_reason": "理由", "text": "第一条 内容。", "code": "adopted", "reason": "理由",
+    "return-reason": "理由", "withdraw-reason": "理由", "document_number": "测〔2025〕1号",
+    "kind": "text", "body": "解读", "methods": "online_comment", "status": "consulting",
+}
+
+
+def staff_rules():
+    return sorted(
+        (r for r in current_app.url_map.iter_rules() if r.rule.startswith("/staff")),
+        key=lambda r: r.rule,
+    )
+
+
+def requests_for(world):
+    """(method, url, rule) for every method of every /staff rule, filled with unit A's objects."""
+    out = []
+    for rule in staff_rules():
+        missing = set(rule.arguments) - set(PARAMS)
+        assert not missing, f"{rule.rule}: map {sorted(missing)} in PARAMS"
+        values = {name: PARAMS[name](world) for name in rule.arguments}
+        _, path = rule.build(values)
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            out.append((method, path, rule))
+    return out
+
+
+@pytest.fixture
+def world(make):
+    unit_a = make.unit("甲单位")
+    unit_b = make.unit("乙单位")
+    approver_a = make.user("approver", unit_a)
+    draft = make.consultation("draft", unit=unit_a, title="甲单位的草稿")
+    closed = make.consultation("closed", unit=unit_a, title="甲单位已截止的征集")
+    comment = make.comment(closed, article=1, email="private@example.org")
+    reported = make.consultation("report_published", unit=unit_a, title="甲单位已反馈的征集")
+    policy = policy_services.create_policy(reported, policy_services.PolicyInput(
+        title="甲单位的正式文件", document_number="甲〔2025〕1号", issued_on=clock.today(),
+        effective_on=None, text="正文"), actor=approver_a)
+    interpretation = policy_services.add_interpretation(
+        policy, title="甲单位的解读", kind=InterpretationKind.TEXT, body="解读", actor=approver_a)
+    db.session.flush()
+    return SimpleNamespace(
+        unit_a=unit_a, unit_b=unit_b, approver_a=approver_a, draft=draft, closed=closed,
+        comment=comment, policy=policy, interpretation=interpretation,
+        item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
+        stranger=make.user("approver", unit_b), nobody=make.user(role=None),
+    )
+
+
+def _form(world):
+    today = clock.today().isoformat()
+    return {**FORM, "unit_id": world.unit_a.id, "opens_on": today, "closes_on": "2099-12-31",
+            "issued_on": today, "effective_on": "", "year": clock.today().year}
+
+
+def _send(client, method, url, token, data):
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={"csrf_token": token, **data})
+
+
+def _audit_count() -> int:
+    return db.session.scalar(db.select(db.func.count(AuditEvent.id)))
+
+
+def test_every_staff_rule_is_mapped(app):
+    """A new /staff rule must be added here, so that the checks below cannot forget it."""
+    rules = staff_rules()
+    assert rules, "no /staff rules at all?"
+    unmapped = [r.rule for r in rules if set(r.arguments) - set(PARAMS)]
+    assert not unmapped, f"map these path parameters in PARAMS: {unmapped}"
+    objectless = {r.endpoint for r in rules if not r.arguments}
+    assert objectless == NO_OBJECT, f"decide who may open these: {objectless ^ NO_OBJECT}"
+
+
+def test_anonymous_users_are_sent_to_login(client, world):
+    # A valid CSRF token from this session, so that authentication is what refuses.
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    before = _audit_count()
+    failures = []
+    for method, url, _rule in requests_for(world):
+        response = _send(client, method, url, token, _form(world))
+        location = urlsplit(response.headers.get("Location", ""))
+        if response.status_code != 302 or location.path != "/login":
+            failures.append((method, url, response.status_code, response.headers.get("Location")))
+    assert not failures
+    assert _audit_count() == before, "a refused request changed something"
+
+
+def test_staff_of_another_unit_get_403_everywhere(client_as, world):
+    client = client_as(world.stranger)
+    token = csrf_from(client.get("/staff").get_data(as_text=True))
+    failures = []
+    for method, url, rule in requests_for(world):
+        response = _send(client, method, url, token, _form(world))
+        html = response.get_data(as_text=True)
+        if rule.endpoint in NO_OBJECT and method == "GET":
+            # Their own workspace: nothing of unit A shows, and unit A is not offered.
+            if response.status_code != 200 or "甲单位" in html:
+                failures.append((method, url, response.status_code, "shows unit A"))
+        elif response.status_code != 403:
+            failures.append((method, url, response.status_code))
+    assert not failures
+    assert not db.session.scalar(
+        db.select(AuditEvent).where(AuditEvent.actor_id == world.stranger.id)
+    ), "a refused request changed something"
+    assert world.comment.disposition is None
+    assert world.policy.published_at is None
+
+
+def test_signed_in_users_without_a_staff_role_get_403_everywhere(client_as, world):
+    client = client_as(world.nobody)
+    # Any page carries a token for a signed-in user: the logout form in the header.
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    failures = []
+    for method, url, _rule in requests_for(world):
+        response = _send(client, method, url, token, _form(world))
+        if response.status_code != 403:
+            failures.append((method, url, response.status_code))
+    assert not failures
+
+
+def test_unit_a_approver_can_open_every_staff_page(client_as, world):
+    """The control: the same URLs are real pages for the unit that owns the objects."""
+    client = client_as(world.approver_a)
+    failures = []
+    for method, url, _rule in requests_for(world):
+        if method != "GET":
+            continue
+        response = client.get(url)
+        if response.status_code != 200:
+            failures.append((url, response.status_code))
+    assert not failures
+
+
+def test_a_parent_units_staff_reach_child_units_but_not_the_reverse(client_as, make):
+    parent = make.unit("上级单位")
+    child = make.unit("下级单位", parent=parent)
+    up = make.user("editor", parent)
+    down = make.user("editor", child)
+    mine = make.consultation("draft", unit=child)
+    theirs = make.consultation("draft", unit=parent)
+    assert client_as(up).get(f"/staff/consultations/{mine.id}").status_code == 200
+    assert client_as(down).get(f"/staff/consultations/{theirs.id}").status_code == 403
+    html = client_as(up).get("/staff/consultations/new").get_data(as_text=True)
+    assert "上级单位" in html and "下级单位" in html
+    html = client_as(down).get("/staff/consultations/new").get_data(as_text=True)
+    assert "上级单位" not in html
