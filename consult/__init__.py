@@ -47,6 +47,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     _import_models()
     _register_blueprints(app)
+    _init_abuse_control(app)
 
     from consult import cli
 
@@ -68,8 +69,10 @@ def _import_models() -> None:
     from consult.answers import models as _a  # noqa: F401
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401
+    from consult.citizens import models as _z  # noqa: F401
     from consult.comments import models as _c  # noqa: F401
     from consult.consultations import models as _s  # noqa: F401
+    from consult.hearings import models as _h  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
 
 
@@ -77,16 +80,33 @@ def _register_blueprints(app: Flask) -> None:
     from consult.answers.views import bp as answers_bp
     from consult.api import bp as api_bp
     from consult.auth.views import bp as auth_bp
+    from consult.catalogue.views import bp as catalogue_bp
+    from consult.citizens.views import bp as citizens_bp
     from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.extensions import csrf
+    from consult.hearings.views import bp as hearings_bp
     from consult.main import bp as main_bp
     from consult.policies.views import bp as policies_bp
 
     for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(citizens_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(hearings_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)
+
+
+def _init_abuse_control(app: Flask) -> None:
+    """Rate limits (F11); behind a reverse proxy, its X-Forwarded-* headers name the client."""
+    from consult import ratelimit
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    ratelimit.init_app(app)
 
 
 def _instance_secret_key() -> str:

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app demo | create-user | outbox send`."""
+"""Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
+digest send`."""
 
 from __future__ import annotations
 
@@ -35,6 +36,44 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
         click.echo(f"created user {user.id} <{user.email}>")
+
+    privacy = click.Group("privacy", help="Personal data: retention.")
+    app.cli.add_command(privacy)
+
+    @privacy.command("purge")
+    @click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+    def privacy_purge(dry_run):
+        """Erase contact data whose retention time is up (CONTACT_RETENTION_DAYS)."""
+        from consult.comments.privacy import orphan_files, purge_contact_data
+
+        lines = purge_contact_data(dry_run=dry_run)
+        files = orphan_files()
+        verb = "would erase" if dry_run else "erased"
+        for line in lines:
+            click.echo(f"consultation {line.consultation.id}: {verb} contact data of "
+                       f"{line.comments} comments (due {line.due_at:%Y-%m-%d})")
+        total = sum(line.comments for line in lines)
+        if not dry_run:  # a dry run wrote nothing
+            db.session.commit()
+            for path in files:
+                path.unlink(missing_ok=True)
+        click.echo(f"{verb} contact data of {total} comments in {len(lines)} consultations; "
+                   f"{verb} {len(files)} unreferenced attachment files"
+                   + (" (dry run: nothing changed)" if dry_run else ""))
+
+    digest = click.Group("digest", help="The staff daily digest of new comments.")
+    app.cli.add_command(digest)
+
+    @digest.command("send")
+    def digest_send():
+        """Queue today's digest for each staff member (once a day; a rerun sends nothing)."""
+        from consult.answers.digest import send_digests
+
+        result = send_digests()
+        db.session.commit()
+        click.echo(f"digest: queued {result.sent} mails; {result.nothing_new} staff had no new "
+                   f"comments; {result.already_sent} had today's digest already "
+                   "(deliver with `outbox send`)")
 
     outbox = click.Group("outbox", help="The mail outbox.")
     app.cli.add_command(outbox)

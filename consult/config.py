@@ -1,6 +1,8 @@
 """Configuration from the environment, with embedded defaults for a laptop."""
 
+import json
 import os
+from datetime import date
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,6 +24,25 @@ def _database_url() -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def _calendar(name: str, key: str, path: str, *, shipped: bool = False) -> list[str]:
+    """ISO dates from the environment variable `name`, else the file's `key`, else the default."""
+    from consult.consultations import holidays
+
+    raw = None if shipped else os.environ.get(name)
+    if raw is not None:
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+    elif path and Path(path).is_file():
+        values = json.loads(Path(path).read_text(encoding="utf-8")).get(key, [])
+    else:
+        values = list(getattr(holidays, name))
+    for value in values:  # a typo fails at start-up, not in a window check
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from error
+    return values
 
 
 class Config:
@@ -48,14 +69,37 @@ class Config:
     OUTBOX_BACKGROUND = _bool("OUTBOX_BACKGROUND", True)
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 10))
 
-    # Minimum comment period in calendar days, per consultation type (SPEC §6).
+    # Minimum comment period per consultation type (SPEC §6, consult/consultations/windows.py):
+    # days, counted as working days for the types in WINDOW_WORKING_DAY_TYPES, else calendar
+    # days. A normative document concerning business activity needs WINDOW_BUSINESS_MIN_DAYS
+    # calendar days (优化营商环境条例 Art 62).
     WINDOW_MIN_DAYS = {"rule": 30, "major_decision": 30, "normative_document": 7, "other": 7}
+    WINDOW_WORKING_DAY_TYPES = ("normative_document",)
+    WINDOW_BUSINESS_MIN_DAYS = 30
+    # Public holidays and make-up working days (调休) as ISO dates: comma-separated in the
+    # environment, else {"holidays": [...], "makeup_workdays": [...]} in HOLIDAYS_FILE, else the
+    # shipped list (consult/consultations/holidays.py; 2027 there is provisional).
+    HOLIDAYS_FILE = os.environ.get("HOLIDAYS_FILE", str(INSTANCE_DIR / "holidays.json"))
+    HOLIDAYS = _calendar("HOLIDAYS", "holidays", HOLIDAYS_FILE)
+    MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
+    # A report is overdue this many days after the window closed (the staff dashboard).
+    REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py).
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    # A .docx/.txt draft to import (F3); larger uploads get 413.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 
     COMMENT_MAX_LENGTH = 10_000
+    # Near-identical comments (F13): rapidfuzz ratio (0–100) at which two texts are one group.
+    GROUP_SIMILARITY = int(os.environ.get("GROUP_SIMILARITY", 90))
+    # Email verification links (comments, citizen accounts) expire after this many days (F8).
+    VERIFY_MAX_AGE_DAYS = int(os.environ.get("VERIFY_MAX_AGE_DAYS", 7))
+    # Contact data is erased this many days after the report (or the close, without one).
+    CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", 180))
+    # Who answers questions about personal data, shown on /privacy (e.g. a mailbox and phone).
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
     PER_PAGE = 20
 
     SESSION_COOKIE_HTTPONLY = True
@@ -67,6 +111,18 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX = _bool("PROXY_FIX", False)
+
+    # Abuse control (F11, consult/ratelimit.py). Limits count in Redis when REDIS_URL is set
+    # (shared by every worker and host), else in the process's memory.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)  # false: no limits (benchmarks)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None  # else REDIS_URL
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "consult")
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
+    RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage serves the request rather than a 500
+    COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "10 per 10 minutes")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
 
 class ProductionConfig(Config):
@@ -82,3 +138,13 @@ class TestingConfig(Config):
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"
+    # The shipped calendar, whatever the environment or instance/holidays.json say.
+    HOLIDAYS = _calendar("HOLIDAYS", "holidays", "", shipped=True)
+    MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", "", shipped=True)
+    # Every test client is 127.0.0.1 and the app lives for the whole run: real limits would
+    # make the suite's 11th comment a 429. Tests of the limits set them (tests/comments/
+    # test_abuse.py); the counters stay in memory, whatever REDIS_URL says.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    COMMENT_RATE_LIMIT = "100000 per minute"
+    LOGIN_RATE_LIMIT = "100000 per minute"

@@ -41,3 +41,10 @@ class Conflict(ConsultError):
 class ValidationFailed(ConsultError):
     status = 422
     code = "validation_failed"
+
+
+class AccountRequired(ConsultError):
+    """The action needs a signed-in citizen account (401)."""
+
+    status = 401
+    code = "account_required"

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -8,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.local import LocalProxy
 
 # A naming convention so that Alembic can name, alter and drop every constraint.
 NAMING_CONVENTION = {
@@ -29,3 +31,5 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 babel = Babel()
+# The current app's flask_limiter.Limiter: one per app, made by consult.ratelimit.init_app.
+limiter = LocalProxy(lambda: current_app.extensions["consult_limiter"])

@@ -6,7 +6,7 @@ from consult.answers.models import DispositionCode
 from consult.auth.models import Role
 from consult.catalogue.models import CatalogueStatus, ParticipationMethod
 from consult.comments.models import Category, Channel, CommentStatus, HiddenReason
-from consult.consultations.models import ConsultationType, State
+from consult.consultations.models import ConsultationType, LegalDecision, State
 from consult.policies.models import InterpretationKind, Validity
 
 STATE_LABELS = {
@@ -89,6 +89,10 @@ INTERPRETATION_KIND_LABELS = {
     InterpretationKind.GRAPHIC: _l("图解"),
     InterpretationKind.QA: _l("问答"),
 }
+LEGAL_DECISION_LABELS = {
+    LegalDecision.APPROVED: _l("合法性审核通过"),
+    LegalDecision.RETURNED: _l("退回修改"),
+}
 
 ALL = {
     "state": STATE_LABELS, "type": TYPE_LABELS, "category": CATEGORY_LABELS,
@@ -96,6 +100,7 @@ ALL = {
     "hidden_reason": HIDDEN_REASON_LABELS, "disposition": DISPOSITION_LABELS,
     "role": ROLE_LABELS, "catalogue_status": CATALOGUE_STATUS_LABELS, "method": METHOD_LABELS,
     "validity": VALIDITY_LABELS, "interpretation_kind": INTERPRETATION_KIND_LABELS,
+    "legal_decision": LEGAL_DECISION_LABELS,
 }
 
 

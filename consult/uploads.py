@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app, send_file
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
@@ -48,6 +48,10 @@ class Attachment(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     public: Mapped[bool] = mapped_column(default=True)
+    # Consultation attachments: a title shown instead of the filename (e.g. 附件1：收费标准), and
+    # whether it was added as 补充材料 after the draft went public.
+    title: Mapped[str | None] = mapped_column(String(200))
+    supplement: Mapped[bool] = mapped_column(default=False, server_default=false())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
@@ -139,4 +143,6 @@ def send(attachment: Attachment):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if not attachment.public:  # may carry personal data: no shared cache may keep it
+        response.headers["Cache-Control"] = "private, no-store"
     return response

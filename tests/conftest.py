@@ -143,3 +143,13 @@ def post_form():
         return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
     return post
+
+
+@pytest.fixture
+def real_session():
+    """For tests that run their own app (or thread): a session of its own, not the test's."""
+    swapped = db.session
+    db.session = db._make_scoped_session({})
+    yield
+    db.session.remove()
+    db.session = swapped

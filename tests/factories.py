@@ -59,6 +59,8 @@ def consultation(state: str | State = State.OPEN, unit: Unit | None = None, *,
     else:  # closed and later
         opens, closes = now - timedelta(days=40), now - timedelta(days=5)
     stored = State.SCHEDULED if state in (State.OPEN, State.CLOSED) else state
+    if state not in (State.DRAFT, State.PENDING_APPROVAL):  # it went public once
+        kw.setdefault("approved_at", opens - timedelta(days=1))
     obj = Consultation(
         title=title or f"测试征求意见稿{next(_seq)}", type=ConsultationType(type),
         unit=unit or globals()["unit"](), state=stored, summary="摘要", explanation="起草说明",
@@ -95,6 +97,39 @@ def answer(comment: Comment, code: str = "not_adopted", reason: str | None = "�
            by: User | None = None) -> Disposition:
     obj = Disposition(comment=comment, code=DispositionCode(code), reason=reason,
                       answered_by=by, answered_at=clock.now())
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def catalogue_item(unit: Unit | None = None, *, title: str | None = None, year: int | None = None,
+                   status: str = "planned", published: bool = False, **kw):
+    """A catalogue item of `unit` (a new unit when none is given), numbered within its year."""
+    from consult.catalogue.models import CatalogueItem, CatalogueStatus
+
+    year = year or clock.today().year
+    number = (db.session.scalar(db.select(db.func.max(CatalogueItem.number))
+                                .where(CatalogueItem.year == year)) or 0) + 1
+    obj = CatalogueItem(
+        unit=unit or globals()["unit"](), year=year, number=number,
+        title=title or f"测试决策事项{next(_seq)}", legal_basis=kw.pop("legal_basis", "《测试法》"),
+        methods=kw.pop("methods", ["online_comment"]), status=CatalogueStatus(status),
+        published_at=clock.now() if published else None, **kw,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def citizen(email: str | None = None, *, password: str = PASSWORD, verified: bool = True,
+            display_name: str | None = None):
+    """A citizen account (not staff); verified and with a password unless told otherwise."""
+    from consult.citizens.models import Citizen
+
+    obj = Citizen(email=email or f"citizen{next(_seq)}@example.net", display_name=display_name,
+                  created_at=clock.now(), email_verified_at=clock.now() if verified else None)
+    if password:
+        obj.set_password(password)
     db.session.add(obj)
     db.session.flush()
     return obj

@@ -6,15 +6,21 @@ until its path parameters are mapped below to an object of unit A.
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 
-from consult import clock
+from consult import clock, uploads
+from consult.answers import bulk as answer_bulk
+from consult.answers import groups as answer_groups
+from consult.answers.models import AnswerSheetImport, DispositionCode
 from consult.audit import AuditEvent
 from consult.extensions import db
+from consult.hearings import services as hearing_services
 from consult.policies import services as policy_services
 from consult.policies.models import InterpretationKind
 from tests.conftest import csrf_from
@@ -25,15 +31,28 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARAMS = {
     "consultation_id": lambda w: w.draft.id,
     "comment_id": lambda w: w.comment.id,
+    "attachment_id": lambda w: w.attachment.id,
     "policy_id": lambda w: w.policy.id,
     "interpretation_id": lambda w: w.interpretation.id,
     "item_id": lambda w: w.item.id,
+    "hearing_id": lambda w: w.hearing.id,
+    "participant_id": lambda w: w.participant.id,
+    "group_id": lambda w: w.group.id,
+    "template_id": lambda w: w.template.id,
+    "import_id": lambda w: w.sheet_import.id,
+}
+# Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
+RULE_PARAMS = {
+    ("consultations.manage_attachment", "attachment_id"): lambda w: w.draft_file.id,
+    ("consultations.manage_remove_attachment", "attachment_id"): lambda w: w.draft_file.id,
 }
 
 # Staff pages about no object: any staff member may open them, and they show only the user's
 # units. A POST naming unit A must still be refused to a stranger.
 NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.manage_index",
-             "catalogue.manage_new"}
+             "catalogue.manage_new", "comments.manage_moderation_index",
+             "consultations.manage_import", "consultations.manage_import_save",
+             "consultations.manage_legal_queue"}
 
 # Everything a staff form may ask for, valid, so that a missing check would let the action through.
 FORM = {
@@ -41,6 +60,8 @@ FORM = {
     "short_window_reason": "理由", "text": "第一条 内容。", "code": "adopted", "reason": "理由",
     "return-reason": "理由", "withdraw-reason": "理由", "document_number": "测〔2025〕1号",
     "kind": "text", "body": "解读", "methods": "online_comment", "status": "consulting",
+    "extend-closes_on": "2099-12-31", "extend-reason": "理由", "legal-decision": "approved",
+    "legal-opinion": "同意", "changelog": "修改说明",
 }
 
 
@@ -57,7 +78,8 @@ def requests_for(world):
     for rule in staff_rules():
         missing = set(rule.arguments) - set(PARAMS)
         assert not missing, f"{rule.rule}: map {sorted(missing)} in PARAMS"
-        values = {name: PARAMS[name](world) for name in rule.arguments}
+        values = {name: RULE_PARAMS.get((rule.endpoint, name), PARAMS[name])(world)
+                  for name in rule.arguments}
         _, path = rule.build(values)
         for method in sorted(rule.methods - IGNORED_METHODS):
             out.append((method, path, rule))
@@ -71,7 +93,27 @@ def world(make):
     approver_a = make.user("approver", unit_a)
     draft = make.consultation("draft", unit=unit_a, title="甲单位的草稿")
     closed = make.consultation("closed", unit=unit_a, title="甲单位已截止的征集")
+    # Awaits the legal review: the legal queue of unit B's staff must not show it.
+    make.consultation("closed", unit=unit_a, type="rule", title="甲单位待合法性审核的规章")
     comment = make.comment(closed, article=1, email="private@example.org")
+    attachment = uploads.store(  # the author's private file on that comment
+        FileStorage(io.BytesIO(b"%PDF-1.4 private"), filename="letter.pdf"), owner=comment,
+        allowed={"pdf"}, public=False)
+    hearing = hearing_services.create_hearing(closed, hearing_services.HearingInput(
+        kind="hearing", title="甲单位的听证会", held_at=clock.now(), place="甲单位会议室"),
+        actor=approver_a)
+    participant = hearing_services.add_participant(
+        hearing, name="甲单位的参加人", affiliation=None, category="individual", actor=approver_a)
+    draft_file = uploads.store(  # a file attached to the draft
+        FileStorage(io.BytesIO(b"%PDF-1.4 draft"), filename="annex.pdf"), owner=draft,
+        allowed={"pdf"})
+    letters = [make.comment(closed, body="甲单位的意见书") for _ in range(2)]
+    group = answer_groups.group_comments(closed, letters, actor=approver_a)  # answered as one
+    template = answer_bulk.add_reason_template(
+        closed, title="甲单位的模板", code=DispositionCode.NOT_ADOPTED, text="甲单位的理由",
+        actor=approver_a)
+    sheet_import = AnswerSheetImport(consultation=closed, filename="甲单位的答复表.xlsx", rows=[])
+    db.session.add(sheet_import)
     reported = make.consultation("report_published", unit=unit_a, title="甲单位已反馈的征集")
     policy = policy_services.create_policy(reported, policy_services.PolicyInput(
         title="甲单位的正式文件", document_number="甲〔2025〕1号", issued_on=clock.today(),
@@ -81,7 +123,10 @@ def world(make):
     db.session.flush()
     return SimpleNamespace(
         unit_a=unit_a, unit_b=unit_b, approver_a=approver_a, draft=draft, closed=closed,
-        comment=comment, policy=policy, interpretation=interpretation,
+        comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
+        interpretation=interpretation,
+        hearing=hearing, participant=participant, group=group, template=template,
+        sheet_import=sheet_import,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
     )
@@ -168,6 +213,7 @@ def test_unit_a_approver_can_open_every_staff_page(client_as, world):
         if method != "GET":
             continue
         response = client.get(url)
+        response.close()  # file downloads stream from disk
         if response.status_code != 200:
             failures.append((url, response.status_code))
     assert not failures

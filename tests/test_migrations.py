@@ -32,7 +32,8 @@ def empty_database_url(tmp_path):
         admin.dispose()
 
 
-def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url):
+def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url,
+                                                               real_session):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade()
@@ -43,5 +44,57 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url
             assert compare_metadata(context, db.metadata) == []
         downgrade(revision="base")
         upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+SKELETON = "7a2361533981"  # the walking skeleton's schema
+
+
+def test_upgrade_keeps_a_skeleton_database_with_data(empty_database_url,
+                                                       real_session):
+    """A database made by the first release, with data in it, upgrades to head without loss."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision=SKELETON)
+        now = "2026-01-05 08:00:00"
+        statements = [
+            "INSERT INTO units (id, name, is_legal_office, created_at) "
+            "VALUES (1, '市人社局', false, :now)",
+            "INSERT INTO users (id, email, name, password_hash, is_admin, active, created_at) "
+            "VALUES (1, 'a@example.org', '甲', 'x', false, true, :now)",
+            "INSERT INTO memberships (id, user_id, unit_id, role) VALUES (1, 1, 1, 'approver')",
+            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+            "opens_at, closes_at, verification, moderation, created_at, updated_at) VALUES "
+            "(1, '就业补贴办法（征求意见稿）', 'normative_document', 1, '摘要', '说明', "
+            "'scheduled', "
+            "'2026-01-01 00:00:00', '2026-01-31 15:59:59', 'none', 'post', :now, :now)",
+            "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
+            "VALUES (1, 1, 1, :now)",
+            "INSERT INTO articles (id, version_id, number, label, text) "
+            "VALUES (1, 1, 1, '第一条', '为了促进就业，制定本办法。')",
+            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, article_id, body, "
+            "category, channel, publish_name, notify, status, created_at, received_at) VALUES "
+            "(1, 'ZX26-7K3M-9QXD', 1, 1, 1, '建议提高补贴标准。', 'individual', 'web', "
+            "false, true, "
+            "'published', :now, :now)",
+            "INSERT INTO dispositions (id, comment_id, code, reason, answered_by_id, answered_at) "
+            "VALUES (1, 1, 'not_adopted', '已有规定。', 1, :now)",
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT body FROM comments")).scalar() == "建议提高补贴标准。"
+            assert conn.execute(text("SELECT reason FROM dispositions")).scalar() == "已有规定。"
+            assert conn.execute(text("SELECT count(*) FROM articles")).scalar() == 1
+            assert conn.execute(text("SELECT title FROM consultations")).scalar().startswith("就业")
+        from consult.comments.models import Comment
+        from consult.consultations.models import Consultation
+
+        comment = db.session.get(Comment, 1)
+        assert comment.disposition.reason == "已有规定。"
+        assert db.session.get(Consultation, 1).current_version.articles[0].label == "第一条"
         db.session.remove()
         db.engine.dispose()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock
@@ -33,6 +33,101 @@ class Disposition(db.Model):
 
     comment = relationship("Comment", back_populates="disposition")
     answered_by = relationship("User")
+
+
+class GroupStatus(enum.StrEnum):
+    SUGGESTED = "suggested"  # found by the detector, not yet checked by staff
+    CONFIRMED = "confirmed"  # staff agree: one answer covers every member
+
+
+class CommentGroup(db.Model):
+    """Near-identical comments (a form letter, a campaign) answered once (F13).
+
+    Each member keeps its own Disposition: answering the group writes the same answer to every
+    member in one service call, so receipts, `blockers` and the report's counts work per
+    comment as before (a group answer counts once per member).
+    """
+
+    __tablename__ = "comment_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    # The member whose (masked) text the report shows for the whole group. The foreign key is
+    # added after both tables exist (comments.group_id points back here).
+    representative_comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", use_alter=True)
+    )
+    status: Mapped[GroupStatus] = mapped_column(
+        enum_column(GroupStatus, "comment_group_status"), default=GroupStatus.SUGGESTED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consultation = relationship("Consultation")
+    members = relationship("Comment", foreign_keys="Comment.group_id", backref="group",
+                           order_by="Comment.id")
+    representative = relationship("Comment", foreign_keys=[representative_comment_id],
+                                  post_update=True)
+    confirmed_by = relationship("User")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == GroupStatus.CONFIRMED
+
+
+class ReasonTemplate(db.Model):
+    """A reason the unit gives often, kept per consultation to fill answers quickly (F12)."""
+
+    __tablename__ = "reason_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    code: Mapped[DispositionCode] = mapped_column(enum_column(DispositionCode, "disposition"))
+    text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation = relationship("Consultation")
+
+
+class AnswerSheetImport(db.Model):
+    """An uploaded answering sheet (XLSX), kept between its preview and its confirmation.
+
+    `rows` holds what the sheet says, row by row ({"row", "key", "disposition", "reason",
+    "error"}); the preview and the confirmation check them against the comments as they are
+    then, so a sheet is never applied on the strength of a stale preview.
+    """
+
+    __tablename__ = "answer_sheet_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[list] = mapped_column(JSON)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consultation = relationship("Consultation")
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+
+
+class DigestRun(db.Model):
+    """One staff member's daily digest of new comments (F15): at most one per local day."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="user_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)  # local date of the run
+    since: Mapped[datetime] = mapped_column(UTCDateTime)  # comments created after this ...
+    until: Mapped[datetime] = mapped_column(UTCDateTime)  # ... and up to this instant
+    comments: Mapped[int] = mapped_column(default=0)  # how many the mail listed (0: no mail)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Report(db.Model):

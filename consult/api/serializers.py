@@ -12,9 +12,11 @@ from flask import url_for
 
 from consult import clock
 from consult.answers.models import Report
+from consult.catalogue.models import CatalogueItem
 from consult.comments.models import Comment, CommentStatus, HiddenReason
-from consult.comments.services import public_text
+from consult.comments.services import public_text, status_note
 from consult.consultations.models import Article, Consultation
+from consult.consultations.policy import is_public
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -116,7 +118,7 @@ def public_comment(comment: Comment, *, report: Report | None) -> dict:
         "version": comment.version.number,
         "category": comment.category.value,
         "channel": comment.channel.value,
-        "region": comment.region,
+        "region": comment.public_region,
         "name": comment.public_name,
         "text": public_text(comment),
         "created_at": timestamp(comment.created_at),
@@ -142,10 +144,38 @@ def receipt(comment: Comment, *, report: Report | None) -> dict:
         "category": comment.category.value,
         "channel": comment.channel.value,
         "status": comment.status.value,
+        "status_text": status_note(comment),
         "hidden_reason": (comment.hidden_reason or HiddenReason.OTHER).value if hidden else None,
         "name": comment.public_name,
         "text": public_text(comment),
         "created_at": timestamp(comment.created_at),
         "answer": _answer(comment, report),
         "url": _link("comments.receipt", tracking_no=comment.tracking_no),
+    }
+
+
+def catalogue_item(item: CatalogueItem) -> dict:
+    """A published catalogue item, its public consultations and its changes since publication."""
+    return {
+        "id": item.id,
+        "code": item.code,
+        "year": item.year,
+        "title": item.title,
+        "unit": unit_ref(item.unit),
+        "legal_basis": item.legal_basis,
+        "methods": list(item.methods or []),
+        "planned_start": item.planned_start.isoformat() if item.planned_start else None,
+        "planned_end": item.planned_end.isoformat() if item.planned_end else None,
+        "status": item.status.value,
+        "published_at": timestamp(item.published_at),
+        "consultations": [
+            {"id": c.id, "title": c.title,
+             "url": _link("consultations.detail", consultation_id=c.id)}
+            for c in item.consultations if is_public(c)
+        ],
+        "changes": [
+            {"at": timestamp(change.at), "changes": change.changes, "reason": change.reason}
+            for change in item.changes
+        ],
+        "url": _link("catalogue.detail", item_id=item.id),
     }

@@ -14,6 +14,8 @@ from consult import clock
 from consult.answers.models import Report
 from consult.answers.services import published_report
 from consult.api import bp, schemas, serializers
+from consult.catalogue import queries as catalogue_queries
+from consult.catalogue.models import CatalogueItem
 from consult.comments import services as comments
 from consult.comments.models import Comment
 from consult.consultations.models import Consultation
@@ -176,4 +178,25 @@ def receipt(tracking_no: str):
     comment = comments.get_by_tracking_no(tracking_no)
     return _private(serializers.receipt(
         comment, report=published_report(comment.consultation)
+    ))
+
+
+@bp.get("/catalogue")
+def list_catalogue():
+    """The published catalogue of decisions, filtered by year (default: this year), unit,
+    status and method, with each item's public consultations and its changes since publication."""
+    filters = catalogue_queries.parse_filters(request.args)
+    page = schemas.parse_page(request.args)
+    query = catalogue_queries.public_query(filters)
+    total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.limit(page.per_page).offset(page.offset).options(
+            db.selectinload(CatalogueItem.unit),
+            db.selectinload(CatalogueItem.consultations),
+            db.selectinload(CatalogueItem.changes),
+        )
+    ).all()
+    return _public(serializers.page_of(
+        [serializers.catalogue_item(item) for item in items],
+        page=page.page, per_page=page.per_page, total=total,
     ))

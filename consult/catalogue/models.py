@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock
@@ -29,10 +29,20 @@ class ParticipationMethod(enum.StrEnum):
 
 
 class CatalogueItem(db.Model):
+    """A decision in a unit's yearly catalogue. Once published, every change is recorded."""
+
     __tablename__ = "catalogue_items"
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="year_number"),
+        CheckConstraint(
+            "planned_start IS NULL OR planned_end IS NULL OR planned_end >= planned_start",
+            name="planned_order",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(index=True)
+    number: Mapped[int | None]  # within the year: 2026-003 is number 3 of 2026
     title: Mapped[str] = mapped_column(String(300))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     legal_basis: Mapped[str | None] = mapped_column(Text)
@@ -44,6 +54,42 @@ class CatalogueItem(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     unit = relationship("Unit")
-    consultations = relationship("Consultation", back_populates="catalogue_item")
+    consultations = relationship("Consultation", back_populates="catalogue_item",
+                                 order_by="Consultation.id")
+    changes: Mapped[list[CatalogueChange]] = relationship(
+        back_populates="item", order_by="(CatalogueChange.at, CatalogueChange.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def code(self) -> str | None:
+        """The item's number as the catalogue prints it: 2026-003."""
+        return f"{self.year}-{self.number:03d}" if self.number is not None else None
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def __repr__(self) -> str:
+        return f"<CatalogueItem {self.id} {self.code}>"
+
+
+class CatalogueChange(db.Model):
+    """One change to a published item: which fields went from what to what, and why."""
+
+    __tablename__ = "catalogue_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_items.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changes: Mapped[dict] = mapped_column(JSON)  # {field: [old, new]}, values as in the API
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[CatalogueItem] = relationship(back_populates="changes")
+    actor = relationship("User")

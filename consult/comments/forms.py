@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -129,8 +130,22 @@ class CommentForm(FlaskForm):
         _l("采纳情况公布时发邮件通知我"), default=True,
         description=_l("需要填写电子邮箱。"),
     )
+    # One optional PDF/DOCX, checked by content in the service (uploads.py); private by default.
+    attachment = FileField(
+        _l("附件"),
+        description=_l("可上传一个 PDF 或 Word（.docx）文件，例如详细的书面意见。附件不公开，"
+                       "仅供起草单位研究意见使用。"),
+        render_kw={"accept": ".pdf,.docx,application/pdf,application/vnd.openxmlformats-"
+                             "officedocument.wordprocessingml.document"},
+    )
     # A retried submission of the same form makes one comment (F11).
     nonce = HiddenField()
+    # A honeypot (F11): hidden from people (CSS, aria-hidden, no tab stop, no autofill), so
+    # only a bot fills it in. Its name is one no browser autofills.
+    remark = StringField(
+        _l("此项请留空"), filters=[_strip],
+        render_kw={"tabindex": "-1", "autocomplete": "off", "maxlength": 200},
+    )
 
     def __init__(self, *args, articles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -156,6 +171,11 @@ class CommentForm(FlaskForm):
     @property
     def article_number(self) -> int | None:
         return int(self.article.data) if self.article.data else None
+
+    @property
+    def filled_by_a_bot(self) -> bool:
+        """The honeypot has something in it."""
+        return bool(self.remark.data)
 
     @property
     def idempotency_key(self) -> str | None:

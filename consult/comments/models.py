@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock
+from consult.comments.masking import mask
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
@@ -72,16 +73,25 @@ class Comment(db.Model):
     hidden_reason: Mapped[HiddenReason | None] = mapped_column(
         enum_column(HiddenReason, "hidden_reason")
     )
+    # The moderator's explanation to the author (mailed, shown masked on the receipt).
+    hidden_note: Mapped[str | None] = mapped_column(Text)
+    # A comment made at a hearing or symposium (channel hearing/symposium), if it was recorded.
+    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearings.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The citizen account that was signed in when the comment was made (optional accounts).
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
+    # Its group of near-identical comments (F13; consult/answers/groups.py), if any.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"), index=True)
 
     consultation = relationship("Consultation")
     version = relationship("DraftVersion")
     article = relationship("Article")
     disposition = relationship("Disposition", back_populates="comment", uselist=False)
+    hearing = relationship("Hearing", back_populates="comments")
 
     @property
     def needs_answer(self) -> bool:
@@ -90,4 +100,10 @@ class Comment(db.Model):
 
     @property
     def public_name(self) -> str | None:
-        return self.display_name if self.publish_name and self.display_name else None
+        """The name, only with its own consent, and masked: it is free text (F10)."""
+        return mask(self.display_name) if self.publish_name and self.display_name else None
+
+    @property
+    def public_region(self) -> str | None:
+        """The region as the public sees it: free text too, so masked."""
+        return mask(self.region) if self.region else None

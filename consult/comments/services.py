@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
 
-from consult import clock, mail
+from consult import audit, clock, mail, uploads
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
 from consult.consultations.models import Article, Consultation, Moderation, State, Verification
-from consult.errors import NotFound, ValidationFailed, WindowClosed
+from consult.errors import (
+    AccountRequired,
+    Conflict,
+    NotFound,
+    ValidationFailed,
+    WindowClosed,
+)
 from consult.extensions import db
+from consult.tokens import LinkExpired, make_token, read_token
 from consult.urls import external_url
+
+VERIFY_SALT = "comment-verify"
+ATTACHMENT_KINDS = {"pdf", "docx"}
 
 
 @dataclass
@@ -45,8 +57,9 @@ def find_article(consultation: Consultation, number: int | None) -> Article | No
     )
 
 
-def initial_status(consultation: Consultation) -> CommentStatus:
-    if consultation.verification != Verification.NONE:
+def initial_status(consultation: Consultation, *, verified: bool = False) -> CommentStatus:
+    """Unverified until the author proves the address (F8), then moderated or published."""
+    if consultation.verification != Verification.NONE and not verified:
         return CommentStatus.UNVERIFIED
     if consultation.moderation == Moderation.PRE:
         return CommentStatus.PENDING_MODERATION
@@ -54,10 +67,12 @@ def initial_status(consultation: Consultation) -> CommentStatus:
 
 
 def submit_comment(consultation: Consultation, data: CommentInput, *,
-                   idempotency_key: str | None = None) -> tuple[Comment, bool]:
+                   idempotency_key: str | None = None, citizen=None,
+                   attachment: FileStorage | None = None) -> tuple[Comment, bool]:
     """Save a citizen's comment while the window is open; return (comment, created).
 
     A retry with the same idempotency key returns the first comment instead of a second one.
+    `citizen` is the signed-in citizen account, if any; `attachment` one optional PDF/DOCX.
     """
     if idempotency_key:
         existing = db.session.scalar(
@@ -70,14 +85,10 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
             return existing, False
     if consultation.status != State.OPEN:
         raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
-    body = (data.body or "").strip()
-    if not body:
-        raise ValidationFailed(_("请填写意见内容。"), fields={"body": _("请填写意见内容。")})
-    limit = current_app.config["COMMENT_MAX_LENGTH"]
-    if len(body) > limit:
-        message = _("意见内容不能超过 %(limit)d 字。", limit=limit)
-        raise ValidationFailed(message, code="too_long", fields={"body": message})
-    article = find_article(consultation, data.article_number)
+    body, article = _checked_content(consultation, data)
+    verified = _check_verification(consultation, data, citizen)
+    if attachment is not None:
+        _check_attachment(attachment)
     now = clock.now()
     comment = Comment(
         tracking_no=new_tracking_no(),
@@ -93,10 +104,12 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
         email=_clean(data.email),
         phone=_clean(data.phone),
         notify=data.notify,
-        status=initial_status(consultation),
+        status=initial_status(consultation, verified=verified),
         idempotency_key=idempotency_key,
         created_at=now,
         received_at=now,
+        verified_at=now if verified else None,
+        citizen_id=getattr(citizen, "id", None),
     )
     try:
         with db.session.begin_nested():
@@ -110,9 +123,132 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
             if existing is not None:
                 return existing, False
         raise
+    if attachment is not None:
+        uploads.store(attachment, owner=comment, allowed=ATTACHMENT_KINDS, public=False)
     if comment.email:
         _queue_receipt(comment)
     return comment, True
+
+
+def _check_verification(consultation: Consultation, data: CommentInput, citizen) -> bool:
+    """Refuse what the consultation's verification setting forbids; True when already verified.
+
+    email: an address is required, and a signed-in citizen using their own verified address
+    needs no link. account: a signed-in citizen account is required (401 otherwise).
+    """
+    if consultation.verification == Verification.ACCOUNT:
+        if citizen is None:
+            raise AccountRequired(_("本次意见征集需要登录公众账号后才能提出意见。"))
+        return True
+    if consultation.verification == Verification.EMAIL:
+        if not _clean(data.email):
+            message = _("本次意见征集需要验证电子邮箱，请填写电子邮箱。")
+            raise ValidationFailed(message, code="email_required", fields={"email": message})
+        return citizen is not None and (citizen.email or "") == _clean(data.email).lower()
+    return False
+
+
+def _check_attachment(attachment: FileStorage) -> None:
+    """Refuse a wrong or oversize file before anything is written (422, 413)."""
+    try:
+        uploads.read_checked(attachment, ATTACHMENT_KINDS)
+    except ValidationFailed as error:
+        raise ValidationFailed(error.message, code=error.code,
+                               fields={"attachment": error.message}) from error
+    attachment.stream.seek(0)
+
+
+def _checked_content(consultation: Consultation, data: CommentInput) -> tuple[str, Article | None]:
+    """The trimmed body and the article commented on: the rules every channel shares."""
+    body = (data.body or "").strip()
+    if not body:
+        raise ValidationFailed(_("请填写意见内容。"), fields={"body": _("请填写意见内容。")})
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if len(body) > limit:
+        message = _("意见内容不能超过 %(limit)d 字。", limit=limit)
+        raise ValidationFailed(message, code="too_long", fields={"body": message})
+    return body, find_article(consultation, data.article_number)
+
+
+def record_comment(consultation: Consultation, data: CommentInput, channel: Channel,
+                   received_on: date, *, actor, hearing=None, scan=None,
+                   idempotency_key: str | None = None) -> Comment:
+    """Register a comment received by letter, e-mail, hearing or symposium (F11b).
+
+    It gets a tracking number and is handled like a web comment from then on. It is accepted
+    after the window has closed when it was received (postmarked) within the window, until the
+    report is published. `scan` is the scanned letter (PDF), kept for staff only.
+    """
+    from consult.answers.services import published_report
+
+    channel = Channel(channel)
+    if channel == Channel.WEB:
+        message = _("网站提交的意见无需登记，请选择收到意见的渠道。")
+        raise ValidationFailed(message, code="channel", fields={"channel": message})
+    if idempotency_key:
+        existing = db.session.scalar(
+            db.select(Comment).where(Comment.idempotency_key == idempotency_key)
+        )
+        if existing is not None and existing.consultation_id == consultation.id:
+            return existing
+    if published_report(consultation) is not None:
+        raise Conflict(_("采纳情况报告已发布，不能再登记意见。"), code="report_published")
+    if consultation.status not in (State.OPEN, State.CLOSED, State.POLICY_ISSUED):
+        raise WindowClosed(_("该意见征集尚未开始或已撤回，不能登记意见。"))
+    _check_received_on(consultation, received_on)
+    if hearing is not None:
+        if hearing.consultation_id != consultation.id:
+            message = _("所选听证会/座谈会不属于本意见征集。")
+            raise ValidationFailed(message, code="hearing", fields={"hearing": message})
+        channel = Channel(hearing.kind.value)
+    body, article = _checked_content(consultation, data)
+    comment = Comment(
+        tracking_no=new_tracking_no(),
+        consultation=consultation,
+        version=consultation.current_version,
+        article=article,
+        body=body,
+        category=data.category,
+        channel=channel,
+        region=_clean(data.region),
+        display_name=_clean(data.display_name),
+        publish_name=bool(data.publish_name and _clean(data.display_name)),
+        email=_clean(data.email),
+        phone=_clean(data.phone),
+        notify=data.notify,
+        # The unit received it itself: no e-mail verification, but moderation as configured.
+        status=(CommentStatus.PENDING_MODERATION if consultation.moderation == Moderation.PRE
+                else CommentStatus.PUBLISHED),
+        idempotency_key=idempotency_key,
+        created_at=clock.now(),
+        received_at=clock.start_of_day(received_on),
+        recorded_by_id=getattr(actor, "id", None),
+        hearing=hearing,
+    )
+    db.session.add(comment)
+    audit.record(actor, "record_comment", comment, unit_id=consultation.unit_id,
+                 detail={"channel": channel.value, "received_on": received_on.isoformat()})
+    if scan is not None and getattr(scan, "filename", None):
+        uploads.store(scan, owner=comment, allowed={"pdf"}, actor=actor, public=False)
+    if comment.email:
+        _queue_receipt(comment)
+    return comment
+
+
+def _check_received_on(consultation: Consultation, received_on: date | None) -> None:
+    """Received (or postmarked) today or earlier, and within the comment window."""
+    if received_on is None:
+        message = _("请填写收到日期。")
+        raise ValidationFailed(message, code="received_on", fields={"received_on": message})
+    if received_on > clock.today():
+        message = _("收到日期不能晚于今天。")
+        raise ValidationFailed(message, code="received_on", fields={"received_on": message})
+    opens_on = clock.local_date(consultation.opens_at)
+    closes_on = clock.local_date(consultation.closes_at)
+    if not opens_on <= received_on <= closes_on:
+        message = _("收到日期（信函以邮戳日期为准）须在征求意见期限内（%(start)s 至 %(end)s）。",
+                    start=opens_on.isoformat(), end=closes_on.isoformat())
+        raise ValidationFailed(message, code="received_on", fields={"received_on": message})
 
 
 def _clean(value: str | None) -> str | None:
@@ -127,6 +263,13 @@ def _queue_receipt(comment: Comment) -> None:
         "您可以随时凭意见编号查询办理情况和采纳情况：\n%(link)s\n\n此邮件由系统自动发送，请勿回复。",
         title=comment.consultation.title, no=comment.tracking_no, link=link,
     )
+    if comment.status == CommentStatus.UNVERIFIED:
+        body = _(
+            "请在 %(days)d 天内打开以下链接，确认这条意见是您本人提交的"
+            "（验证后意见才会公开并获得答复）：\n%(link)s\n\n",
+            days=current_app.config["VERIFY_MAX_AGE_DAYS"],
+            link=external_url("comments.verify", token=verification_token(comment)),
+        ) + body
     mail.queue("receipt", comment.email, _("意见回执：%(no)s", no=comment.tracking_no), body)
 
 
@@ -147,6 +290,27 @@ def public_text(comment: Comment) -> str | None:
     return mask(comment.body)
 
 
+def status_note(comment: Comment) -> str:
+    """What the comment's state means for its author, in a sentence (receipt page and API).
+
+    Names and regions are masked by `Comment.public_name` / `public_region` (free text, F10).
+    """
+    from consult.labels import label
+
+    if comment.status == CommentStatus.UNVERIFIED:
+        return _("请点击确认邮件中的链接验证您的意见。"
+                 "验证前，意见不会公开，也不需答复，但计入统计。")
+    if comment.status == CommentStatus.PENDING_MODERATION:
+        return _("您的意见已收到，正在审核，审核通过后公开。")
+    if comment.status == CommentStatus.PUBLISHED:
+        return _("您的意见已公开（其中的个人信息已隐去）。")
+    if comment.status == CommentStatus.HIDDEN:
+        reason = label(comment.hidden_reason or "other", "hidden_reason")
+        return _("您的意见不予公开，原因：%(reason)s。该意见仍计入意见采纳情况的统计。",
+                 reason=reason)
+    return _("您的意见已收到，正在登记处理。")
+
+
 def public_comments_query(consultation: Consultation):
     """Published comments of a consultation, oldest first."""
     return (
@@ -161,3 +325,41 @@ def received_count(consultation: Consultation) -> int:
     return db.session.scalar(
         db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id)
     )
+
+
+# ------------------------------------------------------------------ email verification (F8)
+
+
+def verification_token(comment: Comment) -> str:
+    """The signed, expiring token of the link in the receipt mail."""
+    return make_token(VERIFY_SALT, {"c": comment.id, "t": comment.tracking_no})
+
+
+def comment_for_verification(token: str) -> Comment:
+    """The comment a verification link names (LinkInvalid 400 / LinkExpired 410 otherwise)."""
+    from consult.tokens import LinkInvalid
+
+    payload = read_token(VERIFY_SALT, token)
+    comment = None
+    if isinstance(payload, dict) and isinstance(payload.get("c"), int):
+        comment = db.session.get(Comment, payload["c"])
+    if comment is None or comment.tracking_no != payload.get("t"):
+        raise LinkInvalid(_("该链接无效，请检查是否完整复制了邮件中的链接。"))
+    return comment
+
+
+def verify_comment(token: str) -> tuple[Comment, bool]:
+    """Follow a verification link: the comment counts from now on. Returns (comment, changed).
+
+    An unverified comment becomes published, or awaits moderation when the consultation is
+    pre-moderated. Once the report is out its totals are frozen, so a late link is refused.
+    """
+    comment = comment_for_verification(token)
+    if comment.verified_at is not None or comment.status != CommentStatus.UNVERIFIED:
+        return comment, False
+    if comment.consultation.status not in (State.OPEN, State.CLOSED):
+        raise LinkExpired(_("意见采纳情况已经公布，不能再验证意见；该意见已计为未验证意见。"))
+    comment.verified_at = clock.now()
+    comment.status = initial_status(comment.consultation, verified=True)
+    db.session.flush()
+    return comment, True

@@ -6,12 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from consult.answers.services import published_report
+from consult.citizens.policy import can_comment
+from consult.citizens.services import current_citizen
 from consult.comments.forms import CommentForm, LookupForm
 from consult.comments.models import Category, CommentStatus
 from consult.comments.services import (
     CommentInput,
     get_by_tracking_no,
     public_text,
+    status_note,
     submit_comment,
 )
 from consult.consultations.models import Consultation, State
@@ -54,12 +57,23 @@ def new(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     if consultation.status != State.OPEN:
         return _closed(consultation)
+    citizen = current_citizen()
+    if not can_comment(citizen, consultation):  # this consultation needs a citizen account
+        if request.method == "POST":
+            return redirect(url_for("citizens.login", next=request.full_path.rstrip("?")))
+        return render_template("comments/account_required.html", consultation=consultation)
     articles = consultation.current_version.articles
     form = CommentForm(articles=articles)
     if request.method == "GET":
         form.article.data = _selected_article(consultation)
+        if citizen is not None and not form.email.data:
+            form.email.data = citizen.email
     message = None
-    if form.validate_on_submit():
+    if request.method == "POST" and form.filled_by_a_bot:
+        # The honeypot is filled (F11): nothing is saved, and the 422 says so without saying why.
+        form.remark.data = ""
+        message = _("提交未成功，请检查填写的内容后重新提交。")
+    elif form.validate_on_submit():
         data = CommentInput(
             body=form.body.data, category=Category(form.category.data),
             article_number=form.article_number, display_name=form.display_name.data,
@@ -68,7 +82,8 @@ def new(consultation_id: int):
         )
         try:
             comment, _created = submit_comment(
-                consultation, data, idempotency_key=form.idempotency_key
+                consultation, data, idempotency_key=form.idempotency_key, citizen=citizen,
+                attachment=form.attachment.data or None,
             )
         except WindowClosed as error:
             return _closed(consultation, error.message)
@@ -85,7 +100,7 @@ def new(consultation_id: int):
     selected = next((a for a in articles if str(a.number) == (form.article.data or "")), None)
     return render_template(
         "comments/form.html", consultation=consultation, form=form, message=message,
-        selected=selected,
+        selected=selected, citizen=citizen,
     ), status
 
 
@@ -102,7 +117,7 @@ def receipt(tracking_no: str):
     return render_template(
         "comments/receipt.html", comment=comment, consultation=comment.consultation,
         text=public_text(comment), report=report,
-        hidden=comment.status == CommentStatus.HIDDEN,
+        hidden=comment.status == CommentStatus.HIDDEN, state_note=status_note(comment),
     )
 
 
@@ -121,3 +136,7 @@ def lookup():
         return render_template("comments/lookup.html", form=form, not_found=True), 404
     return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
 
+
+import consult.comments.attachments  # noqa: E402,F401  (F6: a comment's attachment)
+import consult.comments.verification  # noqa: E402,F401  (F8: the link in the receipt mail)
+from consult.comments import manage  # noqa: E402,F401  (staff pages: moderation, register)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from consult.consultations.models import ConsultationType
@@ -54,6 +54,11 @@ class ConsultationForm(FlaskForm):
                           description=_l("截止日期当天 23:59:59 截止。"))
     short_window_reason = TextAreaField(_l("征求意见期限较短的理由"),
                                         validators=[Optional(), Length(max=REASON_MAX)])
+    concerns_business = BooleanField(
+        _l("涉及市场主体经营活动"),
+        description=_l("行政规范性文件涉及市场主体经营活动的，征求意见期限一般不少于 30 日"
+                       "（《优化营商环境条例》第六十二条）。"),
+    )
     # Choices are set by the view (consult.catalogue.queries.drafting_choices).
     catalogue_item_id = SelectField(
         _l("所属决策事项"), coerce=_optional_int, validate_choice=False,
@@ -74,6 +79,8 @@ class ConsultationForm(FlaskForm):
             opens_on=self.opens_on.data, closes_on=self.closes_on.data, text=self.text.data,
             short_window_reason=self.short_window_reason.data,
             catalogue_item_id=self.catalogue_item_id.data if "catalogue_item_id" in self else None,
+            concerns_business=bool(self.concerns_business.data)
+            if "concerns_business" in self else False,
         )
 
 
@@ -89,3 +96,61 @@ class ReasonForm(FlaskForm):
 
     reason = TextAreaField(_l("理由"), validators=[DataRequired(_l("请填写理由。")),
                                                   Length(max=REASON_MAX)])
+
+
+class ExtendForm(FlaskForm):
+    """A later closing date and its reason, both published (on the staff page: one csrf_token)."""
+
+    class Meta:
+        csrf = False
+
+    closes_on = DateField(_l("新的截止日期"),
+                          validators=[InputRequired(_l("请填写有效的截止日期（年-月-日）。"))],
+                          description=_l("只能延长，不能提前截止。新截止日期当天 23:59:59 截止。"))
+    reason = TextAreaField(_l("延长理由"), validators=[DataRequired(_l("请填写延长理由。")),
+                                                   Length(max=REASON_MAX)],
+                           description=_l("理由将在延长征求意见期限公告中向社会公布。"))
+
+
+class LegalReviewForm(FlaskForm):
+    """The legal reviewer's decision and opinion (on the staff page: one csrf_token)."""
+
+    class Meta:
+        csrf = False
+
+    decision = RadioField(_l("审核结论"), choices=[("approved", _l("合法性审核通过")),
+                                                ("returned", _l("退回修改"))],
+                          validators=[InputRequired(_l("请选择审核结论。"))])
+    opinion = TextAreaField(_l("审核意见"), validators=[Optional(), Length(max=5_000)],
+                            description=_l("退回时必须填写。"))
+
+
+class NewVersionForm(FlaskForm):
+    """A revised draft: its full text, what changed, and optionally a second comment round."""
+
+    text = TextAreaField(
+        _l("修改后的征求意见稿全文"),
+        validators=[DataRequired(_l("请粘贴修改后的全文。")), Length(max=TEXT_MAX)],
+        description=_l("按章、节、条自动拆分，与上一版本逐条对照。"),
+    )
+    changelog = TextAreaField(
+        _l("修改说明"), validators=[DataRequired(_l("请填写修改说明。")), Length(max=10_000)],
+        description=_l("说明这一版改了什么、为什么改，将与新版本一同公布。"),
+    )
+    reopen_until = DateField(
+        _l("第二轮征求意见截止日期"), validators=[Optional()],
+        description=_l("需要就新版本再次征求意见时填写：自今天起至该日，期限须符合最短期限规定。"
+                       "不填写则不开展第二轮征求意见。"),
+    )
+    short_window_reason = TextAreaField(
+        _l("第二轮期限较短的理由"), validators=[Optional(), Length(max=REASON_MAX)],
+        description=_l("第二轮期限短于规定时填写，理由将向社会公布。"),
+    )
+
+
+class SubscribeForm(FlaskForm):
+    """The public's address for news of one consultation (double opt-in)."""
+
+    email = StringField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱。")),
+                                                  Length(max=254)],
+                        description=_l("我们会先发一封确认邮件；确认后，征求意见期限延长等情况会通知您。"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from consult import clock
 from consult.extensions import db
@@ -65,6 +65,8 @@ class Consultation(db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     short_window_reason: Mapped[str | None] = mapped_column(Text)
+    # A normative document on the business activity of market entities: 30-day window (F4).
+    concerns_business: Mapped[bool] = mapped_column(default=False, server_default=false())
     verification: Mapped[Verification] = mapped_column(
         enum_column(Verification, "verification"), default=Verification.NONE
     )
@@ -143,3 +145,80 @@ class Article(db.Model):
     text: Mapped[str] = mapped_column(Text)
 
     version: Mapped[DraftVersion] = relationship(back_populates="articles")
+
+
+class Extension(db.Model):
+    """A later closing date, published as a notice (延长征求意见期限公告); also a second round."""
+
+    __tablename__ = "consultation_extensions"
+    __table_args__ = (CheckConstraint("new_closes_at > old_closes_at", name="later_close"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    old_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    # A second round shorter than the minimum: the reason, published with the notice.
+    short_window_reason: Mapped[str | None] = mapped_column(Text)
+    # The version whose publication opened a second round (None for a plain extension).
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("draft_versions.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation: Mapped[Consultation] = relationship(
+        backref=backref("extensions", order_by=lambda: (Extension.at, Extension.id),
+                        cascade="all, delete-orphan")
+    )
+    version = relationship("DraftVersion")
+    actor = relationship("User")
+
+
+class Subscription(db.Model):
+    """An address that asked for news of one consultation (extension notices), double opt-in."""
+
+    __tablename__ = "consultation_subscriptions"
+    __table_args__ = (UniqueConstraint("consultation_id", "email", name="consultation_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-case
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # confirm and unsubscribe links
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last confirmation mail
+
+    consultation: Mapped[Consultation] = relationship()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class LegalDecision(enum.StrEnum):
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class LegalReview(db.Model):
+    """A legal reviewer's sign-off (合法性审核) of a rule or major decision, or its return."""
+
+    __tablename__ = "legal_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    decision: Mapped[LegalDecision] = mapped_column(enum_column(LegalDecision, "legal_decision"))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation: Mapped[Consultation] = relationship(
+        backref=backref("legal_reviews", order_by=lambda: (LegalReview.at, LegalReview.id),
+                        cascade="all, delete-orphan")
+    )
+    reviewer = relationship("User")

@@ -5,21 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from consult import audit, clock
+from consult.catalogue.services import check_item_for_unit
+from consult.consultations import windows
 from consult.consultations.models import (
     Article,
     Consultation,
     ConsultationType,
     DraftVersion,
+    Extension,
     State,
 )
 from consult.consultations.parsing import parse_articles
 from consult.consultations.states import target_state
-from consult.errors import InvalidTransition, NotAllowed, ValidationFailed
+from consult.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from consult.extensions import db
+from consult.labels import label
 
 
 @dataclass
@@ -35,32 +38,24 @@ class DraftInput:
     text: str
     short_window_reason: str | None = None
     catalogue_item_id: int | None = None
+    concerns_business: bool = False  # normative documents: 30 days instead of 7 working days
 
 
-def minimum_days(type_: ConsultationType) -> int:
-    return current_app.config["WINDOW_MIN_DAYS"][str(type_)]
+def minimum_days(type_: ConsultationType, *, concerns_business: bool = False) -> int:
+    """The number in the type's minimum window (see `windows.minimum` for its unit)."""
+    return windows.minimum(type_, concerns_business=concerns_business).days
 
 
 def window_days(opens_on: date, closes_on: date) -> int:
     """Calendar days in a window, both ends included."""
-    return (closes_on - opens_on).days + 1
+    return windows.calendar_days(opens_on, closes_on)
 
 
 def check_window(data: DraftInput) -> None:
     """Refuse a window that ends before it starts, or is too short without a published reason."""
-    if data.closes_on < data.opens_on:
-        raise ValidationFailed(
-            _("截止日期不能早于开始日期。"), fields={"closes_on": _("截止日期不能早于开始日期。")}
-        )
-    needed = minimum_days(data.type)
-    if window_days(data.opens_on, data.closes_on) < needed and not (
-        data.short_window_reason and data.short_window_reason.strip()
-    ):
-        message = _(
-            "此类文件的征求意见期限不少于 %(days)d 日；期限更短时须填写理由（理由将向社会公布）。",
-            days=needed,
-        )
-        raise ValidationFailed(message, fields={"short_window_reason": message})
+    windows.check(data.type, data.opens_on, data.closes_on,
+                  concerns_business=data.concerns_business,
+                  short_window_reason=data.short_window_reason)
 
 
 def _replace_articles(version: DraftVersion, text: str) -> None:
@@ -89,7 +84,9 @@ def _apply(consultation: Consultation, data: DraftInput) -> None:
     consultation.closes_at = clock.end_of_day(data.closes_on)
     reason = (data.short_window_reason or "").strip()
     consultation.short_window_reason = reason or None
-    consultation.catalogue_item_id = data.catalogue_item_id
+    consultation.concerns_business = bool(data.concerns_business)
+    # Only an item of the drafting unit, or of a unit above or below it (ValidationFailed).
+    consultation.catalogue_item = check_item_for_unit(data.catalogue_item_id, consultation.unit)
 
 
 def create_draft(unit, data: DraftInput, *, actor) -> Consultation:
@@ -114,18 +111,19 @@ def update_draft(consultation: Consultation, data: DraftInput, *, actor) -> Cons
     return consultation
 
 
-def transition(consultation: Consultation, action: str, *, actor, reason: str | None = None):
+def transition(consultation: Consultation, action: str, *, actor, reason: str | None = None,
+               detail: dict | None = None):
     """Move `consultation` by `action` if the state machine allows it; audit it."""
     status = consultation.status
     target = target_state(action, status)
     if target is None:
         raise InvalidTransition(
-            _("当前状态（%(status)s）不允许此操作。", status=status.value),
+            _("当前状态（%(status)s）不允许此操作。", status=label(status, "state")),
             code="invalid_transition",
         )
     consultation.state = target
     audit.record(actor, action, consultation, reason=reason,
-                 detail={"from": status.value, "to": target.value})
+                 detail={"from": status.value, "to": target.value, **(detail or {})})
     return consultation
 
 
@@ -170,6 +168,61 @@ def withdraw(consultation: Consultation, *, actor, reason: str) -> Consultation:
     return consultation
 
 
+def extend(consultation: Consultation, new_closes_on: date, reason: str, *, actor) -> Extension:
+    """Move the closing date later, with a public notice and a mail to those who asked (F4).
+
+    Only while scheduled or open (409 otherwise); a date earlier than the current closing date
+    is closing early, which is refused (409); the same date changes nothing (422); the reason
+    is required (422) and published.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("延长期限须填写理由（理由将向社会公布）。")
+        raise ValidationFailed(message, fields={"reason": message})
+    if target_state("extend", consultation.status) is None:
+        raise InvalidTransition(
+            _("当前状态（%(status)s）不能延长征求意见期限。",
+              status=label(consultation.status, "state")),
+            code="invalid_transition",
+        )
+    old_closes_on = clock.local_date(consultation.closes_at)
+    if new_closes_on < old_closes_on:
+        raise Conflict(_("征求意见期限不能提前截止，只能延长。"), code="closing_early")
+    if new_closes_on == old_closes_on:
+        message = _("新的截止日期须晚于原截止日期（%(date)s）。", date=old_closes_on.isoformat())
+        raise ValidationFailed(message, fields={"closes_on": message})
+    old_closes_at, new_closes_at = consultation.closes_at, clock.end_of_day(new_closes_on)
+    transition(consultation, "extend", actor=actor, reason=reason, detail={
+        "old_closes_at": old_closes_at.isoformat(), "new_closes_at": new_closes_at.isoformat(),
+    })
+    return lengthen(consultation, new_closes_at, reason, actor=actor, audited=True)
+
+
+def lengthen(consultation: Consultation, new_closes_at, reason: str, *, actor,
+             kind: str = "extension", version=None, short_window_reason: str | None = None,
+             audited: bool = False) -> Extension:
+    """Set the later closing date, publish the notice and mail it (the checks are the caller's:
+    `extend`, or `versions.new_version` for a second round)."""
+    from consult.consultations import subscriptions
+
+    old_closes_at = consultation.closes_at
+    if not audited:
+        audit.record(actor, "extend", consultation, reason=reason, detail={
+            "kind": kind, "old_closes_at": old_closes_at.isoformat(),
+            "new_closes_at": new_closes_at.isoformat(),
+        })
+    consultation.closes_at = new_closes_at
+    notice = Extension(
+        consultation=consultation, old_closes_at=old_closes_at, new_closes_at=new_closes_at,
+        reason=reason, short_window_reason=(short_window_reason or "").strip() or None,
+        version=version, actor_id=actor.id, at=clock.now(),
+    )
+    db.session.add(notice)
+    db.session.flush()
+    subscriptions.notify_extension(consultation, notice)
+    return notice
+
+
 def _as_input(consultation: Consultation) -> DraftInput:
     return DraftInput(
         title=consultation.title, type=consultation.type, summary=consultation.summary,
@@ -177,6 +230,7 @@ def _as_input(consultation: Consultation) -> DraftInput:
         opens_on=clock.local_date(consultation.opens_at),
         closes_on=clock.local_date(consultation.closes_at),
         text="", short_window_reason=consultation.short_window_reason,
+        concerns_business=bool(consultation.concerns_business),
     )
 
 

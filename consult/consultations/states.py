@@ -2,6 +2,18 @@
 
 `State.SCHEDULED` is stored for every approved consultation; whether it is scheduled, open or
 closed right now is read off `opens_at`/`closes_at` and the clock, so no cron job is needed.
+
+Steps that keep the stored state (they are still checked here, and audited):
+- `extend`: a later `closes_at` while scheduled or open, with a public notice (an `Extension`
+  row). Closing early has no transition at all: a window only ever gets longer.
+- `new_version`: a revised draft (version n+1) while open or closed, before the report. With a
+  new window it is a *second round*: the round runs from the day the version is published to
+  its new closing date (minimum rules applied, `consult.consultations.windows`), recorded as an
+  extension with the reason 「第二轮征求意见」; a closed consultation is open again until then.
+  New comments point at the new version's articles; earlier ones keep theirs.
+The legality review (合法性审核) of rules and major decisions is a gate, not a state: a
+consultation needs an approved `LegalReview` before its final policy can be linked
+(`consult.consultations.legal`).
 """
 
 from __future__ import annotations
@@ -27,6 +39,10 @@ TRANSITIONS: dict[tuple[str, State], State] = {
     ("withdraw", State.SCHEDULED): State.WITHDRAWN,
     ("withdraw", State.OPEN): State.WITHDRAWN,
     ("withdraw", State.CLOSED): State.WITHDRAWN,
+    ("extend", State.SCHEDULED): State.SCHEDULED,
+    ("extend", State.OPEN): State.SCHEDULED,
+    ("new_version", State.OPEN): State.SCHEDULED,
+    ("new_version", State.CLOSED): State.SCHEDULED,
 }
 
 ACTIONS = sorted({action for action, _ in TRANSITIONS})
@@ -39,6 +55,16 @@ PUBLIC_STATES = (
     State.POLICY_ISSUED,
     State.WITHDRAWN,
 )
+
+
+def public_clause():
+    """A SQL condition for the consultations the public may see: a draft withdrawn before it was
+    ever approved was never public, and stays unpublished."""
+    C = Consultation
+    return or_(
+        C.state.in_([s for s in PUBLIC_STATES if s != State.WITHDRAWN]),
+        and_(C.state == State.WITHDRAWN, C.approved_at.is_not(None)),
+    )
 
 
 def status_of(consultation: Consultation, now: datetime) -> State:
@@ -87,9 +113,7 @@ def list_filter(name: str, now: datetime):
     if name == "reported":
         return reported
     if name == "all":
-        return Consultation.state.in_(
-            [State.SCHEDULED, State.REPORT_PUBLISHED, State.POLICY_ISSUED, State.WITHDRAWN]
-        )
+        return public_clause()
     raise ValueError(name)
 
 

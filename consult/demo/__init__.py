@@ -16,18 +16,23 @@ from consult.answers.models import Disposition, DispositionCode, Report
 from consult.answers.services import publish_report
 from consult.audit import AuditEvent
 from consult.auth.models import Membership, Role, Unit, User
-from consult.catalogue.models import CatalogueItem, CatalogueStatus
+from consult.catalogue import services as catalogue_services
+from consult.catalogue.models import CatalogueChange, CatalogueItem
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.tracking import new_tracking_no
+from consult.consultations import legal
 from consult.consultations.models import (
     Article,
     Consultation,
     ConsultationType,
     DraftVersion,
+    LegalDecision,
+    LegalReview,
     State,
 )
 from consult.consultations.parsing import parse_articles
 from consult.demo import content
+from consult.demo.hearings import load_hearings
 from consult.extensions import db
 from consult.policies.models import Interpretation, InterpretationKind, Policy
 from consult.policies.services import (
@@ -43,6 +48,8 @@ COUNTED = {
     "users": User,
     "memberships": Membership,
     "catalogue_items": CatalogueItem,
+    "catalogue_changes": CatalogueChange,
+    "legal_reviews": LegalReview,
     "consultations": Consultation,
     "versions": DraftVersion,
     "articles": Article,
@@ -64,9 +71,10 @@ def load_demo() -> dict[str, int]:
     today = clock.today()
     units = _load_units()
     users = _load_staff(units)
-    catalogue = _load_catalogue(units, today)
+    catalogue = _load_catalogue(units, users, today)
     for spec in content.CONSULTATIONS:
         _load_consultation(spec, units, users, catalogue, today)
+    load_hearings()
     db.session.commit()
     after = _counts()
     return {name: after[name] - before[name] for name in COUNTED}
@@ -127,8 +135,15 @@ def _load_staff(units: dict[str, Unit]) -> dict[str, User]:
     return users
 
 
-def _load_catalogue(units: dict[str, Unit], today: date) -> dict[str, CatalogueItem]:
-    """This year's catalogue items by title, created where missing."""
+def _load_catalogue(units: dict[str, Unit], users: dict[str, User],
+                    today: date) -> dict[str, CatalogueItem]:
+    """This year's catalogue by title: created, numbered and published by the platform office
+    where missing, with the changes made after publication."""
+    office = users["admin@demo.consult"]
+    now = clock.now()
+    # Published early in the year, before the consultations it announces (or now, on the first
+    # day of January).
+    published_at = min(now, max(_at(date(today.year, 1, 2), 10), now - timedelta(days=240)))
     items: dict[str, CatalogueItem] = {}
     for spec in content.CATALOGUE:
         title = _fill(spec["title"], today)
@@ -138,21 +153,37 @@ def _load_catalogue(units: dict[str, Unit], today: date) -> dict[str, CatalogueI
             )
         )
         if item is None:
-            start, end = spec["planned"]
-            item = CatalogueItem(
-                year=today.year,
-                title=title,
-                unit=units[spec["unit"]],
-                legal_basis=spec["legal_basis"],
-                methods=list(spec["methods"]),
-                planned_start=today + timedelta(days=start),
-                planned_end=today + timedelta(days=end),
-                status=CatalogueStatus(spec["status"]),
-            )
-            db.session.add(item)
+            with clock.at(published_at - timedelta(days=3)):
+                item = catalogue_services.create_item(
+                    units[spec["unit"]], _catalogue_input(spec, title, today), actor=office
+                )
+                while item.status != spec["status"]:
+                    catalogue_services.set_status(
+                        item, catalogue_services.next_status(item.status), actor=office
+                    )
+        elif item.number is None:  # an item from before numbering
+            item.number = catalogue_services.next_number(item.year)
+        if item.published_at is None:
+            with clock.at(published_at):
+                catalogue_services.publish_item(item, actor=office)
+        revision = spec.get("revision")
+        if revision and not item.changes:
+            data = _catalogue_input({**spec, **revision}, title, today)
+            with clock.at(published_at + (now - published_at) / 2):
+                catalogue_services.update_item(item, data, actor=office,
+                                               reason=revision["reason"])
+        db.session.flush()
         items[title] = item
-    db.session.flush()
     return items
+
+
+def _catalogue_input(spec: dict, title: str, today: date) -> catalogue_services.ItemInput:
+    start, end = spec["planned"]
+    return catalogue_services.ItemInput(
+        year=today.year, title=title, legal_basis=spec["legal_basis"],
+        methods=list(spec["methods"]), planned_start=today + timedelta(days=start),
+        planned_end=today + timedelta(days=end),
+    )
 
 
 def _load_consultation(spec: dict, units: dict[str, Unit], users: dict[str, User],
@@ -296,6 +327,12 @@ def _add_policy(consultation: Consultation, spec: dict, editor: User, approver: 
         effective_on=effective_on, text=spec["text"],
     )
     interpretation = spec["interpretation"]
+    if legal.requires_review(consultation):  # a rule or major decision: 合法性审核 first
+        reviewer = db.session.scalar(db.select(User).where(User.email == "legal@demo.consult"))
+        with clock.at(_at(issued_on - timedelta(days=4), 11)):
+            legal.review(consultation, LegalDecision.APPROVED,
+                         "经合法性审核，修改后的文本符合上位法规定，制定程序合法，同意提请审议。",
+                         actor=reviewer)
     with clock.at(_at(issued_on - timedelta(days=2), 14)):
         policy = create_policy(consultation, data, actor=editor)
         add_interpretation(policy, title=interpretation["title"],

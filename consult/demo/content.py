@@ -53,6 +53,7 @@ STAFF: list[dict] = [
 ]
 
 # Catalogue of decision matters for the current year ({year}); consultations refer by title.
+# The platform office publishes it; an item's `revision` is a change made after publication.
 CATALOGUE: list[dict] = [
     {
         "title": "郑州市公共数据开放管理办法",
@@ -106,9 +107,15 @@ CATALOGUE: list[dict] = [
         "title": "郑州市城市更新条例（草案）",
         "unit": HOUSING,
         "legal_basis": "《中华人民共和国城乡规划法》《国有土地上房屋征收与补偿条例》",
-        "methods": ["online_comment", "hearing", "symposium", "expert_review"],
+        "methods": ["online_comment", "symposium", "expert_review"],
         "planned": (40, 200),
         "status": "planned",
+        # Changed after the catalogue was published: the history shows it (目录调整记录).
+        "revision": {
+            "methods": ["online_comment", "hearing", "symposium", "expert_review"],
+            "planned": (40, 260),
+            "reason": "条例涉及房屋征收与补偿，直接关系群众切身利益，依照《重大行政决策程序暂行条例》第十九条增加听证会；计划完成时间相应延后两个月。",
+        },
     },
 ]
 

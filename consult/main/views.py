@@ -59,6 +59,12 @@ def index():
     )
 
 
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice: purpose, what is published, retention, the commenter's rights."""
+    return render_template("main/privacy.html")
+
+
 @bp.get("/healthz")
 def healthz():
     """Database reachable and outbox backlog; 503 when the database is down."""

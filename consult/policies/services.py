@@ -8,6 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from consult import audit, clock
+from consult.consultations import legal
 from consult.consultations.models import Consultation, State
 from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
@@ -45,6 +46,7 @@ def create_policy(consultation: Consultation, data: PolicyInput, *, actor) -> Po
         raise Conflict(_("该意见征集已关联正式文件。"), code="policy_exists")
     if consultation.status not in (State.CLOSED, State.REPORT_PUBLISHED):
         raise InvalidTransition(_("征求意见结束后才能关联正式文件。"))
+    legal.require_sign_off(consultation)  # rules and major decisions: 合法性审核 first (409)
     _check(data)
     policy = Policy(
         consultation=consultation, unit_id=consultation.unit_id, created_by_id=actor.id
@@ -68,6 +70,7 @@ def publish_policy(policy: Policy, *, actor) -> Policy:
     if policy.published_at is not None:
         raise Conflict(_("该正式文件已发布。"), code="policy_published")
     if policy.consultation is not None:
+        legal.require_sign_off(policy.consultation)
         transition(policy.consultation, "link_policy", actor=actor)
     now = clock.now()
     policy.published_at = now

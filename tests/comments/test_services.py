@@ -3,7 +3,7 @@
 import pytest
 
 from consult.comments import services
-from consult.comments.masking import MARK, mask
+from consult.comments.masking import MARK
 from consult.comments.models import Category, Comment, CommentStatus
 from consult.comments.tracking import ALPHABET, new_tracking_no, normalize
 from consult.consultations.models import Moderation, Verification
@@ -124,22 +124,6 @@ def test_tracking_numbers_are_readable_and_checked():
     one = next(iter(numbers))
     wrong = one[:-1] + next(ch for ch in ALPHABET if ch != one[-1])
     assert normalize(wrong) is None  # a mistyped character fails the check
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("我的身份证号410105199003071234，请保密", f"我的身份证号{MARK}，请保密"),
-    ("旧身份证410105900307123", f"旧身份证{MARK}"),
-    ("手机13800138000", f"手机{MARK}"),
-    ("手机 138 0013 8000 联系", f"手机 {MARK} 联系"),
-    ("手机１３８００１３８０００。", f"手机{MARK}。"),
-    ("座机0371-67188888", f"座机{MARK}"),
-    ("邮箱zhang.san@example.com", f"邮箱{MARK}"),
-    ("卡号6222 0212 3456 7890 123", f"卡号{MARK}"),
-    ("2020年3月1日起施行，第15条", "2020年3月1日起施行，第15条"),
-    ("预算20200301元", "预算20200301元"),
-])
-def test_personal_data_is_masked(text, expected):
-    assert mask(text) == expected
 
 
 def test_public_text_masks_and_hides(make):

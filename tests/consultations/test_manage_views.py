@@ -89,7 +89,8 @@ def test_new_form_offers_only_the_users_units_and_shows_minimum_days(client_as, 
     html = client_as(editor).get("/staff/consultations/new").get_data(as_text=True)
     assert "市交通运输局" in html and child.name in html
     assert other.name not in html
-    assert "行政规范性文件 7 日" in html and "政府规章 30 日" in html
+    assert "行政规范性文件 不少于 7 个工作日" in html and "政府规章 不少于 30 日" in html
+    assert "涉及市场主体经营活动" in html
     assert "第一条" in html and "（一）" in html  # the hint about headings
 
 
@@ -126,7 +127,7 @@ def test_short_window_needs_a_reason_which_the_public_page_shows(
     response = post_form(client, "/staff/consultations/new", _data(unit, **short))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "不少于 7 日" in html
+    assert "不少于 7 个工作日" in html
     assert 'id="short_window_reason-error"' in html
     assert db.session.scalar(db.select(db.func.count(Consultation.id))) == 0
 
@@ -328,7 +329,7 @@ def test_submit_refuses_a_window_that_became_too_short(client_as, make, editor, 
                                      closes_at=now + timedelta(days=3))
     response = _post(client_as(editor), f"/staff/consultations/{consultation.id}/submit")
     assert response.status_code == 422
-    assert "不少于 7 日" in response.get_data(as_text=True)
+    assert "不少于 7 个工作日" in response.get_data(as_text=True)
     assert consultation.state == State.DRAFT
 
 

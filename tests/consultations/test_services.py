@@ -36,10 +36,11 @@ def test_create_draft_splits_articles_and_sets_the_window(make):
 
 @pytest.mark.parametrize("type_, days, ok", [
     (ConsultationType.RULE, 29, False), (ConsultationType.RULE, 30, True),
-    (ConsultationType.MAJOR_DECISION, 29, False), (ConsultationType.NORMATIVE_DOCUMENT, 6, False),
-    (ConsultationType.NORMATIVE_DOCUMENT, 7, True),
+    (ConsultationType.MAJOR_DECISION, 29, False), (ConsultationType.MAJOR_DECISION, 30, True),
+    (ConsultationType.NORMATIVE_DOCUMENT, 6, False),  # never 7 working days
 ])
 def test_minimum_window_in_calendar_days(make, type_, days, ok):
+    """Working-day windows (normative documents) are in tests/consultations/test_windows.py."""
     editor = make.user("editor")
     start = clock.today() + timedelta(days=1)
     data = draft_input(type=type_, opens_on=start, closes_on=start + timedelta(days=days - 1))

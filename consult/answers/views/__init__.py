@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("answers", __name__)
 
-from consult.answers.views import manage, public  # noqa: E402,F401
+from consult.answers.views import downloads, groups, manage, public, sheet  # noqa: E402,F401

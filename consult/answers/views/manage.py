@@ -9,8 +9,24 @@ from sqlalchemy.orm import selectinload
 
 from consult import clock
 from consult.answers import policy
-from consult.answers.forms import AnswerForm, ReportForm
-from consult.answers.models import DispositionCode
+from consult.answers.bulk import (
+    add_reason_template,
+    answer_many,
+    delete_reason_template,
+    fill_from_template,
+    load_comments,
+    reason_templates,
+    template_for,
+)
+from consult.answers.forms import AnswerForm, BulkForm, ReportForm, TemplateForm
+from consult.answers.groups import group_comments, ungroup_comments
+from consult.answers.models import (
+    CommentGroup,
+    Disposition,
+    DispositionCode,
+    GroupStatus,
+    ReasonTemplate,
+)
 from consult.answers.services import (
     answer_comment,
     blockers,
@@ -18,9 +34,10 @@ from consult.answers.services import (
     publish_report,
     published_report,
 )
+from consult.answers.sheet import group_key
 from consult.answers.views import bp
 from consult.auth.views import staff_required
-from consult.comments.models import Comment, CommentStatus
+from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.consultations.forms import attach_errors
 from consult.consultations.models import Article, Consultation
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
@@ -29,7 +46,11 @@ from consult.labels import DISPOSITION_LABELS
 from consult.permissions import Perm, has_permission
 
 PER_PAGE = 50
-ANSWERED_FILTERS = ("all", "unanswered", "answered")
+STATE_FILTERS = ("all", "unanswered", "answered", "missing_reason", "hidden", "unverified",
+                 "pending")
+GROUP_FILTERS = ("", "ungrouped", "suggested", "confirmed")
+# Query-string keys of the queue that a form posted from it carries back after the redirect.
+QUEUE_ARGS = ("article", "category", "channel", "state", "answered", "group", "page")
 
 
 def _load(consultation_id: int) -> Consultation:
@@ -39,13 +60,27 @@ def _load(consultation_id: int) -> Consultation:
     return consultation
 
 
+def _load_for_answering(consultation_id: int) -> Consultation:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    if not policy.can_answer(current_user, consultation):
+        abort(403)
+    return consultation
+
+
 def _filters() -> dict[str, str]:
-    """The queue's filters from the query string, normalised (unknown values mean "all")."""
+    """The queue's filters from the query string, normalised (unknown values mean "all").
+    `answered` is the older name of `state`, still used by links elsewhere."""
     article = request.args.get("article", "")
-    answered = request.args.get("answered", "all")
+    state = request.args.get("state") or request.args.get("answered", "all")
+    category = request.args.get("category", "")
+    channel = request.args.get("channel", "")
+    group = request.args.get("group", "")
     return {
         "article": article if article == "whole" or article.isdigit() else "",
-        "answered": answered if answered in ANSWERED_FILTERS else "all",
+        "state": state if state in STATE_FILTERS else "all",
+        "category": category if category in {c.value for c in Category} else "",
+        "channel": channel if channel in {c.value for c in Channel} else "",
+        "group": group if group in GROUP_FILTERS or group.isdigit() else "",
     }
 
 
@@ -57,21 +92,71 @@ def _queue_query(consultation: Consultation, filters: dict[str, str]):
         query = query.join(Article, Comment.article_id == Article.id).where(
             Article.number == int(filters["article"])
         )
-    if filters["answered"] == "answered":
+    if filters["category"]:
+        query = query.where(Comment.category == filters["category"])
+    if filters["channel"]:
+        query = query.where(Comment.channel == filters["channel"])
+    state = filters["state"]
+    if state == "answered":
         query = query.where(Comment.disposition.has())
-    elif filters["answered"] == "unanswered":
+    elif state == "unanswered":
         query = query.where(Comment.status == CommentStatus.PUBLISHED, ~Comment.disposition.has())
+    elif state == "missing_reason":
+        query = query.where(Comment.status == CommentStatus.PUBLISHED, Comment.disposition.has(
+            db.and_(Disposition.code != DispositionCode.ADOPTED,
+                    db.or_(Disposition.reason.is_(None), Disposition.reason == ""))))
+    elif state == "hidden":
+        query = query.where(Comment.status == CommentStatus.HIDDEN)
+    elif state == "unverified":
+        query = query.where(Comment.status == CommentStatus.UNVERIFIED)
+    elif state == "pending":
+        query = query.where(Comment.status.in_(
+            [CommentStatus.PENDING_MODERATION, CommentStatus.SUBMITTED]))
+    group = filters["group"]
+    if group == "ungrouped":
+        query = query.where(Comment.group_id.is_(None))
+    elif group in ("suggested", "confirmed"):
+        query = query.where(Comment.group_id.in_(
+            db.select(CommentGroup.id).where(CommentGroup.consultation_id == consultation.id,
+                                             CommentGroup.status == GroupStatus(group))))
+    elif group:
+        query = query.where(Comment.group_id == int(group))
     return query.order_by(Comment.id).options(
-        selectinload(Comment.disposition), selectinload(Comment.article)
+        selectinload(Comment.disposition).selectinload(Disposition.answered_by),
+        selectinload(Comment.article), selectinload(Comment.group),
     )
 
 
-def _render_queue(consultation: Consultation, *, failed=None, status=200):
-    """The queue page; `failed` = (comment id, form, message) re-shows one rejected answer."""
+def _group_sizes(comments) -> dict[int, int]:
+    ids = {c.group_id for c in comments if c.group_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        db.select(Comment.group_id, db.func.count(Comment.id))
+        .where(Comment.group_id.in_(ids)).group_by(Comment.group_id)
+    ).all())
+
+
+def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_message=None,
+                  template_form=None, status=200):
+    """The queue page; `failed` = (comment id, form, message) re-shows one rejected answer,
+    `bulk` a rejected bulk action (with the ids that were selected), `template_form` a
+    rejected reason template."""
     filters = _filters()
     page = request.args.get("page", 1, type=int)
     comments = db.paginate(_queue_query(consultation, filters), page=page, per_page=PER_PAGE,
                            error_out=False)
+    templates = reason_templates(consultation)
+    report = published_report(consultation)
+    can_answer = policy.can_answer(current_user, consultation)
+    # Keyboard flow: focus starts on the first comment of the page still waiting for an answer.
+    focus = next((c.id for c in comments.items if c.needs_answer and c.disposition is None
+                  and not (c.group and c.group.confirmed)), None)
+    group = None
+    if filters["group"].isdigit():
+        group = db.session.get(CommentGroup, int(filters["group"]))
+        if group is not None and group.consultation_id != consultation.id:
+            group = None
     return render_template(
         "staff/queue.html",
         c=consultation,
@@ -81,10 +166,28 @@ def _render_queue(consultation: Consultation, *, failed=None, status=200):
         articles=consultation.current_version.articles if consultation.current_version else [],
         choices=[(code.value, text) for code, text in DISPOSITION_LABELS.items()],
         failed=failed,
-        can_answer=policy.can_answer(current_user, consultation),
-        report=published_report(consultation),
+        bulk=bulk or BulkForm(formdata=None, prefix="bulk"),
+        bulk_message=bulk_message,
+        selected={int(i) for i in request.form.getlist("comment_ids") if i.isdigit()}
+        if bulk is not None else set(),
+        template_form=template_form or TemplateForm(formdata=None, prefix="template"),
+        templates=templates,
+        group_sizes=_group_sizes(comments.items),
+        filter_group=group,
+        focus=focus,
+        can_answer=can_answer and report is None,
+        report=report,
         open_items=blockers(consultation),
+        categories=list(Category),
+        channels=list(Channel),
+        state_filters=STATE_FILTERS,
     ), status
+
+
+def _back_to_queue(consultation: Consultation, anchor: str | None = None):
+    args = {k: v for k, v in request.args.items() if k in QUEUE_ARGS}
+    return redirect(url_for(".manage_queue", consultation_id=consultation.id, **args,
+                            _anchor=anchor))
 
 
 @bp.get("/staff/consultations/<int:consultation_id>/comments")
@@ -97,12 +200,19 @@ def manage_queue(consultation_id: int):
 @bp.post("/staff/comments/<int:comment_id>/answer")
 @staff_required
 def manage_answer(comment_id: int):
-    """Record or revise the answer to one comment, then return to it in the queue."""
+    """Record or revise the answer to one comment, then return to it in the queue. A chosen
+    reason template fills what the form left empty."""
     comment = db.get_or_404(Comment, comment_id)
     consultation = comment.consultation
     if not policy.can_answer(current_user, consultation):
         abort(403)
-    form = AnswerForm()
+    template = template_for(consultation, request.form.get("template_id"))
+    data = request.form.copy()
+    code, reason = fill_from_template(template, data.get("code"), data.get("reason"))
+    if code:
+        data["code"] = code
+    data["reason"] = reason or ""
+    form = AnswerForm(formdata=data)
     if not form.validate():
         return _render_queue(consultation, failed=(comment.id, form, None), status=422)
     try:
@@ -114,9 +224,77 @@ def manage_answer(comment_id: int):
         return _render_queue(consultation, failed=(comment.id, form, error.message), status=422)
     db.session.commit()
     flash(_("已答复意见 %(no)s。", no=comment.tracking_no), "success")
-    args = {k: v for k, v in request.args.items() if k in ("article", "answered", "page")}
-    return redirect(url_for(".manage_queue", consultation_id=consultation.id, **args,
-                            _anchor=f"comment-{comment.id}"))
+    return _back_to_queue(consultation, f"comment-{comment.id}")
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/comments/bulk")
+@staff_required
+def manage_bulk(consultation_id: int):
+    """The comments ticked in the queue: one answer for all, made into one group, or taken
+    out of their groups. All or nothing."""
+    consultation = _load_for_answering(consultation_id)
+    form = BulkForm(prefix="bulk")
+    if not form.validate():
+        return _render_queue(consultation, bulk=form, status=422)
+    ids = [i for i in request.form.getlist("comment_ids") if i.isdigit()]
+    comments = load_comments(consultation, ids)
+    action = form.action.data
+    try:
+        with db.session.begin_nested():
+            if action == "answer":
+                template = template_for(consultation, form.template_id.data)
+                code, reason = fill_from_template(template, form.code.data, form.reason.data)
+                if not code:
+                    message = _("请选择采纳情况。")
+                    raise ValidationFailed(message, code="code_required",
+                                           fields={"code": message})
+                changed = answer_many(consultation, comments, DispositionCode(code), reason,
+                                      actor=current_user)
+                flash(_("已统一答复 %(n)d 条意见。", n=changed), "success")
+            elif action == "group":
+                group = group_comments(consultation, comments, actor=current_user)
+                flash(_("已将 %(n)d 条意见合并为相同意见组 %(key)s。", n=len(comments),
+                        key=group_key(group.id)), "success")
+            else:
+                ungroup_comments(consultation, comments, actor=current_user)
+                flash(_("已将 %(n)d 条意见移出所在的组。", n=len(comments)), "success")
+    except (ValidationFailed, Conflict) as error:
+        if isinstance(error, ValidationFailed):
+            attach_errors(form, error)
+        return _render_queue(consultation, bulk=form, bulk_message=error.message,
+                             status=422 if isinstance(error, ValidationFailed) else 409)
+    db.session.commit()
+    return _back_to_queue(consultation)
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/reason-templates")
+@staff_required
+def manage_add_template(consultation_id: int):
+    """Keep a reason to reuse when answering."""
+    consultation = _load_for_answering(consultation_id)
+    form = TemplateForm(prefix="template")
+    if not form.validate():
+        return _render_queue(consultation, template_form=form, status=422)
+    template = add_reason_template(consultation, title=form.title.data,
+                                   code=DispositionCode(form.code.data), text=form.text.data,
+                                   actor=current_user)
+    db.session.commit()
+    flash(_("已添加理由模板“%(title)s”。", title=template.title), "success")
+    return _back_to_queue(consultation, "reason-templates")
+
+
+@bp.post("/staff/reason-templates/<int:template_id>/delete")
+@staff_required
+def manage_delete_template(template_id: int):
+    """Remove a reason template (answers already given keep their text)."""
+    template = db.get_or_404(ReasonTemplate, template_id)
+    consultation = template.consultation
+    if not policy.can_answer(current_user, consultation):
+        abort(403)
+    delete_reason_template(template, actor=current_user)
+    db.session.commit()
+    flash(_("已删除理由模板。"), "success")
+    return _back_to_queue(consultation, "reason-templates")
 
 
 def _render_report(consultation: Consultation, form: ReportForm, *, message=None, status=200):

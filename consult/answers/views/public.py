@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
 
+from consult.answers import report_page
 from consult.answers.models import DispositionCode
 from consult.answers.services import UNSPECIFIED_REGION, published_report
 from consult.answers.views import bp
@@ -14,28 +16,39 @@ from consult.consultations.views.public import trace_of
 from consult.extensions import db
 
 
-def _items_by_article(content: dict) -> list[dict]:
-    """The report's items grouped under the article rows of `by_article`, in their order."""
-    groups = {(row["version"], row["article"]): {**row, "items": []}
-              for row in content.get("by_article", [])}
-    for item in content.get("items", []):
-        key = (item.get("version"), item.get("article"))
-        group = groups.setdefault(key, {"version": key[0], "article": key[1], "label": None,
-                                        "received": 0, "by_disposition": {}, "items": []})
-        group["items"].append(item)
-    return list(groups.values())
-
-
 @bp.get("/consultations/<int:consultation_id>/report")
 def report(consultation_id: int):
-    """The adoption report: totals, per-article answers and every item; 404 until published."""
+    """The adoption report: totals with charts, per-article answers, and every item grouped by
+    article, searchable (`q`), filtered (`article`, `disposition`) and paginated; 404 until
+    published."""
     consultation = db.get_or_404(Consultation, consultation_id)
     if not is_public(consultation):
         abort(404)
     published = published_report(consultation)
-    if published is None or not published.content:
+    if published is None or not published.digest:
         abort(404)
-    content = published.content
+    trace = trace_of(consultation)
+    # Nothing personal on an anonymous reader's page: it may be kept by proxies, and a reader
+    # who has it is answered 304 before any rendering.
+    etag = None if current_user.is_authenticated else report_page.page_etag(published, trace)
+    if etag and etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        response = make_response(_render(consultation, published, trace))
+    if etag:
+        response.set_etag(etag)
+        response.cache_control.public = True
+        response.cache_control.max_age = 60
+    return response
+
+
+def _render(consultation: Consultation, published, trace) -> str:
+    """The page for the request's filters, from the revision's cached derived view."""
+    view = report_page.prepared(published)  # parsed once per revision and process
+    content = view.content
+    filters = report_page.Filters.from_args(request.args)
+    pagination = report_page.ListPagination(report_page.matching(view, filters),
+                                            report_page.page_number(request.args))
     totals = content["totals"]
     by_region = sorted(totals.get("by_region", {}).items(),
                        key=lambda pair: (pair[0] == UNSPECIFIED_REGION, -pair[1], pair[0]))
@@ -47,11 +60,17 @@ def report(consultation_id: int):
         totals=totals,
         by_region=by_region,
         unspecified_region=UNSPECIFIED_REGION,
-        groups=_items_by_article(content),
+        groups=report_page.grouped(view, pagination.items),
+        articles=list(view.groups.values()),
+        article_choices=report_page.article_choices(view),
+        pagination=pagination,
+        filters=filters,
+        charts=report_page.page_charts(view),
+        timeline=view.timeline,
         multiple_versions=len({row["version"] for row in content.get("by_article", [])}) > 1,
         dispositions=[d.value for d in DispositionCode],
         categories=[c.value for c in Category],
         channels=[c.value for c in Channel],
         hidden_reasons=[r.value for r in HiddenReason],
-        trace=trace_of(consultation),
+        trace=trace,
     )

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("consultations", __name__)
 
-from consult.consultations.views import manage, public  # noqa: E402,F401
+from consult.consultations.views import (  # noqa: E402,F401
+    attachments,
+    imports,
+    manage,
+    public,
+    settings,
+    versions,
+    workflow,
+)

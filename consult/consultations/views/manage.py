@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,8 +21,15 @@ from consult.auth.models import Unit
 from consult.auth.views import staff_required
 from consult.catalogue.queries import drafting_choices
 from consult.comments.models import Comment, CommentStatus
-from consult.consultations import policy, services
-from consult.consultations.forms import ConsultationForm, ReasonForm, attach_errors
+from consult.consultations import dashboard as dashboard_figures
+from consult.consultations import legal, policy, services, windows
+from consult.consultations.forms import (
+    ConsultationForm,
+    ExtendForm,
+    LegalReviewForm,
+    ReasonForm,
+    attach_errors,
+)
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.states import target_state
 from consult.consultations.views import bp
@@ -51,11 +58,38 @@ AUDIT_ACTIONS = {
     "link_policy": _l("正式文件出台"),
     "answer": _l("答复意见"),
     "revise_answer": _l("修改答复"),
+    "suggest_groups": _l("查找相同意见"),
+    "confirm_group": _l("确认相同意见组"),
+    "split_group": _l("移出相同意见组"),
+    "merge_groups": _l("合并相同意见组"),
+    "group_comments": _l("合并为相同意见组"),
+    "answer_group": _l("统一答复相同意见组"),
+    "add_reason_template": _l("添加理由模板"),
+    "delete_reason_template": _l("删除理由模板"),
+    "import_answers": _l("导入答复表"),
     "create_policy": _l("起草正式文件"),
     "edit_policy": _l("修改正式文件"),
     "publish_policy": _l("发布正式文件"),
     "add_interpretation": _l("添加政策解读"),
     "publish_interpretation": _l("发布政策解读"),
+    "extend": _l("延长征求意见期限"),
+    "new_version": _l("发布新版本"),
+    "legal_review": _l("合法性审核"),
+    "legal_sign_off": _l("合法性审核通过"),
+    "legal_return": _l("合法性审核退回"),
+    "change_settings": _l("更改意见设置"),
+    "approve_comment": _l("意见审核通过"),
+    "hide_comment": _l("意见不予公开"),
+    "unhide_comment": _l("意见恢复公开"),
+    "record_comment": _l("登记意见"),
+    "create_hearing": _l("新建听证会/座谈会"),
+    "edit_hearing": _l("修改听证会/座谈会"),
+    "publish_hearing_notice": _l("发布会议公告"),
+    "add_hearing_participant": _l("添加参加人"),
+    "remove_hearing_participant": _l("移除参加人"),
+    "save_hearing_record": _l("保存会议记录"),
+    "publish_hearing_record": _l("发布会议记录"),
+    "attach_hearing_file": _l("上传会议文件"),
 }
 
 
@@ -86,8 +120,13 @@ def _draft_units() -> list[Unit]:
     return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
 
 
-def _window_minimums() -> list[tuple[str, int]]:
-    return [(str(TYPE_LABELS[t]), services.minimum_days(t)) for t in ConsultationType]
+def _window_minimums() -> list[tuple[str, str]]:
+    """Each type's minimum window in words (「政府规章 不少于 30 日」), and the business rule."""
+    rows = [(str(TYPE_LABELS[t]), windows.minimum(t).describe()) for t in ConsultationType]
+    business = windows.minimum(ConsultationType.NORMATIVE_DOCUMENT, concerns_business=True)
+    if business != windows.minimum(ConsultationType.NORMATIVE_DOCUMENT):
+        rows.append((_("涉及市场主体经营活动的行政规范性文件"), business.describe()))
+    return rows
 
 
 def load_for_staff(consultation_id: int) -> Consultation:
@@ -123,6 +162,9 @@ def abilities(consultation: Consultation) -> dict[str, bool]:
         "answer": answers_policy.can_answer(user, consultation),
         "publish_report": answers_policy.can_publish_report(user, consultation),
         "draft_policy": policies_policy.can_draft_policy(user, consultation),
+        "extend": policy.can_extend(user, consultation),
+        "new_version": policy.can_new_version(user, consultation),
+        "legal_review": policy.can_legal_review(user, consultation),
     }
 
 
@@ -137,6 +179,7 @@ def dashboard():
     for consultation in consultations:
         groups.setdefault(consultation.status, []).append(consultation)
     ids = [c.id for c in consultations]
+    reviewer = policy.is_legal_reviewer(current_user)
     return render_template(
         "staff/dashboard.html",
         sections=[(status, groups[status]) for status in STATUS_ORDER if status in groups],
@@ -144,6 +187,13 @@ def dashboard():
         awaiting=awaiting_counts(ids),
         can_create=policy.can_create(current_user),
         memberships=sorted(current_user.memberships, key=lambda m: (m.unit.name, m.role)),
+        moderation=dashboard_figures.moderation_counts(ids),
+        closing_soon=dashboard_figures.closing_soon(consultations),
+        overdue=dashboard_figures.overdue_reports(consultations),
+        report_due_days=current_app.config["REPORT_DUE_DAYS"],
+        legal_reviewer=reviewer,
+        legal_pending=legal.pending_count(
+            None if reviewer else unit_ids_with(current_user, Perm.VIEW_STAFF)),
     )
 
 
@@ -209,6 +259,7 @@ def manage_edit(consultation_id: int):
             "opens_on": clock.local_date(consultation.opens_at),
             "closes_on": clock.local_date(consultation.closes_at),
             "short_window_reason": consultation.short_window_reason or "",
+            "concerns_business": consultation.concerns_business,
             "catalogue_item_id": consultation.catalogue_item_id,
             "text": services.draft_text(consultation),
         })
@@ -230,7 +281,7 @@ def manage_edit(consultation_id: int):
 
 
 def render_detail(consultation: Consultation, *, return_form=None, withdraw_form=None,
-                  message=None, status=200):
+                  message=None, status=200, extend_form=None, legal_form=None):
     return render_template(
         "staff/consultation_detail.html",
         c=consultation,
@@ -240,7 +291,15 @@ def render_detail(consultation: Consultation, *, return_form=None, withdraw_form
         events=audit.events_for(consultation),
         received=received_counts([consultation]).get(consultation.id, 0),
         awaiting=awaiting_counts([consultation.id]).get(consultation.id, 0),
-        minimum=services.minimum_days(consultation.type),
+        minimum=services.minimum_days(consultation.type,
+                                      concerns_business=consultation.concerns_business),
+        window_rule=windows.minimum(consultation.type,
+                                    concerns_business=consultation.concerns_business),
+        working_days=windows.working_days(clock.local_date(consultation.opens_at),
+                                          clock.local_date(consultation.closes_at)),
+        legal_state=legal.review_state(consultation),
+        extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
+        legal_form=legal_form or LegalReviewForm(prefix="legal", formdata=None),
         window_days=services.window_days(clock.local_date(consultation.opens_at),
                                          clock.local_date(consultation.closes_at)),
         return_form=return_form or ReasonForm(prefix="return", formdata=None),

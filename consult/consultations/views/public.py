@@ -5,7 +5,6 @@ from __future__ import annotations
 from itertools import groupby
 
 from flask import abort, current_app, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from consult import clock
 from consult.answers.services import published_report
@@ -14,7 +13,7 @@ from consult.comments.models import Comment
 from consult.comments.services import public_comments_query, public_text, received_count
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.policy import is_public
-from consult.consultations.states import LIST_FILTERS, PUBLIC_STATES, list_filter
+from consult.consultations.states import LIST_FILTERS, list_filter, public_clause
 from consult.consultations.views import bp
 from consult.extensions import db
 from consult.policies.services import policy_flags
@@ -122,7 +121,7 @@ def index():
     units = db.session.scalars(
         db.select(Unit)
         .where(db.select(Consultation.id).where(Consultation.unit_id == Unit.id,
-                                                Consultation.state.in_(PUBLIC_STATES)).exists())
+                                                public_clause()).exists())
         .order_by(Unit.name)
     ).all()
     return render_template(
@@ -142,17 +141,11 @@ def _article_groups(articles):
 
 
 def _catalogue_url(consultation: Consultation) -> str | None:
-    """A link to the catalogue item, once the catalogue pages exist."""
+    """A link to the consultation's catalogue item, once the item is in the public catalogue."""
     item = consultation.catalogue_item
-    if item is None:
+    if item is None or item.published_at is None:
         return None
-    for endpoint, values in (("catalogue.detail", {"item_id": item.id}),
-                             ("catalogue.index", {"year": item.year})):
-        try:
-            return url_for(endpoint, **values)
-        except BuildError:
-            continue
-    return None
+    return url_for("catalogue.detail", item_id=item.id)
 
 
 @bp.get("/consultations/<int:consultation_id>")

@@ -1,0 +1,50 @@
+"""The public catalogue of decisions (F1): who decides what this year, and how to take part."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+
+from consult.catalogue import policy, queries
+from consult.catalogue.models import CatalogueItem, CatalogueStatus, ParticipationMethod
+from consult.catalogue.views import bp
+from consult.consultations.policy import is_public as consultation_is_public
+from consult.consultations.views.public import int_arg
+from consult.extensions import db
+
+
+def public_consultations(item: CatalogueItem) -> list:
+    """The item's consultations that the public may open (never drafts)."""
+    return [c for c in item.consultations if consultation_is_public(c)]
+
+
+@bp.get("/catalogue")
+def index():
+    """The published catalogue of a year (the current one by default), filtered."""
+    filters = queries.parse_filters(request.args)
+    page = int_arg("page", minimum=1) or 1
+    query = queries.public_query(filters).options(
+        db.selectinload(CatalogueItem.unit),
+        db.selectinload(CatalogueItem.consultations),
+        db.selectinload(CatalogueItem.changes),
+    )
+    pagination = db.paginate(query, page=page, per_page=current_app.config["PER_PAGE"],
+                             error_out=False, count=True)
+    return render_template(
+        "catalogue/index.html",
+        pagination=pagination, items=pagination.items, filters=filters,
+        args=filters.as_args(), years=queries.public_years(filters.year),
+        units=queries.public_units(),
+        statuses=list(CatalogueStatus), methods=list(ParticipationMethod),
+        changes=queries.recent_changes(filters.year),
+        public_consultations=public_consultations,
+    )
+
+
+@bp.get("/catalogue/<int:item_id>")
+def detail(item_id: int):
+    """A published item with its consultations and every change made after publication."""
+    item = db.get_or_404(CatalogueItem, item_id)
+    if not policy.is_public(item):
+        abort(404)
+    return render_template("catalogue/detail.html", item=item,
+                           consultations=public_consultations(item))

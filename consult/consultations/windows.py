@@ -1,0 +1,130 @@
+"""Comment-window rules (F4, SPEC §6): the minimum period per type, in calendar or working days.
+
+- rules and major decisions: 30 calendar days (规章制定程序条例 Art 15; 重大行政决策程序暂行条例
+  Art 15);
+- normative documents: 7 working days, or 30 calendar days when the document concerns the
+  business activity of market entities (优化营商环境条例 Art 62);
+- other: 7 calendar days.
+The numbers and which types count working days are configuration (`WINDOW_*` in
+`consult.config`). A window counts both its first and its last day (it opens at 00:00 of the
+first and closes at 23:59:59 of the last). Working days are Monday to Friday, less the configured
+public holidays (`HOLIDAYS`), plus the configured make-up working days (`MAKEUP_WORKDAYS`, 调休).
+A shorter window is allowed only with a reason, which the public page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from consult.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A minimum comment period: `days`, counted as working days or as calendar days."""
+
+    days: int
+    working: bool
+
+    def describe(self) -> str:
+        """「不少于 30 日」 or 「不少于 7 个工作日」."""
+        if self.working:
+            return _("不少于 %(n)d 个工作日", n=self.days)
+        return _("不少于 %(n)d 日", n=self.days)
+
+    def unit(self) -> str:
+        return _("个工作日") if self.working else _("日")
+
+
+def _dates(key: str) -> frozenset[date]:
+    return frozenset(
+        value if isinstance(value, date) else date.fromisoformat(value)
+        for value in current_app.config.get(key) or ()
+    )
+
+
+def holidays() -> frozenset[date]:
+    return _dates("HOLIDAYS")
+
+
+def makeup_workdays() -> frozenset[date]:
+    return _dates("MAKEUP_WORKDAYS")
+
+
+def is_working_day(day: date, *, _holidays=None, _makeup=None) -> bool:
+    """Monday to Friday unless a public holiday; a make-up day (调休) works even on a weekend."""
+    makeup = makeup_workdays() if _makeup is None else _makeup
+    if day in makeup:
+        return True
+    off = holidays() if _holidays is None else _holidays
+    return day.weekday() < 5 and day not in off
+
+
+def calendar_days(opens_on: date, closes_on: date) -> int:
+    """Calendar days in a window, both ends included."""
+    return max((closes_on - opens_on).days + 1, 0)
+
+
+def working_days(opens_on: date, closes_on: date) -> int:
+    """Working days in a window, both ends included."""
+    off, makeup = holidays(), makeup_workdays()
+    return sum(
+        is_working_day(opens_on + timedelta(days=i), _holidays=off, _makeup=makeup)
+        for i in range(calendar_days(opens_on, closes_on))
+    )
+
+
+def minimum(type_, *, concerns_business: bool = False) -> Minimum:
+    """The minimum window of a consultation type (a ConsultationType or its code)."""
+    config = current_app.config
+    code = str(getattr(type_, "value", type_))
+    working = code in config["WINDOW_WORKING_DAY_TYPES"]
+    if working and concerns_business:
+        return Minimum(config["WINDOW_BUSINESS_MIN_DAYS"], working=False)
+    return Minimum(config["WINDOW_MIN_DAYS"][code], working=working)
+
+
+def length(rule: Minimum, opens_on: date, closes_on: date) -> int:
+    """The window's length in the unit of `rule`."""
+    if rule.working:
+        return working_days(opens_on, closes_on)
+    return calendar_days(opens_on, closes_on)
+
+
+def earliest_close(rule: Minimum, opens_on: date) -> date:
+    """The first closing date that meets `rule` for a window opening on `opens_on`."""
+    if not rule.working:
+        return opens_on + timedelta(days=rule.days - 1)
+    off, makeup = holidays(), makeup_workdays()
+    day, counted = opens_on, 0
+    while True:
+        counted += is_working_day(day, _holidays=off, _makeup=makeup)
+        if counted >= rule.days:
+            return day
+        day += timedelta(days=1)
+
+
+def check(type_, opens_on: date, closes_on: date, *, concerns_business: bool = False,
+          short_window_reason: str | None = None) -> Minimum:
+    """Refuse a window that ends before it starts, or is too short without a published reason.
+
+    Returns the minimum that applied. Raises ValidationFailed (422) naming the field to fix.
+    """
+    if closes_on < opens_on:
+        message = _("截止日期不能早于开始日期。")
+        raise ValidationFailed(message, fields={"closes_on": message})
+    rule = minimum(type_, concerns_business=concerns_business)
+    if length(rule, opens_on, closes_on) < rule.days and not (short_window_reason or "").strip():
+        message = _(
+            "此类文件的征求意见期限%(minimum)s（本次为 %(n)d %(unit)s，最早可截止于 %(date)s）；"
+            "期限更短时须填写理由（理由将向社会公布）。",
+            minimum=rule.describe(), n=length(rule, opens_on, closes_on), unit=rule.unit(),
+            date=earliest_close(rule, opens_on).isoformat(),
+        )
+        raise ValidationFailed(message, code="window_too_short",
+                               fields={"short_window_reason": message})
+    return rule
