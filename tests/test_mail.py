@@ -104,3 +104,33 @@ def test_a_rolled_back_change_sends_nothing(app):
         mail.queue("receipt", "x@example.org", "s", "b")
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 0
+
+
+def test_report_mail_reaches_commenters_and_survives_a_mail_outage(app, smtp, make):
+    """F15: the report-published mail is queued with the report and delivered despite an outage."""
+    from consult.answers.services import publish_report
+
+    inbox, controller, port = smtp
+    consultation = make.consultation("closed")
+    approver = make.user("approver", consultation.unit)
+    make.answer(make.comment(consultation, email="wang@example.org", notify=True),
+                "not_adopted", "上位法已有规定。")
+    controller.stop()  # the mail server is down when the report goes out
+    with app.test_request_context():
+        publish_report(consultation, summary="共收到意见1条。", actor=approver)
+    db.session.commit()
+    assert mail.deliver_due() == (0, 1)
+    assert mail.backlog() == 1  # queued, not lost
+    back = Controller(inbox, hostname="127.0.0.1", port=port)
+    back.start()
+    try:
+        clock.freeze(clock.now() + timedelta(hours=1))
+        assert mail.deliver_due() == (1, 0)
+    finally:
+        back.stop()
+    recipients, content = inbox.messages[0]
+    assert recipients == ["wang@example.org"]
+    assert mail.backlog() == 0
+    message = db.session.scalar(db.select(OutboxMessage).where(
+        OutboxMessage.kind == "report_published"))
+    assert "上位法已有规定。" in message.body and message.sent_at is not None
