@@ -45,23 +45,13 @@ def answer_comment(comment: Comment, code: DispositionCode, reason: str | None, 
         raise Conflict(message, code="not_answerable")
     if published_report(comment.consultation) is not None:
         raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
-    from consult.answers.bulk import in_confirmed_group
+    from consult.answers.bulk import in_confirmed_group, write_answer_list
 
     if in_confirmed_group(comment):  # its group answers for it (consult/answers/groups.py)
         raise Conflict(_("该意见属于已确认的相同意见组，请答复整组或先将其移出该组。"),
                        code="answer_the_group")
-    disposition = comment.disposition
-    action = "answer" if disposition is None else "revise_answer"
-    if disposition is None:
-        disposition = Disposition(comment=comment)
-        db.session.add(disposition)
-    disposition.code = code
-    disposition.reason = reason
-    disposition.answered_by = actor
-    disposition.answered_at = clock.now()
-    audit.record(actor, action, comment, unit_id=comment.consultation.unit_id, reason=reason,
-                 detail={"disposition": code.value})
-    return disposition
+    write_answer_list([(comment, code, reason)], actor=actor, detail={})
+    return comment.disposition
 
 
 def comments_of(consultation: Consultation) -> list[Comment]:

@@ -90,20 +90,8 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     if attachment is not None:
         _check_attachment(attachment)
     now = clock.now()
-    comment = Comment(
-        tracking_no=new_tracking_no(),
-        consultation=consultation,
-        version=consultation.current_version,
-        article=article,
-        body=body,
-        category=data.category,
-        channel=data.channel,
-        region=_clean(data.region),
-        display_name=_clean(data.display_name),
-        publish_name=bool(data.publish_name and _clean(data.display_name)),
-        email=_clean(data.email),
-        phone=_clean(data.phone),
-        notify=data.notify,
+    comment = _new_comment(
+        consultation, data, body, article, channel=data.channel,
         status=initial_status(consultation, verified=verified),
         idempotency_key=idempotency_key,
         created_at=now,
@@ -202,20 +190,8 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
             raise ValidationFailed(message, code="hearing", fields={"hearing": message})
         channel = Channel(hearing.kind.value)
     body, article = _checked_content(consultation, data)
-    comment = Comment(
-        tracking_no=new_tracking_no(),
-        consultation=consultation,
-        version=consultation.current_version,
-        article=article,
-        body=body,
-        category=data.category,
-        channel=channel,
-        region=_clean(data.region),
-        display_name=_clean(data.display_name),
-        publish_name=bool(data.publish_name and _clean(data.display_name)),
-        email=_clean(data.email),
-        phone=_clean(data.phone),
-        notify=data.notify,
+    comment = _new_comment(
+        consultation, data, body, article, channel=channel,
         # The unit received it itself: no e-mail verification, but moderation as configured.
         status=(CommentStatus.PENDING_MODERATION if consultation.moderation == Moderation.PRE
                 else CommentStatus.PUBLISHED),
@@ -249,6 +225,27 @@ def _check_received_on(consultation: Consultation, received_on: date | None) -> 
         message = _("收到日期（信函以邮戳日期为准）须在征求意见期限内（%(start)s 至 %(end)s）。",
                     start=opens_on.isoformat(), end=closes_on.isoformat())
         raise ValidationFailed(message, code="received_on", fields={"received_on": message})
+
+
+def _new_comment(consultation: Consultation, data: CommentInput, body: str, article, *,
+                 channel: Channel, **fields) -> Comment:
+    """A comment on the current version with the submitter's fields cleaned, from any channel."""
+    return Comment(
+        tracking_no=new_tracking_no(),
+        consultation=consultation,
+        version=consultation.current_version,
+        article=article,
+        body=body,
+        category=data.category,
+        channel=channel,
+        region=_clean(data.region),
+        display_name=_clean(data.display_name),
+        publish_name=bool(data.publish_name and _clean(data.display_name)),
+        email=_clean(data.email),
+        phone=_clean(data.phone),
+        notify=data.notify,
+        **fields,
+    )
 
 
 def _clean(value: str | None) -> str | None:
