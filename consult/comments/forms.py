@@ -71,6 +71,21 @@ class _BodyLength:
             raise ValidationError(message)
 
 
+# The submitter's fields, validated alike on the citizen's form and the staff's register.
+REGION_VALIDATORS = [Optional(), Length(max=100, message=_l("所在地区不能超过 100 字。"))]
+NAME_VALIDATORS = [Optional(), Length(max=100, message=_l("署名不能超过 100 字。"))]
+EMAIL_VALIDATORS = [
+    Optional(),
+    Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
+    Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
+]
+PHONE_VALIDATORS = [
+    Optional(),
+    Length(max=40, message=_l("联系电话不能超过 40 个字符。")),
+    Regexp(r"^[0-9+\-()（） ]+$", message=_l("联系电话只能包含数字、空格和 + - ( )。")),
+]
+
+
 class CommentForm(FlaskForm):
     """A comment on a whole draft or one article (F6). Contact data stays private."""
 
@@ -92,13 +107,13 @@ class CommentForm(FlaskForm):
     )
     region = StringField(
         _l("所在地区"), filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("所在地区不能超过 100 字。"))],
+        validators=REGION_VALIDATORS,
         description=_l("例如：某某区、某某街道。用于统计意见来源。"),
         render_kw={"maxlength": 100, "autocomplete": "address-level2"},
     )
     display_name = StringField(
         _l("署名"), filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("署名不能超过 100 字。"))],
+        validators=NAME_VALIDATORS,
         description=_l("姓名或单位名称。只有勾选下面的“同意公开我的署名”时才会公开。"),
         render_kw={"maxlength": 100, "autocomplete": "name"},
     )
@@ -108,21 +123,13 @@ class CommentForm(FlaskForm):
     )
     email = EmailField(
         _l("电子邮箱"), filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
-            Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
-        ],
+        validators=EMAIL_VALIDATORS,
         description=_l("不公开，仅用于发送回执和采纳情况通知。"),
         render_kw={"maxlength": 254, "autocomplete": "email", "inputmode": "email"},
     )
     phone = TelField(
         _l("联系电话"), filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=40, message=_l("联系电话不能超过 40 个字符。")),
-            Regexp(r"^[0-9+\-()（） ]+$", message=_l("联系电话只能包含数字、空格和 + - ( )。")),
-        ],
+        validators=PHONE_VALIDATORS,
         description=_l("不公开，仅供起草单位必要时与您联系。"),
         render_kw={"maxlength": 40, "autocomplete": "tel", "inputmode": "tel"},
     )

@@ -22,15 +22,23 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
-    Regexp,
     ValidationError,
 )
 
-from consult.comments.forms import WHOLE_DRAFT, _BodyLength, _newlines, _strip, article_choices
+from consult.comments.forms import (
+    EMAIL_VALIDATORS,
+    NAME_VALIDATORS,
+    PHONE_VALIDATORS,
+    REGION_VALIDATORS,
+    WHOLE_DRAFT,
+    _BodyLength,
+    _newlines,
+    _strip,
+    article_choices,
+)
 from consult.comments.models import Category, Channel
 from consult.comments.moderation import NOTE_MAX
 from consult.labels import CATEGORY_LABELS, CHANNEL_LABELS, HIDDEN_REASON_LABELS
@@ -103,33 +111,25 @@ class RecordForm(FlaskForm):
     )
     region = StringField(
         _l("所在地区"), filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("所在地区不能超过 100 字。"))],
+        validators=REGION_VALIDATORS,
         render_kw={"maxlength": 100},
     )
     display_name = StringField(
         _l("署名"), filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("署名不能超过 100 字。"))],
+        validators=NAME_VALIDATORS,
         description=_l("姓名或单位名称。只有提出人同意公开署名时才勾选下一项。"),
         render_kw={"maxlength": 100},
     )
     publish_name = BooleanField(_l("提出人同意公开署名"))
     email = EmailField(
         _l("电子邮箱"), filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
-            Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
-        ],
+        validators=EMAIL_VALIDATORS,
         description=_l("不公开。填写后系统会向提出人发送回执。"),
         render_kw={"maxlength": 254},
     )
     phone = TelField(
         _l("联系电话"), filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=40, message=_l("联系电话不能超过 40 个字符。")),
-            Regexp(r"^[0-9+\-()（） ]+$", message=_l("联系电话只能包含数字、空格和 + - ( )。")),
-        ],
+        validators=PHONE_VALIDATORS,
         description=_l("不公开。"),
         render_kw={"maxlength": 40},
     )
