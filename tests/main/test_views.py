@@ -32,3 +32,27 @@ def test_home_lists_open_consultations_closing_soonest_first(client, make, trave
 def test_healthz_still_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
+
+
+def test_healthz_reports_the_outbox_backlog_and_503_when_the_database_is_down(
+        tmp_path, real_session):
+    """A load balancer takes a node out when its database does not answer."""
+    from consult import create_app
+    from consult.extensions import db
+
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'health.db'}"})
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    body = client.get("/healthz").get_json()
+    assert body == {"status": "ok", "database": "ok", "outbox_backlog": 0}
+    down = create_app({"TESTING": True,
+                       "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent-dir/consult.db"})
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "down",
+                                   "outbox_backlog": None}
+    for each in (app, down):
+        with each.app_context():
+            db.engine.dispose()
