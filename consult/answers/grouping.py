@@ -25,7 +25,6 @@ import unicodedata
 import zlib
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
-from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
@@ -43,21 +42,6 @@ _NOISE = re.compile(r"[\W_]+")  # punctuation, symbols, white space (CJK charact
 
 
 @lru_cache(maxsize=1)
-def _traditional_chars() -> frozenset[str]:
-    """Characters that OpenCC's t2s table changes: only texts holding one need converting
-    (the pure-Python converter takes ~10 µs a character; most comments are simplified)."""
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    chars = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, _, values = line.partition("\t")
-        if key and values and key not in values.split():
-            chars.add(key)
-    return frozenset(chars)
-
-
-@lru_cache(maxsize=1)
 def _to_simplified():
     from opencc import OpenCC
 
@@ -71,8 +55,7 @@ def normalise(text: str | None) -> str:
     text = _NOISE.sub("", text or "")
     if not unicodedata.is_normalized("NFKC", text):
         text = _NOISE.sub("", unicodedata.normalize("NFKC", text))
-    if not _traditional_chars().isdisjoint(text):
-        text = _NOISE.sub("", _to_simplified().convert(text))
+    text = _to_simplified().convert(text)
     return text.lower()
 
 
