@@ -120,20 +120,21 @@ class Server:
         self.port = port or free_port()
         self.bind = bind
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="consult-gunicorn-", suffix=".log",
-                                               delete=False)
+        self.log_path = Path(tempfile.mkdtemp(prefix="consult-gunicorn-")) / "gunicorn.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> Server:
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(self.workers), "-k", "gthread",
              "--threads", str(self.threads), "-b", f"{self.bind}:{self.port}",
              "--graceful-timeout", "5", "--timeout", "60", "app:app"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
+        log.close()  # gunicorn has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -157,8 +158,7 @@ class Server:
                 self.process.wait()
 
     def output(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-20000:]
+        return self.log_path.read_text(errors="replace")[-20000:]
 
     def __enter__(self) -> Server:
         return self.start()
