@@ -141,3 +141,17 @@ def init_app(app: Flask) -> None:
 
     with app.app_context():
         configure_engine(db.engine, app.config)
+
+    # Flask-SQLAlchemy ends every request with session.remove(), whose rollback raises when the
+    # database went away during the request: after the response was chosen, so the client would
+    # get the server's bare 500 instead of the 503 already made. The connection is invalidated
+    # and the pool replaces it; the request's answer stands.
+    app.teardown_appcontext_funcs.remove(db._teardown_session)
+
+    @app.teardown_appcontext
+    def _remove_session(error):
+        try:
+            db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - logged; nothing left to roll back
+            app.logger.warning("closing the database session failed: %s",
+                               str(exc).splitlines()[0][:300])
