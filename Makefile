@@ -27,14 +27,14 @@ run: setup
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: install translations
-	$(BIN)/ruff check consult tests tools app.py
+	$(BIN)/ruff check consult tests tools bench app.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 messages: install
 	$(BIN)/python tools/translations.py
 
 lint: install
-	$(BIN)/ruff check consult tests tools app.py
+	$(BIN)/ruff check consult tests tools bench app.py
 
 clean:
 	rm -rf $(VENV) instance/consult.db

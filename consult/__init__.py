@@ -29,14 +29,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import extensions, http, i18n, mail
+    from consult import database, extensions, http, i18n, mail
 
     ext = extensions
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     ext.db.init_app(app)
-    with app.app_context():
-        from consult.database import configure_engine
-
-        configure_engine(ext.db.engine)
+    database.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(INSTANCE_DIR.parent / "migrations"))
     ext.login_manager.init_app(app)
     ext.mail.init_app(app)

@@ -48,7 +48,17 @@ def _calendar(name: str, key: str, path: str, *, shipped: bool = False) -> list[
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # filled from instance/ when unset
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # pool options come from consult/database.py
+    # SQLite (consult/database.py): WAL; FULL makes every 201 survive a power cut, NORMAL is
+    # faster and may lose the last commits (never corrupts); writers wait this long for the
+    # lock, then get 503 + Retry-After.
+    SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "FULL")
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", 10))
+    # Connections per worker process: at least its threads; beyond size + overflow a request
+    # waits DB_POOL_TIMEOUT seconds, then gets 503 + Retry-After.
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", 10))
+    DB_MAX_OVERFLOW = int(os.environ.get("DB_MAX_OVERFLOW", 10))
+    DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", 10))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
 
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
@@ -121,7 +131,12 @@ class Config:
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage serves the request rather than a 500
-    COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "10 per 10 minutes")
+    COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "10 per 10 minutes")  # per person
+    # Per client address, sized for many people behind one NAT; above it comments must be
+    # verified by e-mail, above the hard limit the address is refused (consult/ratelimit.py).
+    COMMENT_ADDRESS_RATE_LIMIT = os.environ.get("COMMENT_ADDRESS_RATE_LIMIT", "600 per 10 minutes")
+    COMMENT_ADDRESS_HARD_LIMIT = os.environ.get("COMMENT_ADDRESS_HARD_LIMIT",
+                                                "3000 per 10 minutes")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
 
@@ -147,4 +162,6 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     COMMENT_RATE_LIMIT = "100000 per minute"
+    COMMENT_ADDRESS_RATE_LIMIT = "100000 per minute"
+    COMMENT_ADDRESS_HARD_LIMIT = "100000 per minute"
     LOGIN_RATE_LIMIT = "100000 per minute"

@@ -1,24 +1,157 @@
-"""Engine settings that must hold on every database."""
+"""Engine settings that must hold on every database, and what a busy database answers.
+
+SQLite is a real deployment (a laptop, a small city's single server), so it is set up for many
+writers at once:
+- WAL: readers never wait for the writer, and the writer never waits for readers;
+- `synchronous=FULL` by default: a comment answered with 201 survives a power cut
+  (`SQLITE_SYNCHRONOUS=NORMAL` trades that for speed: the last commits may be lost, the
+  database stays intact);
+- a write transaction takes the write lock when it begins (`BEGIN IMMEDIATE`). A deferred
+  transaction that reads and then writes cannot wait for the lock: SQLite answers "database is
+  locked" at once, whatever the busy timeout, because waiting could deadlock. Which transactions
+  write is decided here, once, from the request: POST, PUT, PATCH and DELETE requests (and work
+  outside a request: CLI commands, the worker) begin with the write lock; GET and HEAD read;
+- within one process, writers queue on a lock of their own before asking SQLite, so the threads
+  of a worker wait their turn in order instead of polling SQLite's busy handler (which sleeps up
+  to 100 ms between tries and lets a late comer overtake);
+- a lock that cannot be had within `SQLITE_BUSY_TIMEOUT` seconds becomes `DatabaseBusy`, which
+  `consult/http.py` answers with 503 and `Retry-After` — never a 500.
+
+On PostgreSQL the pool is sized by `DB_POOL_SIZE` + `DB_MAX_OVERFLOW`; a request that cannot get
+a connection within `DB_POOL_TIMEOUT` seconds, or finds the server gone, is a 503 as well.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import event
+import threading
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
+from consult.errors import Unavailable
 
-def configure_engine(engine: Engine) -> None:
-    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so SAVEPOINTs work."""
-    if engine.dialect.name != "sqlite":
-        return
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class DatabaseBusy(Unavailable):
+    """The database could not serve the request in time (locked, pool exhausted, down)."""
+
+    code = "database_busy"
+
+
+def engine_options(url: str, config: dict) -> dict:
+    """SQLAlchemy engine options for `url`: a sized pool everywhere but in-memory SQLite."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///:memory:")
+                                     or "mode=memory" in url):
+        return options  # Flask-SQLAlchemy gives an in-memory database its one shared connection
+    options.update(pool_size=config["DB_POOL_SIZE"], max_overflow=config["DB_MAX_OVERFLOW"],
+                   pool_timeout=config["DB_POOL_TIMEOUT"])
+    return options
+
+
+def writes_expected() -> bool:
+    """Whether the transaction now beginning may write: decided once, from the request."""
+    if has_request_context():
+        return request.method not in READ_METHODS
+    return True  # CLI commands and background work write
+
+
+def configure_engine(engine: Engine, config) -> None:
+    """Set up `engine` for the app (called once by create_app)."""
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, config)
+
+
+def _configure_sqlite(engine: Engine, config) -> None:
+    in_memory = engine.url.database in (None, "", ":memory:")
+    timeout = float(config["SQLITE_BUSY_TIMEOUT"])
+    synchronous = str(config["SQLITE_SYNCHRONOUS"]).upper()
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_MODES)}")
+    writer = threading.Lock()  # this process's writers, in turn
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None  # pysqlite's own BEGIN breaks SAVEPOINT
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        if in_memory or not writes_expected():
+            connection.exec_driver_sql("BEGIN")
+            return
+        record = connection.connection._connection_record
+        if not record.info.get("writer"):
+            if not writer.acquire(timeout=timeout):
+                raise DatabaseBusy()
+            record.info["writer"] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except Exception:
+            _release(record)
+            raise
+
+    def _release(record) -> None:
+        if record is not None and record.info.pop("writer", False):
+            writer.release()
+
+    # A write transaction ends when its connection goes back to the pool: the session hands
+    # it back as soon as it commits or rolls back.
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(dbapi_connection, record, reset_state):
+        _release(record)
+
+    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine.pool, "close")
+    def _on_return(dbapi_connection, record):
+        _release(record)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(dbapi_connection, record, exception):
+        _release(record)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means "busy or unavailable, try again" rather than a bug."""
+    if isinstance(error, DatabaseBusy | exc.TimeoutError):
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError):
+        if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+            message = str(error.orig).lower()
+            return any(word in message for word in
+                       ("locked", "busy", "unable to open", "disk i/o"))
+        return True  # PostgreSQL: connection lost, server shutting down, timeouts
+    return False
+
+
+def init_app(app: Flask) -> None:
+    """Configure the app's engine (called by create_app once the engine exists)."""
+    from consult.extensions import db
+
+    with app.app_context():
+        configure_engine(db.engine, app.config)
+
+    # Flask-SQLAlchemy ends every request with session.remove(), whose rollback raises when the
+    # database went away during the request: after the response was chosen, so the client would
+    # get the server's bare 500 instead of the 503 already made. The connection is invalidated
+    # and the pool replaces it; the request's answer stands.
+    app.teardown_appcontext_funcs.remove(db._teardown_session)
+
+    @app.teardown_appcontext
+    def _remove_session(error):
+        try:
+            db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - logged; nothing left to roll back
+            app.logger.warning("closing the database session failed: %s",
+                               str(exc).splitlines()[0][:300])

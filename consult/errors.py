@@ -48,3 +48,22 @@ class AccountRequired(ConsultError):
 
     status = 401
     code = "account_required"
+
+
+class Unavailable(ConsultError):
+    """Busy or down for a moment (503): the answer carries `Retry-After: retry_after`."""
+
+    status = 503
+    code = "unavailable"
+    retry_after = 2
+
+
+class RateLimited(ConsultError):
+    """Too many requests from one client or person (429, with `Retry-After`)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from consult import database
 from consult.errors import ConsultError
+from consult.extensions import db
 
 # Snake-case codes for HTTP errors raised by Flask/Werkzeug itself.
 HTTP_CODES = {
@@ -62,8 +64,14 @@ def init_app(app: Flask) -> None:
         message = error.message or _default_message(error.status)
         if wants_json():
             extra = {"fields": error.fields} if error.fields else {}
-            return json_error(error.status, error.code, message, **extra)
-        return _html_error(error.status, message)
+            response = json_error(error.status, error.code, message, **extra)
+        else:
+            response = _html_error(error.status, message)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response = make_response(response)
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -81,10 +89,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool replaces it
+            app.logger.warning("rollback failed", exc_info=True)
+        if database.is_busy(error):
+            # Locked, out of connections or down for a moment: try again, never a 500.
+            app.logger.warning("database busy: %s", str(error).splitlines()[0][:300])
+            return _domain_error(database.DatabaseBusy())
         app.logger.exception("unhandled error")
-        from consult.extensions import db
-
-        db.session.rollback()
         if wants_json():
             return json_error(500, "internal_error", _default_message(500))
         return _html_error(500, _default_message(500))

@@ -1,4 +1,4 @@
-"""Rate limits per client (F11), with Flask-Limiter.
+"""Rate limits per person and per client (F11), with Flask-Limiter and its `limits` storage.
 
 A client is an IPv4 address, or an IPv6 /64 network: one household or phone gets a whole /64
 from its provider and can pick any address in it, so counting addresses would count nothing.
@@ -11,6 +11,16 @@ Counters live in Redis when `REDIS_URL` is set — shared by every worker and ho
 holds across processes — and in this process's memory otherwise. A Redis outage lets requests
 through (logged) rather than turn them into 500s.
 
+Comments are limited twice (`comment_gate`), so that a crowd behind one address — a mobile
+carrier's NAT, an office, a school — is not turned away:
+- per person (`COMMENT_RATE_LIMIT`, SPEC §5's 10 per 10 minutes): a signed-in citizen account,
+  else the person of the browser session (a random id kept in the session cookie with the CSRF
+  token), else the e-mail address given to the API, else the client address;
+- per client address (`COMMENT_ADDRESS_RATE_LIMIT`, sized for a NAT: many people, one address).
+  Above it a submission is not refused but must be verified: it is kept as unverified and counts
+  once its author follows the link mailed to them (without an e-mail address the form asks for
+  one). Only above `COMMENT_ADDRESS_HARD_LIMIT` is an address refused (429).
+
 Each app gets its own `Limiter` (Flask-Limiter keeps its storage on the instance, so one
 instance cannot serve two apps, e.g. two test apps on different storages); `consult.extensions
 .limiter` is the current app's. The limits are attached to endpoints here, by name, so the views
@@ -19,16 +29,23 @@ stay free of rate-limit code.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import logging
+import secrets
+import time
+from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
+from limits import parse
+
+from consult.errors import RateLimited
 
 EXTENSION_KEY = "consult_limiter"
+PERSON_SESSION_KEY = "person"
 
-# One budget for every way of submitting a comment: the web form and the API.
-COMMENT_ENDPOINTS = ("comments.new", "api.submit_comment")
-COMMENT_SCOPE = "comment_submission"
+log = logging.getLogger(__name__)
 # Password guessing and mail-sending forms; endpoints that are not registered are skipped.
 LOGIN_ENDPOINTS = ("auth.login", "citizens.login", "citizens.register", "citizens.reset",
                    "citizens.erase_request", "consultations.subscribe")
@@ -59,10 +76,6 @@ def storage_uri(config) -> str:
     return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
 
 
-def _comment_limit() -> str:
-    return current_app.config["COMMENT_RATE_LIMIT"]
-
-
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -87,9 +100,6 @@ def init_app(app: Flask) -> Limiter:
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
 
-    comment_limit = limiter.shared_limit(_comment_limit, scope=COMMENT_SCOPE, methods=["POST"])
-    for endpoint in COMMENT_ENDPOINTS:
-        app.view_functions[endpoint] = comment_limit(app.view_functions[endpoint])
     login_limit = limiter.limit(_login_limit, methods=["POST"])
     for endpoint in LOGIN_ENDPOINTS:
         if endpoint in app.view_functions:
@@ -106,3 +116,67 @@ def _retry_after_only_when_limited(response):
     elif response.status_code < 400:
         response.headers.pop("Retry-After", None)
     return response
+
+
+# ------------------------------------------------------------------ comments: person and address
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the limits say of one comment submission that may go ahead."""
+
+    verify: bool = False  # the address is over its limit: the comment must be verified
+
+
+def session_person() -> str:
+    """The anonymous person of this browser session, made when they first open a form."""
+    person = session.get(PERSON_SESSION_KEY)
+    if not isinstance(person, str):
+        person = session[PERSON_SESSION_KEY] = secrets.token_urlsafe(12)
+    return person
+
+
+def comment_person(*, citizen=None, email: str | None = None) -> str:
+    """Who is submitting, for the per-person limit (see the module docstring)."""
+    if citizen is not None:
+        return f"citizen:{citizen.id}"
+    person = session.get(PERSON_SESSION_KEY)
+    if isinstance(person, str):
+        return f"session:{person}"
+    if email and email.strip():
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+        return f"email:{digest}"
+    return f"address:{client_key()}"
+
+
+def comment_gate(person: str) -> Gate:
+    """Count one comment submission of `person` from this request's client address.
+
+    Raises RateLimited (429 with Retry-After) above the per-person limit or the address's hard
+    limit; answers Gate(verify=True) above the address's limit. When the counters cannot be
+    reached (Redis down) the submission goes ahead, and the log says so.
+    """
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return Gate()
+    prefix = config.get("RATELIMIT_KEY_PREFIX") or "consult"
+    address = f"address:{client_key()}"
+    checks = (
+        ("comment-address-hard", config["COMMENT_ADDRESS_HARD_LIMIT"], address),
+        ("comment-person", config["COMMENT_RATE_LIMIT"], person),
+    )
+    strategy = current_app.extensions[EXTENSION_KEY].limiter
+    try:
+        for scope, value, key in checks:
+            limit = parse(value)
+            if not strategy.hit(limit, prefix, scope, key):
+                reset_at, _remaining = strategy.get_window_stats(limit, prefix, scope, key)
+                raise RateLimited(retry_after=int(reset_at - time.time()) + 1)
+        over = not strategy.hit(parse(config["COMMENT_ADDRESS_RATE_LIMIT"]), prefix,
+                                "comment-address", address)
+    except RateLimited:
+        raise
+    except Exception as error:  # the counters' storage is down: fail open, loudly
+        log.warning("comment rate limits not applied (storage unavailable): %s", error)
+        return Gate()
+    return Gate(verify=over)

@@ -10,7 +10,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
-from consult import clock
+from consult import clock, ratelimit
 from consult.answers.models import Report
 from consult.answers.services import published_report
 from consult.api import bp, schemas, serializers
@@ -148,7 +148,9 @@ def submit_comment(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     key = schemas.idempotency_key()
     data = schemas.comment_input(schemas.json_object())
-    comment, _created = comments.submit_comment(consultation, data, idempotency_key=key)
+    gate = ratelimit.comment_gate(ratelimit.comment_person(email=data.email))
+    comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
+                                                must_verify=gate.verify)
     db.session.commit()
     response = _private({
         "tracking_no": comment.tracking_no,

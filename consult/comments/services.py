@@ -57,9 +57,10 @@ def find_article(consultation: Consultation, number: int | None) -> Article | No
     )
 
 
-def initial_status(consultation: Consultation, *, verified: bool = False) -> CommentStatus:
+def initial_status(consultation: Consultation, *, verified: bool = False,
+                   must_verify: bool = False) -> CommentStatus:
     """Unverified until the author proves the address (F8), then moderated or published."""
-    if consultation.verification != Verification.NONE and not verified:
+    if (must_verify or consultation.verification != Verification.NONE) and not verified:
         return CommentStatus.UNVERIFIED
     if consultation.moderation == Moderation.PRE:
         return CommentStatus.PENDING_MODERATION
@@ -68,11 +69,15 @@ def initial_status(consultation: Consultation, *, verified: bool = False) -> Com
 
 def submit_comment(consultation: Consultation, data: CommentInput, *,
                    idempotency_key: str | None = None, citizen=None,
-                   attachment: FileStorage | None = None) -> tuple[Comment, bool]:
+                   attachment: FileStorage | None = None,
+                   must_verify: bool = False) -> tuple[Comment, bool]:
     """Save a citizen's comment while the window is open; return (comment, created).
 
     A retry with the same idempotency key returns the first comment instead of a second one.
     `citizen` is the signed-in citizen account, if any; `attachment` one optional PDF/DOCX.
+    `must_verify`: the client's address sent more than its share (consult/ratelimit.py), so the
+    comment counts only once its author confirms their e-mail address, whatever the
+    consultation's own verification setting.
     """
     if idempotency_key:
         existing = db.session.scalar(
@@ -86,13 +91,13 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     if consultation.status != State.OPEN:
         raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
     body, article = _checked_content(consultation, data)
-    verified = _check_verification(consultation, data, citizen)
+    verified = _check_verification(consultation, data, citizen, must_verify=must_verify)
     if attachment is not None:
         _check_attachment(attachment)
     now = clock.now()
     comment = _new_comment(
         consultation, data, body, article, channel=data.channel,
-        status=initial_status(consultation, verified=verified),
+        status=initial_status(consultation, verified=verified, must_verify=must_verify),
         idempotency_key=idempotency_key,
         created_at=now,
         received_at=now,
@@ -118,16 +123,25 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     return comment, True
 
 
-def _check_verification(consultation: Consultation, data: CommentInput, citizen) -> bool:
+def _check_verification(consultation: Consultation, data: CommentInput, citizen, *,
+                        must_verify: bool = False) -> bool:
     """Refuse what the consultation's verification setting forbids; True when already verified.
 
-    email: an address is required, and a signed-in citizen using their own verified address
-    needs no link. account: a signed-in citizen account is required (401 otherwise).
+    email (or `must_verify`): an address is required, and a signed-in citizen using their own
+    verified address needs no link. account: a signed-in citizen account is required (401
+    otherwise).
     """
     if consultation.verification == Verification.ACCOUNT:
         if citizen is None:
             raise AccountRequired(_("本次意见征集需要登录公众账号后才能提出意见。"))
         return True
+    if must_verify and consultation.verification == Verification.NONE:
+        if not _clean(data.email):
+            message = _("从您所在网络提交的意见较多。为防止滥用，请填写电子邮箱，"
+                        "并通过我们发送的邮件确认这条意见；确认后意见即公开并获得答复。")
+            raise ValidationFailed(message, code="verification_required",
+                                   fields={"email": message})
+        return citizen is not None and (citizen.email or "") == _clean(data.email).lower()
     if consultation.verification == Verification.EMAIL:
         if not _clean(data.email):
             message = _("本次意见征集需要验证电子邮箱，请填写电子邮箱。")

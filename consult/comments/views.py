@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from consult import ratelimit
 from consult.answers.services import published_report
 from consult.citizens.policy import can_comment
 from consult.citizens.services import current_citizen
@@ -63,6 +64,12 @@ def new(consultation_id: int):
             return redirect(url_for("citizens.login", next=request.full_path.rstrip("?")))
         return render_template("comments/account_required.html", consultation=consultation)
     articles = consultation.current_version.articles
+    gate = ratelimit.Gate()
+    if request.method == "POST":  # 429 above the person's or the address's hard limit
+        gate = ratelimit.comment_gate(
+            ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
+    else:
+        ratelimit.session_person()
     form = CommentForm(articles=articles)
     if request.method == "GET":
         form.article.data = _selected_article(consultation)
@@ -83,7 +90,7 @@ def new(consultation_id: int):
         try:
             comment, _created = submit_comment(
                 consultation, data, idempotency_key=form.idempotency_key, citizen=citizen,
-                attachment=form.attachment.data or None,
+                attachment=form.attachment.data or None, must_verify=gate.verify,
             )
         except WindowClosed as error:
             return _closed(consultation, error.message)

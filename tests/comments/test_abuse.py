@@ -13,9 +13,10 @@ import uuid
 import pytest
 
 from consult import create_app
-from consult.comments.models import Comment
+from consult.comments.models import Comment, CommentStatus
 from consult.config import Config
 from consult.extensions import db
+from consult.mail import OutboxMessage
 from consult.ratelimit import client_id
 from tests.conftest import IN_CI, csrf_from
 
@@ -167,6 +168,84 @@ def test_behind_proxy_fix_the_forwarded_address_is_the_client(open_c):
         assert via_proxy(first).status_code == 201
     assert via_proxy(first).status_code == 429
     assert via_proxy(second).status_code == 201  # another client behind the same proxy
+
+
+@pytest.fixture
+def nat_limits(app, monkeypatch):
+    """Per person as in production; per address small enough to cross in a test."""
+    monkeypatch.setitem(app.config, "COMMENT_RATE_LIMIT", Config.COMMENT_RATE_LIMIT)
+    monkeypatch.setitem(app.config, "COMMENT_ADDRESS_RATE_LIMIT", "30 per 10 minutes")
+    monkeypatch.setitem(app.config, "COMMENT_ADDRESS_HARD_LIMIT", "40 per 10 minutes")
+
+
+def test_a_crowd_behind_one_address_is_not_turned_away(app, open_c, nat_limits, post_form):
+    """Thirty people behind one NAT, each in their own browser, all comment."""
+    address, url = ipv4(), f"/consultations/{open_c.id}/comment"
+    for i in range(30):
+        person = app.test_client()  # their own cookies
+        response = post_form(person, url, {"body": f"意见{i}", "category": "individual"},
+                             environ_base={"REMOTE_ADDR": address})
+        assert response.status_code == 303, (i, response.status_code)
+    assert count(open_c) == 30
+    statuses = set(db.session.scalars(
+        db.select(Comment.status).where(Comment.consultation_id == open_c.id)))
+    assert statuses == {CommentStatus.PUBLISHED}
+
+
+def test_one_person_is_limited_whatever_their_address(app, open_c, nat_limits, post_form):
+    person, url = app.test_client(), f"/consultations/{open_c.id}/comment"
+    for i in range(10):
+        response = post_form(person, url, {"body": f"意见{i}", "category": "individual"},
+                             environ_base={"REMOTE_ADDR": ipv4()})
+        assert response.status_code == 303
+    response = post_form(person, url, {"body": "第十一条", "category": "individual"},
+                         environ_base={"REMOTE_ADDR": ipv4()})
+    assert response.status_code == 429 and retry_after(response) >= 1
+    assert count(open_c) == 10
+
+
+def test_above_the_address_limit_a_comment_must_be_verified_not_refused(
+        app, client, open_c, nat_limits, post_form):
+    address = ipv4()
+
+    def person_posts(i, email=None):
+        payload = {"body": f"意见{i}", "category": "individual",
+                   "email": email or f"person{i}@example.org"}
+        return app.test_client().post(api_url(open_c), json=payload, **as_client(address))
+
+    for i in range(30):  # thirty people fill the address's share
+        assert person_posts(i).status_code == 201
+    assert count(open_c) == 30
+    # The 31st: without an e-mail address it is asked for one, and nothing is saved.
+    response = post_api(app.test_client(), open_c, address, body="第三十一条意见")
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "verification_required"
+    assert "email" in response.json["error"]["fields"]
+    assert count(open_c) == 30
+    # With one it is saved, unverified, and the verification link is mailed.
+    response = person_posts(31, "crowd31@example.org")
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "unverified"
+    saved = db.session.scalar(db.select(Comment).where(Comment.email == "crowd31@example.org"))
+    assert saved.status == CommentStatus.UNVERIFIED
+    mail = db.session.scalar(db.select(OutboxMessage)
+                             .where(OutboxMessage.recipient == "crowd31@example.org"))
+    assert "/verify/" in mail.body or "验证" in mail.body
+    # The web form says why it asks for an address.
+    page = app.test_client()
+    response = post_form(page, f"/consultations/{open_c.id}/comment",
+                         {"body": "网页意见", "category": "individual"},
+                         environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 422
+    assert "请填写电子邮箱" in response.get_data(as_text=True)
+    # Above the hard limit the address is refused.
+    for i in range(40):
+        response = person_posts(100 + i)
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429 and retry_after(response) >= 1
+    # Another address is unaffected.
+    assert post_api(app.test_client(), open_c, ipv4()).json["status"] == "published"
 
 
 def test_login_is_limited(client, limits):

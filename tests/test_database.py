@@ -1,0 +1,176 @@
+"""The database under contention: WAL, durable commits, write transactions that take the lock
+when they begin, and a busy database answered with 503 + Retry-After, never a 500."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from consult import create_app
+from consult.comments.models import Comment
+from consult.database import engine_options, is_busy
+from consult.extensions import db
+from tests import factories
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture
+def file_app(tmp_path, real_session):
+    """`file_app(**config)`: an app on a SQLite file of its own with the schema and one open
+    consultation; yields (app, consultation id)."""
+    apps = []
+
+    def make(**config):
+        url = f"sqlite:///{tmp_path / 'busy.db'}"
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, **config})
+        with app.app_context():
+            db.create_all()
+            consultation = factories.consultation("open")
+            db.session.commit()
+            consultation_id = consultation.id
+            db.session.remove()
+        apps.append(app)
+        return app, consultation_id
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def count_comments(app) -> int:
+    with app.app_context():
+        try:
+            return db.session.scalar(db.select(db.func.count(Comment.id)))
+        finally:
+            db.session.remove()
+
+
+def test_a_sqlite_file_runs_in_wal_with_full_synchronous_by_default(file_app):
+    app, _ = file_app()
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_synchronous_normal_is_an_option_and_nonsense_is_refused(file_app, tmp_path):
+    app, _ = file_app(SQLITE_SYNCHRONOUS="normal")
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS"):
+        create_app({"TESTING": True, "SQLITE_SYNCHRONOUS": "sometimes",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}"})
+
+
+def test_requests_that_write_begin_immediate_and_reads_do_not(file_app):
+    app, consultation_id = file_app()
+    seen: list[str] = []
+    with app.app_context():
+        from sqlalchemy import event
+
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *a: seen.append(statement))
+    client = app.test_client()
+    assert client.get(f"/api/v1/consultations/{consultation_id}").status_code == 200
+    assert "BEGIN" in seen and "BEGIN IMMEDIATE" not in seen
+    seen.clear()
+    response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
+                           json={"body": "建议增加听证。", "category": "individual"})
+    assert response.status_code == 201
+    assert seen[0] == "BEGIN IMMEDIATE"
+
+
+def hold_write_lock(path: str, release: threading.Event, held: threading.Event):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    held.set()
+    release.wait(10)
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+@pytest.mark.parametrize("via", ["api", "form"])
+def test_a_lock_that_cannot_be_had_in_time_is_a_503_with_retry_after(file_app, via, post_form):
+    app, consultation_id = file_app(SQLITE_BUSY_TIMEOUT=0.2)
+    client = app.test_client()
+    page = None
+    if via == "form":  # the form's CSRF token first, while nobody holds the lock
+        page = client.get(f"/consultations/{consultation_id}/comment")
+        assert page.status_code == 200
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    release, held = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_write_lock, args=(path, release, held))
+    holder.start()
+    held.wait(5)
+    try:
+        if via == "api":
+            response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
+                                   json={"body": "建议增加听证。", "category": "individual"})
+            assert response.json["error"]["code"] == "database_busy"
+        else:
+            url = f"/consultations/{consultation_id}/comment"
+            response = post_form(client, url, {"body": "建议增加听证。", "category": "individual"},
+                                 page=f"/consultations/{consultation_id}")
+            assert "稍后" in response.get_data(as_text=True)
+        # A reader is not held up by the writer (WAL).
+        assert client.get(f"/api/v1/consultations/{consultation_id}").status_code == 200
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert count_comments(app) == 0
+    # Once the lock is free, the same submission goes through.
+    response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
+                           json={"body": "建议增加听证。", "category": "individual"})
+    assert response.status_code == 201
+    assert count_comments(app) == 1
+
+
+def test_an_exhausted_connection_pool_is_a_503_with_retry_after(file_app, tmp_path):
+    """Every connection of the worker busy for longer than DB_POOL_TIMEOUT: 503, not a hang."""
+    if ON_POSTGRES:
+        url = os.environ["DATABASE_URL"]
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url.replace(
+            "postgresql://", "postgresql+psycopg://", 1), "DB_POOL_SIZE": 1,
+            "DB_MAX_OVERFLOW": 0, "DB_POOL_TIMEOUT": 0.2})
+        consultation_id = 1
+    else:
+        app, consultation_id = file_app(DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0, DB_POOL_TIMEOUT=0.2)
+    with app.app_context():
+        held = db.engine.connect()  # the only connection
+        held.execute(text("SELECT 1"))
+        try:
+            response = app.test_client().get(f"/api/v1/consultations/{consultation_id}")
+        finally:
+            held.close()
+            db.engine.dispose()
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_busy"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_only_busy_or_unavailable_errors_become_503():
+    from sqlalchemy import exc
+
+    locked = exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+    missing = exc.OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
+    assert is_busy(locked)
+    assert not is_busy(missing)  # a bug, not a busy database: still a 500
+    assert is_busy(exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached"))
+    assert not is_busy(exc.IntegrityError("INSERT", {}, Exception("UNIQUE")))
+
+
+def test_engine_options_size_the_pool_but_leave_an_in_memory_database_alone():
+    config = {"DB_POOL_SIZE": 12, "DB_MAX_OVERFLOW": 3, "DB_POOL_TIMEOUT": 4.0}
+    assert engine_options("sqlite://", config) == {"pool_pre_ping": True}
+    assert engine_options("postgresql+psycopg://x/y", config) == {
+        "pool_pre_ping": True, "pool_size": 12, "max_overflow": 3, "pool_timeout": 4.0}
