@@ -44,7 +44,11 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
     def privacy_purge(dry_run):
         """Erase contact data whose retention time is up (CONTACT_RETENTION_DAYS)."""
-        from consult.comments.privacy import orphan_files, purge_contact_data
+        from consult.comments.privacy import (
+            orphan_files,
+            purge_contact_data,
+            remove_orphan_files,
+        )
 
         lines = purge_contact_data(dry_run=dry_run)
         files = orphan_files()
@@ -53,12 +57,12 @@ def init_app(app: Flask) -> None:
             click.echo(f"consultation {line.consultation.id}: {verb} contact data of "
                        f"{line.comments} comments (due {line.due_at:%Y-%m-%d})")
         total = sum(line.comments for line in lines)
+        removed = len(files)
         if not dry_run:  # a dry run wrote nothing
             db.session.commit()
-            for path in files:
-                path.unlink(missing_ok=True)
+            removed = remove_orphan_files(files)
         click.echo(f"{verb} contact data of {total} comments in {len(lines)} consultations; "
-                   f"{verb} {len(files)} unreferenced attachment files"
+                   f"{verb} {removed} unreferenced attachment files"
                    + (" (dry run: nothing changed)" if dry_run else ""))
 
     digest = click.Group("digest", help="The staff daily digest of new comments.")

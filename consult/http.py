@@ -62,8 +62,12 @@ def init_app(app: Flask) -> None:
         message = error.message or _default_message(error.status)
         if wants_json():
             extra = {"fields": error.fields} if error.fields else {}
-            return json_error(error.status, error.code, message, **extra)
-        return _html_error(error.status, message)
+            response = json_error(error.status, error.code, message, **extra)
+        else:
+            response = _html_error(error.status, message)
+        if error.retry_after is not None:
+            response = (*response, {"Retry-After": str(error.retry_after)})
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
