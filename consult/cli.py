@@ -1,7 +1,9 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-digest send`."""
+digest send | backup | restore`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -95,3 +97,39 @@ def init_app(app: Flask) -> None:
             if sent + failed == 0 or sent == 0:
                 break
         click.echo(f"sent {total_sent}, failed {total_failed}, still queued {backlog()}")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(path_type=Path))
+    def backup_command(path):
+        """Write one archive with the database and the uploaded files to PATH (a file, or a
+        folder to put consult-YYYYmmdd-HHMMSS.tar.gz in). Safe while the site runs."""
+        from consult.backup import BackupError, backup
+
+        try:
+            summary = backup(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"backup: {summary.dialect} database at revision {summary.revision}, "
+                   f"{summary.total_rows} rows in {len(summary.rows)} tables, "
+                   f"{summary.files} files ({summary.file_bytes} bytes) -> {summary.path}")
+        if summary.missing:
+            click.echo(f"warning: {len(summary.missing)} files named in the database are "
+                       f"missing from the file store: {', '.join(summary.missing)}", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="Replace a database that holds data (its data is lost).")
+    def restore_command(path, force):
+        """Restore the database and the uploaded files from a `backup` archive. Stop the app
+        and the worker first; run `flask --app app db upgrade` afterwards."""
+        from consult.backup import BackupError, restore
+
+        try:
+            summary = restore(path, force=force)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"restored: {summary.dialect} database at revision {summary.revision}, "
+                   f"{summary.total_rows} rows in {len(summary.rows)} tables, "
+                   f"{summary.files} files ({summary.file_bytes} bytes) from {summary.path}; "
+                   "now run `flask --app app db upgrade`")
