@@ -104,11 +104,14 @@ def init_app(app: Flask) -> None:
         """Write one archive with the database and the uploaded files to PATH (a file, or a
         folder to put consult-YYYYmmdd-HHMMSS.tar.gz in). Safe while the site runs."""
         from consult.backup import BackupError, backup
+        from consult.storage import StorageUnavailable
 
         try:
             summary = backup(path)
         except BackupError as error:
             raise click.ClickException(str(error)) from error
+        except StorageUnavailable as error:
+            raise click.ClickException(f"file storage unavailable: {error.detail}") from error
         click.echo(f"backup: {summary.dialect} database at revision {summary.revision}, "
                    f"{summary.total_rows} rows in {len(summary.rows)} tables, "
                    f"{summary.files} files ({summary.file_bytes} bytes) -> {summary.path}")
@@ -124,11 +127,14 @@ def init_app(app: Flask) -> None:
         """Restore the database and the uploaded files from a `backup` archive. Stop the app
         and the worker first; run `flask --app app db upgrade` afterwards."""
         from consult.backup import BackupError, restore
+        from consult.storage import StorageUnavailable
 
         try:
             summary = restore(path, force=force)
         except BackupError as error:
             raise click.ClickException(str(error)) from error
+        except StorageUnavailable as error:
+            raise click.ClickException(f"file storage unavailable: {error.detail}") from error
         click.echo(f"restored: {summary.dialect} database at revision {summary.revision}, "
                    f"{summary.total_rows} rows in {len(summary.rows)} tables, "
                    f"{summary.files} files ({summary.file_bytes} bytes) from {summary.path}; "

@@ -183,11 +183,13 @@ def test_a_failed_backup_leaves_the_previous_archive_whole(site, tmp_path, monke
     previous = archive.read_bytes()
 
     def broken(self, name):
-        raise storage.StorageUnavailable("down")
+        error = storage.StorageUnavailable("down")
+        error.detail = "the store is down"
+        raise error
 
     monkeypatch.setattr(type(storage.for_app(site)), "open", broken)
     result = invoke(site, "backup", str(archive))
-    assert result.exit_code != 0
+    assert result.exit_code == 1 and "file storage unavailable: the store is down" in result.output
     assert archive.read_bytes() == previous
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".consult")] == []
 
