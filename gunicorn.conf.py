@@ -107,8 +107,15 @@ else:
 
 
 def post_worker_init(worker):
-    """Refuse to serve with a file store that cannot be used (e.g. the S3 bucket is missing):
-    the worker fails to boot, so gunicorn stops with the reason in its log."""
+    """Refuse to start with a file store that cannot be used (e.g. the S3 bucket is missing):
+    a first worker fails to boot, so gunicorn stops with the reason in its log. A worker that
+    replaces another later (max_requests, a crash) only logs it: an object store outage then
+    means 503s for files, not a whole site down."""
     from consult import storage
 
-    storage.check(worker.wsgi)
+    try:
+        storage.check(worker.wsgi)
+    except RuntimeError as error:
+        if worker.age <= worker.cfg.workers:  # the workers of the first start
+            raise
+        worker.log.error("%s; serving on, file uploads and downloads answer 503", error)

@@ -276,7 +276,8 @@ def database_has_data() -> bool:
 
 
 def _check_archive(archive: tarfile.TarFile, manifest: dict, work: Path) -> Path:
-    """Extract the database copy and check every member against the manifest."""
+    """Extract the database copy and check every member against the manifest, before anything
+    is changed."""
     entry = manifest["database"]
     if entry["name"] not in {SQLITE_FILE, PG_FILE}:
         raise BackupError(f"unexpected database file {entry['name']!r} in the archive")
@@ -290,7 +291,8 @@ def _check_archive(archive: tarfile.TarFile, manifest: dict, work: Path) -> Path
             member = archive.getmember(UPLOADS + item["name"])
         except KeyError:
             raise BackupError(f"the archive lacks the file {item['name']}")
-        if member.size != item["size"]:
+        digest = hashlib.sha256(archive.extractfile(member).read()).hexdigest()
+        if member.size != item["size"] or digest != item["sha256"]:
             raise BackupError(f"the file {item['name']} in the archive is damaged")
     return database
 

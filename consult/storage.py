@@ -176,19 +176,24 @@ class S3Storage:
 
     backend = "s3"
 
-    def __init__(self, *, bucket: str, endpoint_url: str | None, region: str | None,
-                 prefix: str = "", presign_seconds: int = 0, addressing_style: str = "auto"):
-        import boto3
-        from botocore.config import Config as BotoConfig
-
+    def __init__(self, client, *, bucket: str, endpoint_url: str | None, prefix: str = "",
+                 presign_seconds: int = 0):
         if not bucket:
             raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+        self.client = client
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.presign_seconds = presign_seconds
-        self.client = boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint_url, region_name=region or None,
+
+    @staticmethod
+    def make_client(endpoint_url: str | None, region: str | None, addressing_style: str):
+        """A boto3 S3 client (thread-safe once made) with short timeouts and a few retries."""
+        import boto3
+        from botocore.config import Config as BotoConfig
+
+        return boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url or None, region_name=region or None,
             config=BotoConfig(
                 signature_version="s3v4", connect_timeout=5, read_timeout=30,
                 retries={"max_attempts": 3, "mode": "standard"},
@@ -321,9 +326,13 @@ def for_app(app: Flask) -> Storage:
                     store = LocalStorage(settings[1])
                 else:
                     _, bucket, endpoint, region, prefix, presign, style = settings
-                    store = S3Storage(bucket=bucket, endpoint_url=endpoint, region=region,
-                                      prefix=prefix, presign_seconds=presign,
-                                      addressing_style=style)
+                    clients = app.extensions.setdefault("consult_s3_clients", {})
+                    client = clients.get((endpoint, region, style))
+                    if client is None:
+                        client = S3Storage.make_client(endpoint, region, style)
+                        clients[(endpoint, region, style)] = client
+                    store = S3Storage(client, bucket=bucket, endpoint_url=endpoint,
+                                      prefix=prefix, presign_seconds=presign)
                 stores[settings] = store
     return store
 

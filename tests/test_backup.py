@@ -214,8 +214,9 @@ def test_restore_refuses_a_damaged_archive(site, tmp_path):
     with tarfile.open(archive) as source, tarfile.open(damaged, "w:gz") as target:
         for member in source.getmembers():
             data = source.extractfile(member).read()
-            if member.name.startswith("uploads/"):
-                data = data[:-1] + b"X"  # one byte changed, same size
+            if member.name == sorted(n for n in source.getnames()
+                                     if n.startswith("uploads/"))[-1]:
+                data = data[:-1] + b"X"  # one byte of the last file changed, same size
             target.addfile(member, io.BytesIO(data))
     wipe_store(site)
     result = invoke(site, "restore", str(damaged), "--force")

@@ -167,3 +167,25 @@ def test_gunicorn_refuses_to_start_when_the_s3_bucket_is_missing(tmp_path, moto_
     text = log.read_text()
     assert "bucket 'consult-missing-at-start'" in text and "does not exist" in text
     assert "Worker failed to boot" in text
+
+
+def test_a_worker_replaced_later_serves_on_through_an_object_store_outage(app, monkeypatch,
+                                                                          moto_endpoint):
+    import runpy
+    from types import SimpleNamespace
+
+    from tests.storage_backends import s3_settings
+
+    for key, value in s3_settings(moto_endpoint, "consult-gone-later").items():
+        monkeypatch.setitem(app.config, key, value)
+    hook = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"]
+    errors = []
+
+    def worker(age):
+        return SimpleNamespace(age=age, cfg=SimpleNamespace(workers=2), wsgi=app,
+                               log=SimpleNamespace(error=lambda *a: errors.append(a[0] % a[1:])))
+
+    with pytest.raises(RuntimeError, match="consult-gone-later"):
+        hook(worker(age=2))  # at start: gunicorn stops
+    hook(worker(age=7))  # a replacement, hours later: logged, serving on
+    assert len(errors) == 1 and "consult-gone-later" in errors[0] and "503" in errors[0]
