@@ -1,11 +1,15 @@
-# Two commands: `make run` (set up and serve on SQLite with demo data) and `make test`.
+# Two commands: `make run` (set up and serve on SQLite with demo data) and `make test`;
+# `make serve` runs the production-like stack (gunicorn, and the worker when there is one).
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install setup translations messages lint clean
+# `make serve` listens on the loopback addresses only; BIND='[::]:5000' takes every address.
+BIND ?= 127.0.0.1:$(PORT),[::1]:$(PORT)
+
+.PHONY: run serve test install setup translations messages lint clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +29,16 @@ setup: install translations
 
 run: setup
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+serve: install translations
+	$(BIN)/flask --app app db upgrade
+	@worker=; \
+	if $(BIN)/flask --app app worker --help >/dev/null 2>&1; then \
+		$(BIN)/flask --app app worker & worker=$$!; \
+		echo "worker started (pid $$worker)"; \
+	fi; \
+	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker; fi' EXIT INT TERM; \
+	BIND='$(BIND)' $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: install translations
 	$(BIN)/ruff check consult tests tools bench app.py

@@ -1,7 +1,9 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-digest send`."""
+digest send | backup | restore`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -44,7 +46,11 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
     def privacy_purge(dry_run):
         """Erase contact data whose retention time is up (CONTACT_RETENTION_DAYS)."""
-        from consult.comments.privacy import orphan_files, purge_contact_data
+        from consult.comments.privacy import (
+            orphan_files,
+            purge_contact_data,
+            remove_orphan_files,
+        )
 
         lines = purge_contact_data(dry_run=dry_run)
         files = orphan_files()
@@ -53,12 +59,12 @@ def init_app(app: Flask) -> None:
             click.echo(f"consultation {line.consultation.id}: {verb} contact data of "
                        f"{line.comments} comments (due {line.due_at:%Y-%m-%d})")
         total = sum(line.comments for line in lines)
+        removed = len(files)
         if not dry_run:  # a dry run wrote nothing
             db.session.commit()
-            for path in files:
-                path.unlink(missing_ok=True)
+            removed = remove_orphan_files(files)
         click.echo(f"{verb} contact data of {total} comments in {len(lines)} consultations; "
-                   f"{verb} {len(files)} unreferenced attachment files"
+                   f"{verb} {removed} unreferenced attachment files"
                    + (" (dry run: nothing changed)" if dry_run else ""))
 
     digest = click.Group("digest", help="The staff daily digest of new comments.")
@@ -91,3 +97,45 @@ def init_app(app: Flask) -> None:
             if sent + failed == 0 or sent == 0:
                 break
         click.echo(f"sent {total_sent}, failed {total_failed}, still queued {backlog()}")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(path_type=Path))
+    def backup_command(path):
+        """Write one archive with the database and the uploaded files to PATH (a file, or a
+        folder to put consult-YYYYmmdd-HHMMSS.tar.gz in). Safe while the site runs."""
+        from consult.backup import BackupError, backup
+        from consult.storage import StorageUnavailable
+
+        try:
+            summary = backup(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        except StorageUnavailable as error:
+            raise click.ClickException(f"file storage unavailable: {error.detail}") from error
+        click.echo(f"backup: {summary.dialect} database at revision {summary.revision}, "
+                   f"{summary.total_rows} rows in {len(summary.rows)} tables, "
+                   f"{summary.files} files ({summary.file_bytes} bytes) -> {summary.path}")
+        if summary.missing:
+            click.echo(f"warning: {len(summary.missing)} files named in the database are "
+                       f"missing from the file store: {', '.join(summary.missing)}", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="Replace a database that holds data (its data is lost).")
+    def restore_command(path, force):
+        """Restore the database and the uploaded files from a `backup` archive. Stop the app
+        and the worker first; run `flask --app app db upgrade` afterwards."""
+        from consult.backup import BackupError, restore
+        from consult.storage import StorageUnavailable
+
+        try:
+            summary = restore(path, force=force)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        except StorageUnavailable as error:
+            raise click.ClickException(f"file storage unavailable: {error.detail}") from error
+        click.echo(f"restored: {summary.dialect} database at revision {summary.revision}, "
+                   f"{summary.total_rows} rows in {len(summary.rows)} tables, "
+                   f"{summary.files} files ({summary.file_bytes} bytes) from {summary.path}; "
+                   "now run `flask --app app db upgrade`")

@@ -95,8 +95,20 @@ class Config:
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
 
-    # Attachments live outside static/, by SHA-256 (consult/uploads.py).
+    # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
+    # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")  # local | s3
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # None: AWS itself
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_KEY_PREFIX = os.environ.get("S3_KEY_PREFIX", "")
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE", "auto")  # auto | path | virtual
+    # > 0: public files are a redirect to a presigned URL valid this long; 0: streamed by the app.
+    S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 0))
+    # Where pg_dump / pg_restore are, for `flask backup` on PostgreSQL (else PATH, then
+    # /usr/lib/postgresql/<version>/bin).
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
     ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     # A .docx/.txt draft to import (F3); larger uploads get 413.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
@@ -150,6 +162,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url() if os.environ.get("DATABASE_URL") else "sqlite://"
     OUTBOX_BACKGROUND = False
     MAIL_SUPPRESS_SEND = True
+    STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"

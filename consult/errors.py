@@ -4,6 +4,7 @@
 class ConsultError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (503s that will pass)
 
     def __init__(self, message: str = "", *, code: str | None = None, fields: dict | None = None):
         super().__init__(message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -67,10 +67,8 @@ def init_app(app: Flask) -> None:
             response = json_error(error.status, error.code, message, **extra)
         else:
             response = _html_error(error.status, message)
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            response = make_response(response)
-            response.headers["Retry-After"] = str(retry_after)
+        if error.retry_after is not None:
+            response = (*response, {"Retry-After": str(error.retry_after)})
         return response
 
     @app.errorhandler(CSRFError)

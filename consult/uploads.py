@@ -1,25 +1,27 @@
 """Uploaded files (attachments): checked by content, size-limited, stored outside static/.
 
 Any domain attaches files through `store()`; the file's kind is decided by its bytes, never by
-its name or the browser's content type. Files live under UPLOAD_DIR named by their SHA-256, and
-are served by `send()` as downloads with safe headers.
+its name or the browser's content type. Files are kept by `consult.storage` (a local directory
+or an S3 bucket) named by their SHA-256, and are served by `send()` as downloads with safe
+headers, after the view has authorized the download.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import unicodedata
 import zipfile
 from datetime import datetime
-from pathlib import Path
+from urllib.parse import quote
 
-from flask import current_app, send_file
+from flask import abort, current_app, redirect, request, send_file
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from consult import clock
+from consult import clock, storage
 from consult.errors import ConsultError, ValidationFailed
 from consult.extensions import db
 from consult.types import UTCDateTime
@@ -79,12 +81,6 @@ def sniff(head: bytes, data: bytes) -> str | None:
     return None
 
 
-def storage_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _clean_name(name: str | None) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(ch for ch in name if ch.isprintable())
@@ -113,9 +109,9 @@ def store(file: FileStorage, *, owner, allowed: set[str], actor=None,
     """Check and keep an uploaded file for `owner` (any model with __tablename__ and id)."""
     data, kind = read_checked(file, allowed)
     digest = hashlib.sha256(data).hexdigest()
-    path = storage_dir() / digest
-    if not path.exists():
-        path.write_bytes(data)
+    # Written even when the same bytes are stored already: that renews the file's time, so
+    # the orphan cleanup (privacy purge) cannot take it while this row is being committed.
+    storage.current().put(digest, data, content_type=KINDS[kind])
     db.session.flush()
     attachment = Attachment(
         owner_type=owner.__tablename__, owner_id=owner.id, filename=_clean_name(file.filename),
@@ -135,12 +131,51 @@ def attachments_of(owner, *, public_only: bool = False) -> list[Attachment]:
     return db.session.scalars(query.order_by(Attachment.id)).all()
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment; filename=...` as werkzeug's send_file writes it (ASCII + RFC 5987)."""
+    from werkzeug.http import dump_options_header
+
+    try:
+        filename.encode("ascii")
+        names = {"filename": filename}
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        names = {"filename": simple,
+                 "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
+    return dump_options_header("attachment", names)
+
+
 def send(attachment: Attachment):
-    """The file as a download: right type, escaped name, never sniffed or rendered inline."""
+    """The file as a download: right type, escaped name, never sniffed or rendered inline.
+
+    Streamed from the store; a public file in an object store with S3_PRESIGN_SECONDS set is a
+    redirect to a short-lived signed URL that carries the same type and name. Private files are
+    always streamed by the app, with `private, no-store`.
+    """
+    store = storage.current()
+    if attachment.public:
+        url = store.download_url(
+            attachment.sha256, content_type=attachment.content_type,
+            content_disposition=content_disposition(attachment.filename),
+            cache_control="public, max-age=3600")
+        if url:
+            response = redirect(url, 302)
+            response.headers["Cache-Control"] = "no-store"  # the signature expires
+            return response
+    try:
+        stream = store.open(attachment.sha256)
+    except storage.StoredFileMissing:
+        current_app.logger.error("attachment %s: file %s is missing from the %s",
+                                 attachment.id, attachment.sha256, store.describe())
+        abort(404)
     response = send_file(
-        storage_dir() / attachment.sha256, mimetype=attachment.content_type,
-        as_attachment=True, download_name=attachment.filename, max_age=3600,
+        stream, mimetype=attachment.content_type, as_attachment=True,
+        download_name=attachment.filename, max_age=3600, conditional=False,
+        etag=attachment.sha256, last_modified=attachment.created_at,
     )
+    response.content_length = attachment.size
+    response = response.make_conditional(request, accept_ranges=True,
+                                         complete_length=attachment.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     if not attachment.public:  # may carry personal data: no shared cache may keep it

@@ -17,6 +17,7 @@ from flask_sqlalchemy.session import Session
 from consult import clock, create_app
 from consult.extensions import db
 from tests import factories
+from tests.storage_backends import moto_endpoint, s3_bucket, storage_backend  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

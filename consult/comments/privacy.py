@@ -17,7 +17,7 @@ publication of the report, or after the close (or withdrawal) when there is no r
 from __future__ import annotations
 
 import copy
-import time
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,20 +25,21 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, update
 
-from consult import audit, clock, mail
+from consult import audit, clock, mail, storage
 from consult.answers.models import Report
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.extensions import db
 from consult.mail import OutboxMessage
 from consult.tokens import make_token, read_token
-from consult.uploads import Attachment, storage_dir
+from consult.uploads import Attachment
 from consult.urls import external_url
 
 # Stored in place of an unpublished comment's text once its author had it erased.
 ERASED_TEXT = "［已应本人要求删除］"
 ERASE_SALT = "comment-erase"
 ORPHAN_FILE_GRACE_SECONDS = 3600  # an upload being saved right now has no row yet
+SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
 def erase_comments(comments: list[Comment], *, reason: str) -> int:
@@ -252,13 +253,32 @@ def purge_contact_data(*, dry_run: bool = False) -> list[PurgeLine]:
     return lines
 
 
-def orphan_files() -> list:
-    """Stored files that no attachment refers to any more (older than a grace period)."""
-    directory = storage_dir()
+def orphan_files() -> list[storage.StoredObject]:
+    """Stored upload files that no attachment refers to any more (older than a grace period).
+
+    Works on whichever backend is configured; only names that look like an upload's SHA-256
+    are considered, so other files beside them are never touched."""
     known = set(db.session.scalars(db.select(Attachment.sha256).distinct()))
-    cutoff = time.time() - ORPHAN_FILE_GRACE_SECONDS
-    return sorted(
-        path for path in directory.iterdir()
-        if path.is_file() and len(path.name) == 64 and path.name not in known
-        and path.stat().st_mtime < cutoff
-    )
+    cutoff = clock.now() - timedelta(seconds=ORPHAN_FILE_GRACE_SECONDS)
+    return [
+        item for item in storage.current().list()
+        if SHA256_NAME.match(item.name) and item.name not in known and item.modified_at < cutoff
+    ]
+
+
+def remove_orphan_files(orphans: list[storage.StoredObject]) -> int:
+    """Delete the files `orphan_files` found, each checked again just before (an upload of the
+    same bytes may have renewed it, or a row may name it by now); return how many went."""
+    store = storage.current()
+    cutoff = clock.now() - timedelta(seconds=ORPHAN_FILE_GRACE_SECONDS)
+    removed = 0
+    for item in orphans:
+        now = store.stat(item.name)
+        if now is None or now.modified_at >= cutoff:
+            continue
+        if db.session.scalar(db.select(Attachment.id).where(Attachment.sha256 == item.name)
+                             .limit(1)) is not None:
+            continue
+        store.delete(item.name)
+        removed += 1
+    return removed

@@ -22,6 +22,7 @@ from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
 from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
+from consult.storage import StorageUnavailable
 
 bp = Blueprint("comments", __name__)
 
@@ -99,16 +100,27 @@ def new(consultation_id: int):
             for name, text in error.fields.items():
                 if name in form:
                     form[name].errors = [*form[name].errors, text]
+        except StorageUnavailable as error:  # the file store is down: keep the text, retry
+            db.session.rollback()
+            message = error.message
+            return render_template(
+                "comments/form.html", consultation=consultation, form=form, message=message,
+                selected=_article(articles, form), citizen=citizen,
+            ), 503, {"Retry-After": str(error.retry_after)}
         else:
             db.session.commit()
             flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
             return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
     status = 422 if request.method == "POST" else 200
-    selected = next((a for a in articles if str(a.number) == (form.article.data or "")), None)
     return render_template(
         "comments/form.html", consultation=consultation, form=form, message=message,
-        selected=selected, citizen=citizen,
+        selected=_article(articles, form), citizen=citizen,
     ), status
+
+
+def _article(articles, form):
+    """The article the form is about, if any."""
+    return next((a for a in articles if str(a.number) == (form.article.data or "")), None)
 
 
 @bp.get("/receipts/<tracking_no>")

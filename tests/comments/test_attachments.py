@@ -24,9 +24,9 @@ def docx_bytes() -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def uploads_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
-    return tmp_path
+def store(storage_backend):
+    """Every test here runs on both storage backends: a local folder and an S3 bucket."""
+    return storage_backend
 
 
 @pytest.fixture

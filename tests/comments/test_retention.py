@@ -3,16 +3,20 @@ time is up (CONTACT_RETENTION_DAYS after the report, or after the close without 
 
 from __future__ import annotations
 
-import os
-import time
+import hashlib
+import io
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
+from consult import uploads
 from consult.answers.services import publish_report
 from consult.audit import AuditEvent
 from consult.comments.models import Comment
-from consult.comments.privacy import purge_contact_data
+from consult.comments.privacy import orphan_files, purge_contact_data, remove_orphan_files
 from consult.extensions import db
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -112,13 +116,33 @@ def test_a_withdrawn_consultation_counts_from_its_withdrawal(app, make, travel, 
     assert contact(comment) == (None, None)
 
 
-def test_unreferenced_attachment_files_are_removed(app, world, uploads_dir):
-    orphan = uploads_dir / ("a" * 64)
-    orphan.write_bytes(b"%PDF-1.4 old")
-    fresh = uploads_dir / ("b" * 64)
-    fresh.write_bytes(b"%PDF-1.4 being saved right now")
-    old = time.time() - 2 * 86400
-    os.utime(orphan, (old, old))
-    assert "would erase 1 unreferenced" in run(app, "--dry-run") and orphan.exists()
-    run(app)
-    assert not orphan.exists() and fresh.exists()
+def test_unreferenced_attachment_files_are_removed(app, world, storage_backend, travel):
+    store = storage_backend
+    kept = uploads.store(FileStorage(io.BytesIO(PDF), filename="意见.pdf"),
+                         owner=world["no_report"], allowed={"pdf"})
+    db.session.commit()
+    orphan = "a" * 64
+    store.put(orphan, b"%PDF-1.4 left behind")
+    store.put("exports/report.pdf", b"not an upload")  # another kind of name: never touched
+    # Fresh files may be an upload whose row is being committed right now: kept for an hour.
+    assert "erased 0 unreferenced" in run(app)
+    assert orphan in store.names()
+    travel(2 / 24)  # two hours later
+    assert "would erase 1 unreferenced" in run(app, "--dry-run") and orphan in store.names()
+    assert "erased 1 unreferenced" in run(app)
+    assert store.names() == sorted([kept.sha256, "exports/report.pdf"])
+    assert store.read(kept.sha256) == PDF
+
+
+def test_a_file_referenced_again_during_the_purge_is_kept(app, world, storage_backend, travel):
+    store = storage_backend
+    digest = hashlib.sha256(PDF).hexdigest()
+    store.put(digest, PDF)  # left behind by an earlier, deleted attachment
+    travel(2 / 24)
+    orphans = orphan_files()
+    assert [item.name for item in orphans] == [digest]
+    # The same bytes are uploaded again before the purge deletes anything.
+    uploads.store(FileStorage(io.BytesIO(PDF), filename="again.pdf"), owner=world["no_report"],
+                  allowed={"pdf"})
+    assert remove_orphan_files(orphans) == 0
+    assert store.read(digest) == PDF
