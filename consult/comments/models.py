@@ -100,7 +100,10 @@ class Comment(db.Model):
 
     @property
     def public_name(self) -> str | None:
-        """The name, only with its own consent, and masked: it is free text (F10)."""
+        """The name, only with its own consent, and masked: it is free text (F10). Never the
+        name an unverified author claims: verification exists to stop impersonation."""
+        if self.status == CommentStatus.UNVERIFIED:
+            return None
         return mask(self.display_name) if self.publish_name and self.display_name else None
 
     @property

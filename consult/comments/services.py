@@ -281,8 +281,9 @@ def get_by_tracking_no(value: str) -> Comment:
 
 
 def public_text(comment: Comment) -> str | None:
-    """What the public may read of a comment: masked text, or nothing when hidden."""
-    if comment.status == CommentStatus.HIDDEN:
+    """What the public may read of a comment: masked text, or nothing when hidden or unverified
+    (an unverified author may be an impostor: SPEC §5, issue 9 finding 2)."""
+    if comment.status in (CommentStatus.HIDDEN, CommentStatus.UNVERIFIED):
         return None
     return mask(comment.body)
 
