@@ -90,6 +90,10 @@ class Config:
     ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     # A .docx/.txt draft to import (F3); larger uploads get 413.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+    # Uploaded .docx/.xlsx (zip) files: the most they may unpack to, and the highest compression
+    # ratio of a member (consult/archives.py: zip bombs are refused before any XML parser).
+    UNZIP_MAX_BYTES = int(os.environ.get("UNZIP_MAX_BYTES", 50 * 1024 * 1024))
+    UNZIP_MAX_RATIO = int(os.environ.get("UNZIP_MAX_RATIO", 100))
 
     COMMENT_MAX_LENGTH = 10_000
     # Near-identical comments (F13): rapidfuzz ratio (0–100) at which two texts are one group.
