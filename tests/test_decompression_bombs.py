@@ -108,7 +108,8 @@ def docx_bomb() -> bytes:
     def body():
         yield (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w='
                b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
-        paragraph = b"<w:p><w:r><w:t>" + "第一条 重复的内容。".encode() * 100 + b"</w:t></w:r></w:p>"
+        text = "第一条 重复的内容。".encode() * 100
+        paragraph = b"<w:p><w:r><w:t>" + text + b"</w:t></w:r></w:p>"
         chunk = paragraph * 500
         for _ in range(136_000_000 // len(chunk)):
             yield chunk
@@ -221,7 +222,8 @@ def test_ordinary_files_still_import(client_as, post_form, make, editor, unit):
     assert response.status_code == 200 and "为了规范管理" in response.get_data(as_text=True)
     c = make.consultation("closed", unit=unit)
     response = upload_sheet(client_as(editor), c, _xlsx())
-    assert response.status_code == 302 and "/staff/answer-imports/" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/staff/answer-imports/" in response.headers["Location"]
 
 
 # --- attachments ------------------------------------------------------------------------------
