@@ -179,6 +179,7 @@ def manage_hide(comment_id: int):
     if not form.validate():
         return _render_moderation(comment.consultation, failed=(comment.id, form, None),
                                   status=422)
+    revised = published_report(comment.consultation) is not None
     try:
         with db.session.begin_nested():
             hide_comment(comment, form.reason.data, form.note.data, actor=current_user)
@@ -188,6 +189,7 @@ def manage_hide(comment_id: int):
                                   failed=(comment.id, form, error.message), status=422)
     db.session.commit()
     flash(_("意见 %(no)s 已设为不予公开。", no=comment.tracking_no)
+          + (_("已发布采纳情况报告的新版本并公开说明。") if revised else "")
           + (_("已发邮件告知提出人。") if comment.email else ""), "success")
     return _back_to(comment)
 
