@@ -18,7 +18,7 @@ from consult.answers.services import published_report
 from consult.auth.views import safe_next, staff_required
 from consult.comments import policy
 from consult.comments.attachments import files_of
-from consult.comments.masking import mask
+from consult.comments.masking import likely_names, mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.moderation import (
     AWAITING,
@@ -66,6 +66,7 @@ def _moderation_helpers():
             "awaiting_moderation": lambda c=None: awaiting_count(
                 [c.id] if c is not None else _moderatable_ids()),
             "masked": mask,
+            "likely_names": likely_names,
             "hidden_reasons": [(code.value, text) for code, text in HIDDEN_REASON_LABELS.items()]}
 
 
