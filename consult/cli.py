@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-digest send | backup | restore`."""
+privacy remask | digest send | backup | restore`."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created user {user.id} <{user.email}>")
 
-    privacy = click.Group("privacy", help="Personal data: retention.")
+    privacy = click.Group("privacy", help="Personal data: retention and masking.")
     app.cli.add_command(privacy)
 
     @privacy.command("purge")
@@ -65,6 +65,23 @@ def init_app(app: Flask) -> None:
             removed = remove_orphan_files(files)
         click.echo(f"{verb} contact data of {total} comments in {len(lines)} consultations; "
                    f"{verb} {removed} unreferenced attachment files"
+                   + (" (dry run: nothing changed)" if dry_run else ""))
+
+    @privacy.command("remask")
+    @click.option("--dry-run", is_flag=True, help="Only count what would change.")
+    def privacy_remask(dry_run):
+        """Apply today's masking rules to published reports (a new revision with a note)."""
+        from consult.comments.remask import remask_reports
+
+        lines = remask_reports(dry_run=dry_run)
+        verb = "would publish" if dry_run else "published"
+        for line in lines:
+            click.echo(f"consultation {line.consultation.id}: {line.items} items change; "
+                       f"{verb} report revision {line.revision + 1}")
+        if not dry_run:
+            db.session.commit()
+        click.echo(f"{verb} {len(lines)} new report revisions; comments themselves are masked "
+                   "when shown, under the current rules already"
                    + (" (dry run: nothing changed)" if dry_run else ""))
 
     digest = click.Group("digest", help="The staff daily digest of new comments.")

@@ -112,8 +112,16 @@ class Config:
     ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     # A .docx/.txt draft to import (F3); larger uploads get 413.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+    # Uploaded .docx/.xlsx (zip) files: the most they may unpack to, and the highest compression
+    # ratio of a member (consult/archives.py: zip bombs are refused before any XML parser).
+    UNZIP_MAX_BYTES = int(os.environ.get("UNZIP_MAX_BYTES", 50 * 1024 * 1024))
+    UNZIP_MAX_RATIO = int(os.environ.get("UNZIP_MAX_RATIO", 100))
 
     COMMENT_MAX_LENGTH = 10_000
+    # Words that send a comment to pre-moderation whatever the consultation's setting
+    # (consult/comments/screening.py); an empty value turns the screening off.
+    SENSITIVE_WORDS_FILE = os.environ.get(
+        "SENSITIVE_WORDS_FILE", str(BASE_DIR / "consult" / "comments" / "sensitive_words.txt"))
     # Near-identical comments (F13): rapidfuzz ratio (0–100) at which two texts are one group.
     GROUP_SIMILARITY = int(os.environ.get("GROUP_SIMILARITY", 90))
     # Email verification links (comments, citizen accounts) expire after this many days (F8).

@@ -21,7 +21,7 @@ from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from consult import clock, storage
+from consult import archives, clock, storage
 from consult.errors import ConsultError, ValidationFailed
 from consult.extensions import db
 from consult.types import UTCDateTime
@@ -63,14 +63,17 @@ class Attachment(db.Model):
 
 
 def sniff(head: bytes, data: bytes) -> str | None:
-    """The kind of a file from its bytes: pdf, docx, xlsx, or None."""
+    """The kind of a file from its bytes: pdf, docx, xlsx, or None. A zip that would unpack too
+    big is refused (ValidationFailed, consult/archives.py)."""
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
+                # Never parsed here, but kept and handed to readers: no zip bombs (422).
+                archives.check(archive, scan_xml=False)
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
             return None
         if "[Content_Types].xml" not in names:
             return None

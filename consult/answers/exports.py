@@ -90,6 +90,7 @@ def item_rows(content: dict):
 
     articles: dict[tuple, str] = {}
     hidden_text, unspecified = _("（该意见不予公开）"), _("未填写")
+    unverified_text = _("（该意见未经验证，不公开内容）")
     kinds = {"group": _("相同意见合并"), "comment": _("意见")}
     for item in content.get("items", []):
         key = (item.get("version"), item.get("article"))
@@ -108,7 +109,8 @@ def item_rows(content: dict):
             item.get("name") or "",
             named(item.get("visibility"), "comment_status"),
             item.get("submitted_on") or "",
-            item["text"] if item.get("text") is not None else hidden_text,
+            item["text"] if item.get("text") is not None
+            else unverified_text if item.get("visibility") == "unverified" else hidden_text,
             named(item.get("disposition"), "disposition"),
             item.get("reason") or "",
         ]

@@ -239,6 +239,39 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
     return report
 
 
+def publish_revision(consultation: Consultation, *, note: str, actor,
+                     content: dict | None = None) -> Report:
+    """The next revision of a published report, for a change the law requires after publication
+    (a comment hidden, personal data erased or masked anew), with `note` published beside it.
+
+    Built from the comments as they are now — the frozen parts (answers, groups) cannot have
+    changed — or from `content`, an edited copy of the newest revision. Unlike a correction it
+    is never refused for the report's own state: unlawful content found late must come down.
+    Nobody is mailed: commenters were told when the report first came out.
+    """
+    previous = published_report(consultation)
+    if previous is None:
+        raise InvalidTransition(_("采纳情况报告尚未发布。"), code="no_report")
+    now = clock.now()
+    revision = previous.revision + 1
+    if content is None:
+        content = build_report(consultation, revision=revision, summary=previous.summary,
+                               published_at=now)
+    else:
+        content = {**content, "revision": revision, "published_at": clock.local(now).isoformat()}
+    content["digest"] = digest_of(content)
+    report = Report(
+        consultation=consultation, revision=revision, summary=previous.summary,
+        correction_note=note, content=content, digest=content["digest"], published_at=now,
+        published_by=actor,
+    )
+    db.session.add(report)
+    db.session.flush()
+    audit.record(actor, "publish_report", report, unit_id=consultation.unit_id, reason=note,
+                 detail={"revision": revision, "after_publication": True})
+    return report
+
+
 def _notify_commenters(consultation: Consultation) -> None:
     link = external_url("answers.report", consultation_id=consultation.id)
     for comment in comments_of(consultation):

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from consult import audit, clock
+from consult import archives, audit, clock
 from consult.answers.bulk import check_editable, write_answer_list
 from consult.answers.forms import REASON_MAX
 from consult.answers.groups import group_answer
@@ -203,14 +203,31 @@ def _code_of(text: str) -> DispositionCode | None:
 
 def read_sheet(data: bytes, consultation: Consultation) -> list[dict]:
     """What a filled sheet says, row by row: {"row", "key", "label", "reason", "error"}.
-    Rows whose two answer columns are empty are left out: nothing to change there."""
+    Rows whose two answer columns are empty are left out: nothing to change there.
+
+    The file is checked for zip bombs and entity declarations before openpyxl sees it
+    (consult/archives.py), and any parse error on the way — openpyxl reads rows lazily — is
+    the same clear 422, never a 500.
+    """
     problem = ValidationFailed(_("无法读取该文件：请上传从本页下载的答复表（XLSX）。"),
                                code="sheet_unreadable",
                                fields={"file": _("无法读取该文件。")})
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archives.check(archive, scan_xml=True)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise problem from None
+    try:
+        return _sheet_rows(workbook, consultation)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError,
+            SyntaxError):  # defusedxml's refusals are ValueErrors, expat's are SyntaxErrors
+        raise problem from None
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(workbook, consultation: Consultation) -> list[dict]:
     identifier = workbook.properties.identifier or ""
     if identifier.startswith("consult:consultation:") and identifier != (
             f"consult:consultation:{consultation.id}"):
@@ -253,7 +270,6 @@ def read_sheet(data: bytes, consultation: Consultation) -> list[dict]:
             error = _("理由不能超过 %(n)d 个字。", n=REASON_MAX)
         out.append({"row": number, "key": values[KEY], "label": values[CODE],
                     "reason": values[REASON], "error": error})
-    workbook.close()
     return out
 
 

@@ -18,7 +18,7 @@ from consult.answers.services import published_report
 from consult.auth.views import safe_next, staff_required
 from consult.comments import policy
 from consult.comments.attachments import files_of
-from consult.comments.masking import mask
+from consult.comments.masking import likely_names, mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.moderation import (
     AWAITING,
@@ -66,6 +66,7 @@ def _moderation_helpers():
             "awaiting_moderation": lambda c=None: awaiting_count(
                 [c.id] if c is not None else _moderatable_ids()),
             "masked": mask,
+            "likely_names": likely_names,
             "hidden_reasons": [(code.value, text) for code, text in HIDDEN_REASON_LABELS.items()]}
 
 
@@ -179,6 +180,7 @@ def manage_hide(comment_id: int):
     if not form.validate():
         return _render_moderation(comment.consultation, failed=(comment.id, form, None),
                                   status=422)
+    revised = published_report(comment.consultation) is not None
     try:
         with db.session.begin_nested():
             hide_comment(comment, form.reason.data, form.note.data, actor=current_user)
@@ -188,6 +190,7 @@ def manage_hide(comment_id: int):
                                   failed=(comment.id, form, error.message), status=422)
     db.session.commit()
     flash(_("意见 %(no)s 已设为不予公开。", no=comment.tracking_no)
+          + (_("已发布采纳情况报告的新版本并公开说明。") if revised else "")
           + (_("已发邮件告知提出人。") if comment.email else ""), "success")
     return _back_to(comment)
 

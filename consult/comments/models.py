@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock
@@ -75,6 +75,9 @@ class Comment(db.Model):
     )
     # The moderator's explanation to the author (mailed, shown masked on the receipt).
     hidden_note: Mapped[str | None] = mapped_column(Text)
+    # Categories of sensitive words found in it (consult/comments/screening.py): why it waits
+    # for a moderator. None when none were found.
+    sensitive_categories: Mapped[list | None] = mapped_column(JSON)
     # A comment made at a hearing or symposium (channel hearing/symposium), if it was recorded.
     hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearings.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -100,7 +103,11 @@ class Comment(db.Model):
 
     @property
     def public_name(self) -> str | None:
-        """The name, only with its own consent, and masked: it is free text (F10)."""
+        """The name, only with its own consent, and masked: it is free text (F10). Only of a
+        published comment: never the name an unverified author claims (verification exists to
+        stop impersonation), nor one a moderator has not seen or has hidden."""
+        if self.status != CommentStatus.PUBLISHED:
+            return None
         return mask(self.display_name) if self.publish_name and self.display_name else None
 
     @property

@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from consult import audit, mail
-from consult.answers.services import published_report
+from consult.answers.services import publish_revision, published_report
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus, HiddenReason
+from consult.comments.privacy import HIDDEN_AFTER_REPORT_NOTE
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.labels import label
@@ -38,6 +39,9 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     """Withhold a comment from publication with a reason; it stays in the database and the totals.
 
     The author, if they left an e-mail address, is told the reason and given their receipt link.
+    Once the report is out, hiding publishes its next revision with a public note (never
+    silently, and never refused: unlawful content found late must still come down), so that
+    the report and the receipt agree.
     """
     reason = _reason(reason_code)
     note = (note or "").strip() or None
@@ -52,6 +56,8 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     comment.hidden_note = note
     audit.record(actor, "hide_comment", comment, unit_id=comment.consultation.unit_id,
                  reason=note, detail={"hidden_reason": reason.value, "from": before.value})
+    if published_report(comment.consultation) is not None:
+        publish_revision(comment.consultation, note=HIDDEN_AFTER_REPORT_NOTE, actor=actor)
     if comment.email:
         _queue_hidden_mail(comment)
     return comment

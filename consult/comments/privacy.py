@@ -37,6 +37,11 @@ from consult.urls import external_url
 
 # Stored in place of an unpublished comment's text once its author had it erased.
 ERASED_TEXT = "［已应本人要求删除］"
+# The public notes of report revisions published for changes after publication. Stored as
+# written here (the report is a public record in the default language), anonymous.
+HIDDEN_AFTER_REPORT_NOTE = "一条意见依法不予公开。"
+ERASURE_NOTE = "一处个人信息依申请删除。"
+ERASURE_NOTE_MANY = "%d 处个人信息依申请删除。"
 ERASE_SALT = "comment-erase"
 ORPHAN_FILE_GRACE_SECONDS = 3600  # an upload being saved right now has no row yet
 SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -70,21 +75,26 @@ def redact_reports(comments: list[Comment], *, reason: str) -> int:
     """Remove erased names (and erased texts) from published reports; return reports changed.
 
     A published report is otherwise immutable. Erasure is the one exception the law demands:
-    the change is an UPDATE past the ORM's immutability guard, with a new digest, and it is
-    recorded in the audit log with the tracking numbers concerned (no personal data).
+    every published revision is changed in place (an UPDATE past the ORM's immutability guard,
+    with a new digest), recorded in the audit log with the tracking numbers concerned (no
+    personal data); then, so that the change is not silent, the next revision is published
+    with the anonymous note ERASURE_NOTE.
     """
-    from consult.answers.services import digest_of
+    from consult.answers.services import digest_of, publish_revision
 
     numbers = {c.tracking_no: c for c in comments}
     consultation_ids = {c.consultation_id for c in comments}
     reports = db.session.scalars(
         db.select(Report).where(Report.consultation_id.in_(consultation_ids),
                                 Report.published_at.is_not(None))
+        .order_by(Report.consultation_id, Report.revision)
     ).all()
+    newest: dict[int, tuple[Report, dict, set[str]]] = {}
     changed_reports = 0
     for report in reports:
         content = copy.deepcopy(report.content or {})
         touched = sorted(_redact(content, numbers))
+        newest[report.consultation_id] = (report, content, set(touched))
         if not touched:
             continue
         content["digest"] = digest_of(content)
@@ -97,6 +107,11 @@ def redact_reports(comments: list[Comment], *, reason: str) -> int:
         audit.record(None, "redact_report", report, unit_id=report.consultation.unit_id,
                      reason=reason, detail={"revision": report.revision, "comments": touched})
         changed_reports += 1
+    for report, content, touched in newest.values():
+        if touched:
+            note = ERASURE_NOTE if len(touched) == 1 else ERASURE_NOTE_MANY % len(touched)
+            publish_revision(report.consultation, note=note, actor=None,
+                             content=copy.deepcopy(content))
     return changed_reports
 
 

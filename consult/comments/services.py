@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, uploads
+from consult.comments import screening
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -58,13 +59,21 @@ def find_article(consultation: Consultation, number: int | None) -> Article | No
 
 
 def initial_status(consultation: Consultation, *, verified: bool = False,
-                   must_verify: bool = False) -> CommentStatus:
-    """Unverified until the author proves the address (F8), then moderated or published."""
+                   must_verify: bool = False,
+                   sensitive: list[str] | None = None) -> CommentStatus:
+    """Unverified until the author proves the address (F8), then moderated or published. A
+    comment with sensitive words (`sensitive`: their categories, from `screen`) waits for a
+    moderator even under post-moderation."""
     if (must_verify or consultation.verification != Verification.NONE) and not verified:
         return CommentStatus.UNVERIFIED
-    if consultation.moderation == Moderation.PRE:
+    if consultation.moderation == Moderation.PRE or sensitive:
         return CommentStatus.PENDING_MODERATION
     return CommentStatus.PUBLISHED
+
+
+def screen(body: str, data: CommentInput) -> list[str] | None:
+    """The categories of sensitive words in what would be published (text, name, region)."""
+    return screening.categories(body, data.display_name, data.region) or None
 
 
 def submit_comment(consultation: Consultation, data: CommentInput, *,
@@ -95,9 +104,12 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     if attachment is not None:
         _check_attachment(attachment)
     now = clock.now()
+    sensitive = screen(body, data)
     comment = _new_comment(
         consultation, data, body, article, channel=data.channel,
-        status=initial_status(consultation, verified=verified, must_verify=must_verify),
+        status=initial_status(consultation, verified=verified, must_verify=must_verify,
+                              sensitive=sensitive),
+        sensitive_categories=sensitive,
         idempotency_key=idempotency_key,
         created_at=now,
         received_at=now,
@@ -204,11 +216,12 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
             raise ValidationFailed(message, code="hearing", fields={"hearing": message})
         channel = Channel(hearing.kind.value)
     body, article = _checked_content(consultation, data)
+    sensitive = screen(body, data)
     comment = _new_comment(
         consultation, data, body, article, channel=channel,
         # The unit received it itself: no e-mail verification, but moderation as configured.
-        status=(CommentStatus.PENDING_MODERATION if consultation.moderation == Moderation.PRE
-                else CommentStatus.PUBLISHED),
+        status=initial_status(consultation, verified=True, sensitive=sensitive),
+        sensitive_categories=sensitive,
         idempotency_key=idempotency_key,
         created_at=clock.now(),
         received_at=clock.start_of_day(received_on),
@@ -295,8 +308,10 @@ def get_by_tracking_no(value: str) -> Comment:
 
 
 def public_text(comment: Comment) -> str | None:
-    """What the public may read of a comment: masked text, or nothing when hidden."""
-    if comment.status == CommentStatus.HIDDEN:
+    """What the public may read of a comment: its masked text once published; nothing while it
+    is unverified (the author may be an impostor: issue 9 finding 2), awaiting moderation (the
+    receipt's link must not publish what a moderator has not seen) or hidden."""
+    if comment.status != CommentStatus.PUBLISHED:
         return None
     return mask(comment.body)
 
@@ -371,6 +386,7 @@ def verify_comment(token: str) -> tuple[Comment, bool]:
     if comment.consultation.status not in (State.OPEN, State.CLOSED):
         raise LinkExpired(_("意见采纳情况已经公布，不能再验证意见；该意见已计为未验证意见。"))
     comment.verified_at = clock.now()
-    comment.status = initial_status(comment.consultation, verified=True)
+    comment.status = initial_status(comment.consultation, verified=True,
+                                    sensitive=comment.sensitive_categories)
     db.session.flush()
     return comment, True

@@ -138,12 +138,27 @@ def submit(consultation: Consultation, *, actor) -> Consultation:
 
 
 def approve(consultation: Consultation, *, actor) -> Consultation:
-    """Approver releases the draft; it opens by the clock. Nobody approves their own submission."""
+    """Approver releases the draft; it opens by the clock. Nobody approves their own submission.
+    A draft approved after its typed start opens at the approval, if the rest of its window
+    still meets the minimum (consult.consultations.windows.opening_on_approval)."""
     if consultation.submitted_by_id == actor.id:
         raise NotAllowed(_("提交人不能审核自己提交的草稿。"), code="own_submission")
-    transition(consultation, "approve", actor=actor)
+    if target_state("approve", consultation.status) is None:
+        transition(consultation, "approve", actor=actor)  # raises InvalidTransition (409)
+    now = clock.now()
+    # The window is checked again against the moment it opens: a start in the past moves to
+    # now, and what remains must meet the minimum (or carry its published reason), 409 if not.
+    opens_at = windows.opening_on_approval(
+        consultation.type, consultation.opens_at, consultation.closes_at, now,
+        concerns_business=bool(consultation.concerns_business),
+        short_window_reason=consultation.short_window_reason,
+    )
+    moved = {"opens_at_moved_from": consultation.opens_at.isoformat()} \
+        if opens_at != consultation.opens_at else {}
+    transition(consultation, "approve", actor=actor, detail=moved)
+    consultation.opens_at = opens_at
     consultation.approved_by_id = actor.id
-    consultation.approved_at = clock.now()
+    consultation.approved_at = now
     return consultation
 
 

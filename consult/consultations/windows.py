@@ -15,12 +15,13 @@ A shorter window is allowed only with a reason, which the public page shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 
-from consult.errors import ValidationFailed
+from consult import clock
+from consult.errors import Conflict, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -128,3 +129,35 @@ def check(type_, opens_on: date, closes_on: date, *, concerns_business: bool = F
         raise ValidationFailed(message, code="window_too_short",
                                fields={"short_window_reason": message})
     return rule
+
+
+def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: datetime, *,
+                        concerns_business: bool = False,
+                        short_window_reason: str | None = None) -> datetime:
+    """When a window approved at `now` opens: as typed, or `now` when the typed start is past.
+
+    The minimum is checked again against what then remains (the dates checked when the draft
+    was saved may be long gone): below it without a published reason, or once the closing date
+    has passed, approval is refused (Conflict, 409). The day of a late approval counts only
+    when the window opens at its very start: a period counted in days starts the next day
+    (民法典 Art 201).
+    """
+    opens_at = max(opens_at, now)
+    last = clock.local_date(closes_at)
+    if closes_at <= opens_at:
+        raise Conflict(_("截止日期（%(date)s）已过，不能审核通过。请退回修改征求意见期限。",
+                         date=last.isoformat()), code="window_ended")
+    first = clock.local_date(opens_at)
+    if opens_at != clock.start_of_day(first):
+        first += timedelta(days=1)
+    rule = minimum(type_, concerns_business=concerns_business)
+    remaining = length(rule, first, last) if first <= last else 0
+    if remaining < rule.days and not (short_window_reason or "").strip():
+        raise Conflict(_(
+            "按审核通过的时间计算，征求意见期限自 %(first)s 起算、至 %(last)s 截止，只有 %(n)d "
+            "%(unit)s，而此类文件的征求意见期限%(minimum)s。请退回修改截止日期，或填写期限较短的"
+            "理由（理由将向社会公布）后重新提交审核。",
+            first=first.isoformat(), last=last.isoformat(), n=remaining, unit=rule.unit(),
+            minimum=rule.describe(),
+        ), code="window_too_short")
+    return opens_at

@@ -144,8 +144,9 @@ def test_downloads_follow_the_newest_revision(client, answered, make):
     c, approver = answered
     publish_report(c, summary="第一版", actor=approver)
     first = client.get(f"/consultations/{c.id}/report.csv")
-    # a comment that arrives late and needs no answer goes into the corrected revision only
-    make.comment(c, body="发布后才录入的意见", status=CommentStatus.UNVERIFIED)
+    # a letter recorded late (and answered) goes into the corrected revision only; an
+    # unverified comment's text would not be shown at all
+    make.answer(make.comment(c, body="发布后才录入的意见", channel=Channel.LETTER), "adopted", None)
     assert "发布后才录入的意见" not in client.get(
         f"/consultations/{c.id}/report.csv").data.decode("utf-8-sig")
     publish_report(c, summary="第二版", actor=approver, correction_note="补录一条信函意见。")

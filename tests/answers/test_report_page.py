@@ -196,11 +196,11 @@ def test_fifty_comments_a_page_with_filters_kept_in_the_links(client, make):
 
 def test_a_correction_is_shown_at_once(client, report, make):
     assert "（第 1 次更正版）" not in _page(client, report)
-    make.comment(report, body="补录的未验证意见", status=CommentStatus.UNVERIFIED)
+    make.answer(make.comment(report, body="补录的信函意见"), "adopted", None)
     approver = make.user("approver", report.unit)
     publish_report(report, summary="更正后的总结", actor=approver, correction_note="补录。")
     html = _page(client, report)
-    assert "更正后的总结" in html and "补录的未验证意见" in html and "共 7 条意见" in html
+    assert "更正后的总结" in html and "补录的信函意见" in html and "共 7 条意见" in html
 
 
 def test_the_report_page_links_the_downloads(client, report):

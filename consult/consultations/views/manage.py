@@ -337,10 +337,13 @@ def manage_approve(consultation_id: int):
     """Approver releases the draft; it opens and closes by the clock."""
     consultation = db.get_or_404(Consultation, consultation_id)
     _authorize(policy.can_approve, consultation, "approve")
-    services.approve(consultation, actor=current_user)
+    services.approve(consultation, actor=current_user)  # 409 when the window no longer fits
     db.session.commit()
-    flash(_("已审核通过。意见征集将于 %(date)s 开始。",
-            date=clock.local_date(consultation.opens_at).isoformat()), "success")
+    if consultation.opens_at <= clock.now():
+        flash(_("已审核通过。原定开始日期已过，意见征集自审核通过时开始。"), "success")
+    else:
+        flash(_("已审核通过。意见征集将于 %(date)s 开始。",
+                date=clock.local_date(consultation.opens_at).isoformat()), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
 
