@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from consult.answers.grouping import all_pairs_groups, find_groups  # noqa: E402
+from consult.answers.similarity import all_pairs_groups, find_groups  # noqa: E402
 
 PHRASES = (
     "建议", "进一步", "明确", "物业服务", "收费标准", "业主委员会", "公共收益", "停车位", "电梯",

@@ -47,7 +47,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     http.init_app(app)
 
     _import_models()
-    _register_blueprints(app)
+    from consult import routes
+
+    routes.register_blueprints(app)
     _init_abuse_control(app)
 
     from consult import cli
@@ -65,38 +67,19 @@ def _config_from_environment() -> type[Config]:
 
 
 def _import_models() -> None:
-    """Import every model module so the metadata (and Alembic) sees all tables."""
+    """Import every model module so the metadata (and Alembic) sees all tables, and every module
+    that receives domain events (`consult.signals`), so that no event goes unheard."""
     from consult import audit, mail, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
+    from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401
     from consult.citizens import models as _z  # noqa: F401
     from consult.comments import models as _c  # noqa: F401
+    from consult.comments import services as _cs  # noqa: F401  (consultations → comments)
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
-
-
-def _register_blueprints(app: Flask) -> None:
-    from consult.answers.views import bp as answers_bp
-    from consult.api import bp as api_bp
-    from consult.auth.views import bp as auth_bp
-    from consult.catalogue.views import bp as catalogue_bp
-    from consult.citizens.views import bp as citizens_bp
-    from consult.comments.views import bp as comments_bp
-    from consult.consultations.views import bp as consultations_bp
-    from consult.extensions import csrf
-    from consult.hearings.views import bp as hearings_bp
-    from consult.main import bp as main_bp
-    from consult.policies.views import bp as policies_bp
-
-    for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
-        app.register_blueprint(bp)
-    app.register_blueprint(citizens_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(hearings_bp)
-    csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
-    app.register_blueprint(api_bp)
 
 
 def _init_abuse_control(app: Flask) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, has_request_context, request, session
 from flask_babel import format_datetime
 
-from consult import clock
+from consult import audit, clock
 from consult.extensions import babel
+from consult.labels import label
 
 
 def select_locale() -> str:
@@ -49,10 +50,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
-
-    from consult.labels import label
-
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["audit_action"] = audit.action_label
 
     @app.context_processor
     def _language():

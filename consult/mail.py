@@ -4,6 +4,11 @@ A message is written to `outbox_messages` in the same transaction as the change 
 so it is never lost and never sent for a change that rolled back. It is delivered after the
 response by a background thread (the embedded default) or by `flask --app app outbox send`.
 A failing mail server leaves the message queued with its error and the time of the next try.
+
+Every mail is a template, `templates/email/<kind>.txt` (its `subject` and its body), rendered
+by `queue_mail` in the recipient's language: the one their account saved, else the one of the
+page on which they commented or subscribed, else the default (Simplified Chinese). The language
+of whoever caused the mail (a moderator, an approver) plays no part.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import threading
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g
+from flask_babel import force_locale
 from flask_mail import Message
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,6 +59,34 @@ def queue(kind: str, recipient: str, subject: str, body: str) -> OutboxMessage:
     db.session.add(message)
     g.outbox_kick = True
     return message
+
+
+DEFAULT_LANGUAGE = "zh_Hans"
+
+
+def language_of(*candidates: str | None) -> str:
+    """The first of `candidates` that is one of the site's languages, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return next((c for c in candidates if c in languages), DEFAULT_LANGUAGE)
+
+
+def render(kind: str, language: str | None, **context) -> tuple[str, str]:
+    """(subject, body) of `templates/email/<kind>.txt` in `language`: the template sets
+    `subject` and its output is the body."""
+    with force_locale(language_of(language)):
+        template = current_app.jinja_env.get_template(f"email/{kind}.txt")
+        module = template.make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        body = str(module)
+    if not subject:
+        raise ValueError(f"email/{kind}.txt sets no subject")
+    return subject, body
+
+
+def queue_mail(kind: str, recipient: str, *, language: str | None, **context) -> OutboxMessage:
+    """Queue the mail `kind` to `recipient`, written in `language` (theirs; None: the default)."""
+    subject, body = render(kind, language, **context)
+    return queue(kind, recipient, subject, body)
 
 
 def backlog() -> int:

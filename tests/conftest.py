@@ -32,8 +32,12 @@ def pytest_report_header(config):
 
 
 def _fresh_g(sender, **extra):
-    """Give every request a fresh `g`, as it has outside tests."""
+    """Give every request a fresh `g`, as it has outside tests, and what the test has written
+    so far as committed data: a request that rolls back (`consult.web.commits` on a refusal)
+    undoes its own work only, as it does outside tests (the test's transaction is still rolled
+    back at its end)."""
     g.__dict__.clear()
+    db.session.commit()
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,14 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
 
-from consult import clock
-from consult.answers.models import Disposition, DispositionCode, ReasonTemplate
+from consult import audit, clock
+from consult.answers.models import (
+    CommentGroup,
+    Disposition,
+    DispositionCode,
+    GroupStatus,
+    ReasonTemplate,
+)
 from consult.audit import AuditEvent
 from consult.comments.models import Comment
 from consult.consultations.models import Consultation
@@ -20,6 +26,7 @@ from consult.errors import Conflict, NotFound, ValidationFailed
 from consult.extensions import db
 
 CHUNK = 500  # ids per IN (...) query
+REASON_MAX = 5_000  # characters of an answer's reason
 
 
 def check_reason(code: DispositionCode, reason: str | None) -> str | None:
@@ -33,9 +40,7 @@ def check_reason(code: DispositionCode, reason: str | None) -> str | None:
 
 def check_editable(consultation: Consultation) -> None:
     """Answers and groups change until the report is published, never after."""
-    from consult.answers.services import published_report
-
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
 
 
@@ -60,8 +65,6 @@ def load_comments(consultation: Consultation, ids: Iterable[int]) -> list[Commen
 def in_confirmed_group(comment: Comment) -> bool:
     """Whether the comment is answered through its group (its FK is read afresh: bulk updates
     of group_id do not refresh an already loaded `comment.group`)."""
-    from consult.answers.models import CommentGroup, GroupStatus
-
     if comment.group_id is None:
         return False
     group = db.session.get(CommentGroup, comment.group_id)
@@ -142,8 +145,6 @@ def reason_templates(consultation: Consultation) -> list[ReasonTemplate]:
 def add_reason_template(consultation: Consultation, *, title: str, code: DispositionCode,
                         text: str, actor) -> ReasonTemplate:
     """Keep a reason the unit gives often, to fill answers with (F12)."""
-    from consult import audit
-
     title, text = (title or "").strip(), (text or "").strip()
     fields = {}
     if not title:
@@ -163,8 +164,6 @@ def add_reason_template(consultation: Consultation, *, title: str, code: Disposi
 
 def delete_reason_template(template: ReasonTemplate, *, actor) -> None:
     """Answers already given keep their text: a template is only copied into them."""
-    from consult import audit
-
     audit.record(actor, "delete_reason_template", template,
                  unit_id=template.consultation.unit_id, detail={"title": template.title})
     db.session.delete(template)

@@ -1,6 +1,6 @@
 """Groups of near-identical comments (F13): suggest, confirm, split, merge, answer once.
 
-The detector (`consult/answers/grouping.py`) only *suggests*: staff confirm a group, take
+The detector (`consult/answers/similarity.py`) only *suggests*: staff confirm a group, take
 members out of it, or merge groups. A confirmed group is answered as a whole — the answer is
 written to every member that needs one — and its members cannot be answered one by one, so a
 group never disagrees with itself. Nothing is deleted but the group rows: comments stay, each
@@ -16,10 +16,11 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from consult import audit, clock
-from consult.answers import grouping
 from consult.answers.bulk import CHUNK, check_editable, check_reason, write_answers
-from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
+from consult.answers.models import CommentGroup, Disposition, DispositionCode, GroupStatus
+from consult.answers.similarity import DEFAULT_SIMILARITY, find_groups
 from consult.comments.models import Comment, CommentStatus
+from consult.comments.services import public_text
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, NotFound, ValidationFailed
 from consult.extensions import db
@@ -69,7 +70,7 @@ def suggest_groups(consultation: Consultation, *, actor,
     suggested groups, replacing earlier suggestions. Hidden comments are left out."""
     check_editable(consultation)
     similarity = similarity or current_app.config.get("GROUP_SIMILARITY",
-                                                      grouping.DEFAULT_SIMILARITY)
+                                                      DEFAULT_SIMILARITY)
     _drop(db.session.scalars(groups_query(consultation, GroupStatus.SUGGESTED)).all())
     rows = db.session.execute(
         db.select(Comment.id, Comment.body, Comment.status)
@@ -78,7 +79,7 @@ def suggest_groups(consultation: Consultation, *, actor,
         .order_by(Comment.id)
     ).all()
     published = {row.id for row in rows if row.status == CommentStatus.PUBLISHED}
-    found = grouping.find_groups(((row.id, row.body) for row in rows), similarity=similarity)
+    found = find_groups(((row.id, row.body) for row in rows), similarity=similarity)
     now = clock.now()
     groups = []
     for ids in found:
@@ -294,8 +295,6 @@ class ReportGroup:
     anyone can re-compute every total from the items."""
 
     def __init__(self, group: CommentGroup, representative: Comment, code: str, reason):
-        from consult.comments.services import public_text
-
         self.item = {
             "kind": "group", "group_id": group.id, "tracking_no": None, "tracking_nos": [],
             "count": 0, "version": representative.version.number,
@@ -333,8 +332,6 @@ def report_groups(consultation: Consultation) -> dict[int, ReportGroup]:
     """Confirmed groups the report shows once: two or more published members, all with the
     same answer. (A group whose members were answered differently before it was confirmed
     shows its members one by one until staff answer it as a whole: totals stay exact.)"""
-    from consult.answers.models import Disposition
-
     answers: dict[int, list] = {}
     for row in db.session.execute(
         db.select(Comment.group_id, Disposition.code, Disposition.reason,

@@ -6,8 +6,11 @@ import hashlib
 import json
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock, mail
+from consult.answers.bulk import in_confirmed_group, write_answer_list
+from consult.answers.groups import report_groups
 from consult.answers.models import Disposition, DispositionCode, Report
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text
@@ -15,7 +18,24 @@ from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
+from consult.labels import label
 from consult.urls import external_url
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "publish_report": _l("发布意见采纳情况报告"),
+    "answer": _l("答复意见"),
+    "revise_answer": _l("修改答复"),
+    "suggest_groups": _l("查找相同意见"),
+    "confirm_group": _l("确认相同意见组"),
+    "split_group": _l("移出相同意见组"),
+    "merge_groups": _l("合并相同意见组"),
+    "group_comments": _l("合并为相同意见组"),
+    "answer_group": _l("统一答复相同意见组"),
+    "add_reason_template": _l("添加理由模板"),
+    "delete_reason_template": _l("删除理由模板"),
+    "import_answers": _l("导入答复表"),
+})
 
 UNSPECIFIED_REGION = "unspecified"
 
@@ -43,10 +63,8 @@ def answer_comment(comment: Comment, code: DispositionCode, reason: str | None, 
     if not comment.needs_answer:
         message = _("该意见未公开（未验证、待审核或不予公开），无需答复。")
         raise Conflict(message, code="not_answerable")
-    if published_report(comment.consultation) is not None:
+    if comment.consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
-    from consult.answers.bulk import in_confirmed_group, write_answer_list
-
     if in_confirmed_group(comment):  # its group answers for it (consult/answers/groups.py)
         raise Conflict(_("该意见属于已确认的相同意见组，请答复整组或先将其移出该组。"),
                        code="answer_the_group")
@@ -128,8 +146,6 @@ def build_report(consultation: Consultation, *, revision: int, summary: str,
     items = []
     public_name, public_region = Comment.public_name.fget, Comment.public_region.fget
     zone = clock.local_zone()
-    from consult.answers.groups import report_groups
-
     campaigns = report_groups(consultation)  # confirmed groups: one item each (F13)
     for comment in _report_rows(consultation):
         version = comment.version_number
@@ -217,11 +233,12 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
               reasonless=open_items.get("missing_reason", 0)),
             code="report_incomplete", fields=open_items,
         )
+    now = clock.now()
     if previous is None:
         transition(consultation, "publish_report", actor=actor)
+        consultation.report_published_at = now
     elif consultation.status.value not in ("report_published", "policy_issued"):
         raise InvalidTransition()
-    now = clock.now()
     revision = previous.revision + 1 if previous else 1
     content = build_report(consultation, revision=revision, summary=summary.strip(),
                            published_at=now)
@@ -277,22 +294,11 @@ def _notify_commenters(consultation: Consultation) -> None:
     for comment in comments_of(consultation):
         if not (comment.email and comment.notify):
             continue
-        disposition = comment.disposition
-        answer = (
-            _("采纳情况：%(code)s\n理由：%(reason)s", code=disposition_label(disposition.code),
-              reason=disposition.reason or "—")
-            if disposition and comment.needs_answer else _("（该意见未公开，无需答复。）")
-        )
-        body = _(
-            "您好：\n\n《%(title)s》的意见采纳情况已公布。\n您的意见编号：%(no)s\n%(answer)s\n\n"
-            "查看完整报告：%(link)s",
-            title=consultation.title, no=comment.tracking_no, answer=answer, link=link,
-        )
-        mail.queue("report_published", comment.email,
-                   _("意见采纳情况已公布：%(title)s", title=consultation.title), body)
+        answered = comment.disposition is not None and comment.needs_answer
+        mail.queue_mail("report_published", comment.email, language=comment.language,
+                        consultation=consultation, comment=comment, link=link,
+                        disposition=comment.disposition if answered else None)
 
 
 def disposition_label(code: DispositionCode) -> str:
-    from consult.labels import label
-
     return label(code, "disposition")

@@ -22,10 +22,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consult import archives, audit, clock
-from consult.answers.bulk import check_editable, write_answer_list
-from consult.answers.forms import REASON_MAX
+from consult.answers.bulk import REASON_MAX, check_editable, write_answer_list
 from consult.answers.groups import group_answer
 from consult.answers.models import (
+    DISPOSITION_LABELS,
     AnswerSheetImport,
     CommentGroup,
     DispositionCode,
@@ -35,7 +35,7 @@ from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
-from consult.labels import DISPOSITION_LABELS, label
+from consult.labels import label
 
 SHEET_TITLE = "答复"
 MAX_ROWS = 100_000

@@ -29,10 +29,13 @@ def create_user(*, email: str, name: str, password: str, unit_name: str | None =
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+def authenticate(email: str, password: str, *, language: str | None = None) -> User | None:
+    """The active user with these credentials, or None. The user keeps the `language` they
+    signed in with: their mail (the daily digest) is written in it."""
     user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active or not user.check_password(password):
         return None
     user.last_login_at = clock.now()
+    if language:
+        user.language = language
     return user

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
 from consult.auth.models import Unit
@@ -21,6 +22,14 @@ from consult.catalogue.models import (
 )
 from consult.errors import InvalidTransition, ValidationFailed
 from consult.extensions import db
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create_catalogue_item": _l("新增决策事项"),
+    "edit_catalogue_item": _l("修改决策事项"),
+    "publish_catalogue_item": _l("公布决策事项"),
+    "catalogue_status": _l("更新状态"),
+})
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 TITLE_MAX = 300

@@ -26,6 +26,8 @@ class Citizen(db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the account last signed up or in with: its mail is written in it.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def is_active(self) -> bool:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from consult import audit, mail
-from consult.answers.services import publish_revision, published_report
+from consult import audit, mail, signals
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus, HiddenReason
-from consult.comments.privacy import HIDDEN_AFTER_REPORT_NOTE
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
-from consult.labels import label
 from consult.urls import external_url
 
 NOTE_MAX = 2_000
@@ -56,8 +53,8 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     comment.hidden_note = note
     audit.record(actor, "hide_comment", comment, unit_id=comment.consultation.unit_id,
                  reason=note, detail={"hidden_reason": reason.value, "from": before.value})
-    if published_report(comment.consultation) is not None:
-        publish_revision(comment.consultation, note=HIDDEN_AFTER_REPORT_NOTE, actor=actor)
+    # The answers domain publishes the report's next revision, when there is a report.
+    signals.send_required(signals.comment_hidden, comment, actor=actor)
     if comment.email:
         _queue_hidden_mail(comment)
     return comment
@@ -67,7 +64,7 @@ def unhide_comment(comment: Comment, *, actor, note: str | None = None) -> Comme
     """Publish a hidden comment after all, as long as the report is not out."""
     if comment.status != CommentStatus.HIDDEN:
         raise InvalidTransition(_("该意见没有被设为不予公开。"), code="not_hidden")
-    if published_report(comment.consultation) is not None:
+    if comment.consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，不能再恢复公开。"), code="report_published")
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
@@ -90,6 +87,14 @@ def awaiting_moderation_query(consultation_ids):
         db.select(Comment)
         .where(Comment.consultation_id.in_(consultation_ids), Comment.status.in_(AWAITING))
         .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def awaiting_count(consultation_ids) -> int:
+    """Comments awaiting moderation on the given consultations (a list or a SELECT of ids)."""
+    return db.session.scalar(
+        db.select(db.func.count(Comment.id)).where(
+            Comment.consultation_id.in_(consultation_ids), Comment.status.in_(AWAITING))
     )
 
 
@@ -126,15 +131,6 @@ def _status_before_hiding(comment: Comment) -> CommentStatus:
 
 
 def _queue_hidden_mail(comment: Comment) -> None:
-    link = external_url("comments.receipt", tracking_no=comment.tracking_no)
-    note = _("说明：%(note)s\n", note=mask(comment.hidden_note)) if comment.hidden_note else ""
-    body = _(
-        "您好：\n\n您对《%(title)s》提出的意见（意见编号：%(no)s）经审核不予公开。\n"
-        "原因：%(reason)s\n%(note)s\n"
-        "该意见没有被删除，仍计入意见采纳情况的统计。您可以凭意见编号查看回执：\n%(link)s\n\n"
-        "此邮件由系统自动发送，请勿回复。",
-        title=comment.consultation.title, no=comment.tracking_no,
-        reason=label(comment.hidden_reason, "hidden_reason"), note=note, link=link,
-    )
-    mail.queue("comment_hidden", comment.email,
-               _("您的意见不予公开：%(no)s", no=comment.tracking_no), body)
+    mail.queue_mail("comment_hidden", comment.email, language=comment.language, comment=comment,
+                    note=mask(comment.hidden_note) if comment.hidden_note else None,
+                    link=external_url("comments.receipt", tracking_no=comment.tracking_no))

@@ -23,6 +23,7 @@ import docx
 from flask_babel import gettext as _
 
 from consult import archives, audit
+from consult.consultations import services
 from consult.consultations.parsing import (
     ARTICLE_RE,
     CHAPTER_RE,
@@ -618,8 +619,6 @@ def preview(text: str) -> Preview:
 
 def save_import(unit, data, *, actor, filename: str | None = None):
     """Create the draft from the corrected text, noting the source file in the audit log."""
-    from consult.consultations import services
-
     consultation = services.create_draft(unit, data, actor=actor)
     name = clean_filename(filename)
     audit.record(actor, "import", consultation,

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
 from consult.catalogue.services import check_item_for_unit
-from consult.consultations import windows
+from consult.consultations import subscriptions, windows
 from consult.consultations.models import (
     Article,
     Consultation,
@@ -23,6 +24,26 @@ from consult.consultations.states import target_state
 from consult.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from consult.extensions import db
 from consult.labels import label
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create": _l("创建草稿"),
+    "edit": _l("修改草稿"),
+    "submit": _l("提交审核"),
+    "approve": _l("审核通过"),
+    "return": _l("退回修改"),
+    "withdraw": _l("撤回"),
+    "extend": _l("延长征求意见期限"),
+    "new_version": _l("发布新版本"),
+    "legal_review": _l("合法性审核"),
+    "legal_sign_off": _l("合法性审核通过"),
+    "legal_return": _l("合法性审核退回"),
+    "change_settings": _l("更改意见设置"),
+    "import": _l("从文件导入"),
+    "add_attachment": _l("添加附件"),
+    "add_supplement": _l("添加补充材料"),
+    "remove_attachment": _l("删除附件"),
+})
 
 
 @dataclass
@@ -218,8 +239,6 @@ def lengthen(consultation: Consultation, new_closes_at, reason: str, *, actor,
              audited: bool = False) -> Extension:
     """Set the later closing date, publish the notice and mail it (the checks are the caller's:
     `extend`, or `versions.new_version` for a second round)."""
-    from consult.consultations import subscriptions
-
     old_closes_at = consultation.closes_at
     if not audited:
         audit.record(actor, "extend", consultation, reason=reason, detail={

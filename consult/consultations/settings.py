@@ -24,9 +24,7 @@ VERIFICATION_EDITABLE = (State.DRAFT, State.PENDING_APPROVAL, State.SCHEDULED)
 
 def settings_editable(consultation: Consultation) -> bool:
     """Settings matter until the report is out; a withdrawn consultation takes no comments."""
-    from consult.answers.services import published_report
-
-    return consultation.status != State.WITHDRAWN and published_report(consultation) is None
+    return consultation.status != State.WITHDRAWN and not consultation.report_published
 
 
 def verification_editable(consultation: Consultation) -> bool:

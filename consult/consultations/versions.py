@@ -15,7 +15,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from consult import clock
-from consult.consultations import windows
+from consult.consultations import services, windows
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.parsing import parse_articles
 from consult.consultations.states import target_state
@@ -42,8 +42,6 @@ def new_version(consultation: Consultation, text: str, changelog: str, *, actor,
     The second round runs from today to `reopen_until` and must meet the type's minimum (or give
     a reason, published with the notice); it is recorded as an extension 「第二轮征求意见」.
     """
-    from consult.consultations import services
-
     changelog = (changelog or "").strip()
     if not changelog:
         message = _("请填写修改说明（将与新版本一同公布）。")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, uploads
@@ -16,6 +17,18 @@ from consult.consultations.policy import is_public
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.hearings.models import Hearing, HearingKind, HearingParticipant
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create_hearing": _l("新建听证会/座谈会"),
+    "edit_hearing": _l("修改听证会/座谈会"),
+    "publish_hearing_notice": _l("发布会议公告"),
+    "add_hearing_participant": _l("添加参加人"),
+    "remove_hearing_participant": _l("移除参加人"),
+    "save_hearing_record": _l("保存会议记录"),
+    "publish_hearing_record": _l("发布会议记录"),
+    "attach_hearing_file": _l("上传会议文件"),
+})
 
 FILE_ROLES = ("notice", "record")
 
@@ -55,11 +68,9 @@ def _check_input(data: HearingInput) -> dict:
 
 def _check_consultation(consultation: Consultation) -> None:
     """Hearings belong to a consultation still gathering comments (or about to)."""
-    from consult.answers.services import published_report
-
     if consultation.status == State.WITHDRAWN:
         raise Conflict(_("该意见征集已撤回。"), code="withdrawn")
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，不能再添加或修改听证会、座谈会。"),
                        code="report_published")
 

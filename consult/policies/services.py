@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
 from consult.consultations import legal
@@ -14,6 +15,16 @@ from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.policies.models import Interpretation, InterpretationKind, Policy
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "link_policy": _l("正式文件出台"),
+    "create_policy": _l("起草正式文件"),
+    "edit_policy": _l("修改正式文件"),
+    "publish_policy": _l("发布正式文件"),
+    "add_interpretation": _l("添加政策解读"),
+    "publish_interpretation": _l("发布政策解读"),
+})
 
 
 @dataclass
@@ -109,10 +120,8 @@ def publish_interpretation(interpretation: Interpretation, *, actor) -> Interpre
 
 def policy_flags(policy: Policy) -> dict[str, bool]:
     """Public warnings: linked before the report; interpretation pending (三同步, SPEC §6)."""
-    from consult.answers.services import published_report
-
     consultation = policy.consultation
     return {
-        "before_report": consultation is not None and published_report(consultation) is None,
+        "before_report": consultation is not None and not consultation.report_published,
         "interpretation_pending": not any(i.published_at for i in policy.interpretations),
     }

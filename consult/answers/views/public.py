@@ -12,8 +12,8 @@ from consult.answers.views import bp
 from consult.comments.models import Category, Channel, HiddenReason
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
-from consult.consultations.views.public import trace_of
 from consult.extensions import db
+from consult.policies.trace import trace_of
 
 
 @bp.get("/consultations/<int:consultation_id>/report")
