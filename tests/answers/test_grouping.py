@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from consult.answers import services, similarity
 from consult.answers import groups as groups_service
+from consult.answers import services, similarity
 from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
 from consult.answers.services import UNSPECIFIED_REGION
 from consult.audit import AuditEvent

@@ -17,10 +17,10 @@ import pytest
 from consult import audit
 from consult.answers import groups as groups_service
 from consult.answers.models import DispositionCode, Report
+from consult.answers.revisions import ERASURE_NOTE, HIDDEN_AFTER_REPORT_NOTE
 from consult.answers.services import digest_of, publish_report, published_report
 from consult.comments.models import CommentStatus
 from consult.comments.moderation import hide_comment
-from consult.answers.revisions import ERASURE_NOTE, HIDDEN_AFTER_REPORT_NOTE
 from consult.comments.privacy import (
     erase_comments,
 )

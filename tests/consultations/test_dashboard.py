@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from consult import clock
+from consult import clock, workspace
 from consult.answers.services import publish_report
 from consult.comments.models import CommentStatus
-from consult import workspace
 from consult.consultations.legal import review
 from consult.consultations.models import LegalDecision
 
