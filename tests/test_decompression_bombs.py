@@ -145,7 +145,7 @@ def no_parser(monkeypatch):
         raise AssertionError("an XML parser saw the hostile file")
 
     monkeypatch.setattr("consult.answers.sheet.load_workbook", refuse)
-    monkeypatch.setattr("consult.consultations.importing.docx.Document", refuse)
+    monkeypatch.setattr("consult.consultations.extraction.docx.Document", refuse)
 
 
 # --- the two importers, through their pages ---------------------------------------------------

@@ -44,12 +44,12 @@ def _to_detail(hearing: Hearing, anchor: str | None = None):
 def manage_index(consultation_id: int):
     """A consultation's hearings and symposiums."""
     consultation = _consultation(consultation_id)
-    return render_template("staff/hearings.html", c=consultation,
+    return render_template("hearings/staff/hearings.html", c=consultation,
                            hearings=services.hearings_of(consultation))
 
 
 def _render_form(form, consultation, hearing=None, *, message=None, status=200):
-    return render_template("staff/hearing_form.html", form=form, c=consultation,
+    return render_template("hearings/staff/hearing_form.html", form=form, c=consultation,
                            hearing=hearing, message=message), status
 
 
@@ -97,7 +97,7 @@ def manage_edit(hearing_id: int):
 def render_detail(hearing: Hearing, *, participant_form=None, record_form=None, file_form=None,
                   message=None, status=200):
     return render_template(
-        "staff/hearing_detail.html", h=hearing, c=hearing.consultation,
+        "hearings/staff/hearing_detail.html", h=hearing, c=hearing.consultation,
         participant_form=participant_form or ParticipantForm(formdata=None),
         record_form=record_form or RecordTextForm(formdata=None, record=hearing.record or ""),
         file_form=file_form or FileForm(formdata=None),

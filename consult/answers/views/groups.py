@@ -81,7 +81,7 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         .where(CommentGroup.consultation_id == consultation.id).order_by(CommentGroup.id)
     ).all()
     return render_template(
-        "staff/groups.html",
+        "answers/staff/groups.html",
         c=consultation,
         groups=groups,
         cards=[_card(g) for g in groups.items],

@@ -150,7 +150,7 @@ def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_me
         if group is not None and group.consultation_id != consultation.id:
             group = None
     return render_template(
-        "staff/queue.html",
+        "answers/staff/queue.html",
         c=consultation,
         comments=comments,
         filters=filters,
@@ -290,7 +290,7 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
         preview = build_report(consultation, revision=1, summary=form.summary.data or "",
                                published_at=clock.now())
     return render_template(
-        "staff/report.html",
+        "answers/staff/report.html",
         c=consultation,
         status_now=consultation.status,
         form=form,

@@ -48,7 +48,7 @@ def manage_answer_sheet(consultation_id: int):
 
 
 def _render_upload(consultation: Consultation, form, *, message=None, status=200):
-    return render_template("staff/answer_import.html", c=consultation, form=form,
+    return render_template("answers/staff/answer_import.html", c=consultation, form=form,
                            message=message, report=published_report(consultation)), status
 
 
@@ -78,7 +78,7 @@ def _render_preview(upload: AnswerSheetImport, *, message=None, status=200):
               for key in ("new", "revise", "unchanged", "error")}
     order = {"error": 0, "new": 1, "revise": 2, "unchanged": 3}
     return render_template(
-        "staff/answer_import_preview.html",
+        "answers/staff/answer_import_preview.html",
         c=consultation, upload=upload, counts=counts, message=message,
         checks=sorted(checks, key=lambda c: (order[c.change if not c.error else "error"],
                                              c.row)),

@@ -62,12 +62,12 @@ def manage_index():
     items = db.session.scalars(
         scoped.where(CatalogueItem.year == year).options(db.selectinload(CatalogueItem.unit))
     ).all()
-    return render_template("staff/catalogue_index.html", items=items, year=year, years=years,
-                           can_create=bool(_creatable_units()))
+    return render_template("catalogue/staff/catalogue_index.html", items=items, year=year,
+                           years=years, can_create=bool(_creatable_units()))
 
 
 def _render_form(form, *, item=None, message=None, status=200):
-    return render_template("staff/catalogue_form.html", form=form, item=item,
+    return render_template("catalogue/staff/catalogue_form.html", form=form, item=item,
                            message=message), status
 
 
@@ -112,8 +112,8 @@ def render_detail(item: CatalogueItem, *, status_form=None, message=None, status
     next_status = services.next_status(item.status)
     form = status_form or StatusForm(formdata=None, data={"status": next_status})
     return render_template(
-        "staff/catalogue_detail.html", item=item, can=abilities(item), next_status=next_status,
-        status_form=form, events=audit.events_for(item), message=message,
+        "catalogue/staff/catalogue_detail.html", item=item, can=abilities(item),
+        next_status=next_status, status_form=form, events=audit.events_for(item), message=message,
     ), status
 
 

@@ -87,7 +87,7 @@ def manage_moderation_index():
         page=page_arg(strict=False), per_page=PER_PAGE, error_out=False,
     )
     return render_template(
-        "staff/moderation_index.html", consultations=consultations, pending=pending,
+        "comments/staff/moderation_index.html", consultations=consultations, pending=pending,
         counts=counts, comments=comments, hide_form=HideForm(formdata=None),
     )
 
@@ -116,7 +116,7 @@ def _render_moderation(consultation: Consultation, *, failed=None, status=200):
         page=page, per_page=PER_PAGE, error_out=False,
     )
     return render_template(
-        "staff/moderation.html", c=consultation, comments=comments, counts=counts,
+        "comments/staff/moderation.html", c=consultation, comments=comments, counts=counts,
         pending=sum(counts.get(s.value, 0) for s in AWAITING), current=current,
         filters=STATUS_FILTERS, page=page, failed=failed, files=files_of(comments.items),
         report=published_report(consultation), hide_form=HideForm(formdata=None),
@@ -200,7 +200,7 @@ def _render_record(consultation, form, hearings, *, message=None, status=200):
         .options(selectinload(Comment.article))
     ).all()
     return render_template(
-        "staff/record_comment.html", c=consultation, form=form, message=message,
+        "comments/staff/record_comment.html", c=consultation, form=form, message=message,
         accepts=accepts_recorded(consultation), recorded=recorded, register=register,
         hearings=hearings, pre_moderation=consultation.moderation == Moderation.PRE,
     ), status

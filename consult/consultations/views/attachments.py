@@ -55,7 +55,7 @@ def _attachment_helpers():
 
 
 def _render(consultation: Consultation, form=None, *, message=None, status=200):
-    return render_template("staff/attachments.html", c=consultation, form=form,
+    return render_template("consultations/staff/attachments.html", c=consultation, form=form,
                            message=message), status
 
 

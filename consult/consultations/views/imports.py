@@ -39,7 +39,7 @@ def _unit_or_403(unit_id: int | None) -> Unit | None:
 
 def _render_upload(form, *, message=None, status=200):
     return render_template(
-        "staff/import_form.html", form=form, message=message,
+        "consultations/staff/import_form.html", form=form, message=message,
         max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
     ), status
 
@@ -48,7 +48,7 @@ def _render_preview(form, units, *, extracted=None, message=None, status=200):
     form.unit_id.choices = [(u.id, u.name) for u in units]
     form.catalogue_item_id.choices = drafting_choices(units)
     return render_template(
-        "staff/import_preview.html", form=form, extracted=extracted, message=message,
+        "consultations/staff/import_preview.html", form=form, extracted=extracted, message=message,
         preview=importing.preview(form.text.data or ""),
     ), status
 

@@ -85,7 +85,7 @@ def dashboard():
         groups.setdefault(consultation.status, []).append(consultation)
     ids = [c.id for c in consultations]
     return render_template(
-        "staff/dashboard.html",
+        "consultations/staff/dashboard.html",
         sections=[(status, groups[status]) for status in STATUS_ORDER if status in groups],
         received=received_counts(consultations),
         awaiting=workspace.awaiting_counts(ids),
@@ -105,7 +105,7 @@ def _render_form(form, *, consultation=None, message=None, status=200):
         [consultation.unit] if consultation else policy.drafting_units(current_user)
     )
     return render_template(
-        "staff/consultation_form.html", form=form, consultation=consultation,
+        "consultations/staff/consultation_form.html", form=form, consultation=consultation,
         minimums=_window_minimums(), message=message,
     ), status
 
@@ -176,7 +176,7 @@ def manage_edit(consultation_id: int):
 def render_detail(consultation: Consultation, *, return_form=None, withdraw_form=None,
                   message=None, status=200, extend_form=None, legal_form=None):
     return render_template(
-        "staff/consultation_detail.html",
+        "consultations/staff/consultation_detail.html",
         c=consultation,
         status=consultation.status,
         is_public=policy.is_public(consultation),

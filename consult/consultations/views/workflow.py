@@ -49,7 +49,7 @@ def manage_extend(consultation_id: int):
 
 def _render_new_version(consultation: Consultation, form, *, message=None, status=200):
     return render_template(
-        "staff/new_version.html", c=consultation, form=form, message=message,
+        "consultations/staff/new_version.html", c=consultation, form=form, message=message,
         allowed=policy.can_new_version(current_user, consultation),
         minimum=windows.minimum(consultation.type,
                                 concerns_business=consultation.concerns_business),
@@ -115,6 +115,6 @@ def manage_legal_queue():
         workspace.legal_queue(current_user).options(selectinload(Consultation.unit))
     ).all()
     return render_template(
-        "staff/legal_queue.html", consultations=consultations, reviewer=reviewer,
+        "consultations/staff/legal_queue.html", consultations=consultations, reviewer=reviewer,
         latest=legal.latest, can_review=lambda c: policy.can_legal_review(current_user, c),
     )

@@ -24,7 +24,7 @@ def _load_policy(policy_id: int, check=policy.can_view_policy) -> Policy:
 
 def _render_policy_form(form, *, consultation, item=None, message=None, status=200):
     return render_template(
-        "staff/policy_form.html", form=form, c=consultation, policy=item, message=message,
+        "policies/staff/policy_form.html", form=form, c=consultation, policy=item, message=message,
         ready=consultation is None or item is not None or consultation.status in READY,
     ), status
 
@@ -59,7 +59,7 @@ def manage_detail(policy_id: int):
     item = _load_policy(policy_id)
     user = current_user
     return render_template(
-        "staff/policy_detail.html",
+        "policies/staff/policy_detail.html",
         policy=item,
         c=item.consultation,
         flags=services.policy_flags(item),
@@ -121,7 +121,8 @@ def manage_interpretation_new(policy_id: int):
     form = InterpretationForm(formdata=None) if request.method == "GET" else InterpretationForm()
     if request.method == "GET" or not form.validate():
         status = 200 if request.method == "GET" else 422
-        return render_template("staff/interpretation_form.html", form=form, policy=item), status
+        return render_template("policies/staff/interpretation_form.html", form=form,
+                               policy=item), status
     publish = item.published_at is not None and policy.can_publish_policy(current_user, item)
     interpretation = services.add_interpretation(
         item, title=form.title.data, kind=InterpretationKind(form.kind.data),
