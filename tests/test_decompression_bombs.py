@@ -151,16 +151,6 @@ def no_parser(monkeypatch):
 # --- the two importers, through their pages ---------------------------------------------------
 
 
-@pytest.fixture
-def unit(make):
-    return make.unit("市生态环境局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
 def upload_sheet(client, c, data: bytes):
     url = f"/staff/consultations/{c.id}/answers/import"
     token = csrf_from(client.get(url).get_data(as_text=True))

@@ -20,6 +20,7 @@ from consult.answers.models import (
     ReasonTemplate,
 )
 from consult.audit import AuditEvent
+from consult.auth.models import User
 from consult.comments.models import Comment
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, NotFound, ValidationFailed
@@ -72,13 +73,13 @@ def in_confirmed_group(comment: Comment) -> bool:
 
 
 def write_answers(comments: Sequence[Comment], code: DispositionCode, reason: str | None, *,
-                  actor, detail: dict) -> int:
+                  actor: User, detail: dict) -> int:
     """Give each comment this answer (checked by the caller); return how many changed."""
     return write_answer_list([(c, code, reason) for c in comments], actor=actor, detail=detail)
 
 
-def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | None]], *, actor,
-                      detail: dict) -> int:
+def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | None]], *,
+                      actor: User, detail: dict) -> int:
     """Give each comment its answer (checked by the caller), with one audit row each, in one
     flush; return how many changed (an answer that is already so writes nothing)."""
     now = clock.now()
@@ -107,7 +108,7 @@ def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | No
 
 
 def answer_many(consultation: Consultation, comments: Sequence[Comment], code: DispositionCode,
-                reason: str | None, *, actor) -> int:
+                reason: str | None, *, actor: User) -> int:
     """One answer for a selection of comments (all or nothing); return how many changed.
 
     Every comment must need an answer and must not belong to a confirmed group (a group is
@@ -143,7 +144,7 @@ def reason_templates(consultation: Consultation) -> list[ReasonTemplate]:
 
 
 def add_reason_template(consultation: Consultation, *, title: str, code: DispositionCode,
-                        text: str, actor) -> ReasonTemplate:
+                        text: str, actor: User) -> ReasonTemplate:
     """Keep a reason the unit gives often, to fill answers with (F12)."""
     title, text = (title or "").strip(), (text or "").strip()
     fields = {}
@@ -162,7 +163,7 @@ def add_reason_template(consultation: Consultation, *, title: str, code: Disposi
     return template
 
 
-def delete_reason_template(template: ReasonTemplate, *, actor) -> None:
+def delete_reason_template(template: ReasonTemplate, *, actor: User) -> None:
     """Answers already given keep their text: a template is only copied into them."""
     audit.record(actor, "delete_reason_template", template,
                  unit_id=template.consultation.unit_id, detail={"title": template.title})

@@ -19,6 +19,7 @@ from consult import audit, clock
 from consult.answers.bulk import CHUNK, check_editable, check_reason, write_answers
 from consult.answers.models import CommentGroup, Disposition, DispositionCode, GroupStatus
 from consult.answers.similarity import DEFAULT_SIMILARITY, find_groups
+from consult.auth.models import User
 from consult.comments.models import Comment, CommentStatus
 from consult.comments.services import public_text
 from consult.consultations.models import Consultation
@@ -64,7 +65,7 @@ def _pick_representative(group: CommentGroup) -> None:
     group.representative = chosen
 
 
-def suggest_groups(consultation: Consultation, *, actor,
+def suggest_groups(consultation: Consultation, *, actor: User,
                    similarity: int | None = None) -> list[CommentGroup]:
     """Run the detector over the comments not in a confirmed group and store what it finds as
     suggested groups, replacing earlier suggestions. Hidden comments are left out."""
@@ -124,7 +125,7 @@ def group_answer(group: CommentGroup) -> dict:
     }
 
 
-def _spread_answer(group: CommentGroup, *, actor) -> int:
+def _spread_answer(group: CommentGroup, *, actor: User) -> int:
     """Members of a confirmed group that have no answer get the one its answered members share
     (none when they disagree: then staff answer the group)."""
     answer, unanswered = _answered_alike(group)
@@ -135,14 +136,14 @@ def _spread_answer(group: CommentGroup, *, actor) -> int:
                          detail={"group": group.id, "spread": True})
 
 
-def _confirm(group: CommentGroup, actor) -> None:
+def _confirm(group: CommentGroup, actor: User) -> None:
     if group.status != GroupStatus.CONFIRMED:
         group.status = GroupStatus.CONFIRMED
         group.confirmed_by = actor
         group.confirmed_at = clock.now()
 
 
-def confirm_group(group: CommentGroup, *, actor) -> int:
+def confirm_group(group: CommentGroup, *, actor: User) -> int:
     """Staff agree the members are one comment; return how many members got the answer the
     others already share."""
     check_editable(group.consultation)
@@ -154,7 +155,7 @@ def confirm_group(group: CommentGroup, *, actor) -> int:
     return _spread_answer(group, actor=actor)
 
 
-def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor
+def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor: User
                 ) -> CommentGroup | None:
     """Take members out of a group (they keep any answer they have, now as their own). A group
     left with fewer than two members is dissolved: None is returned."""
@@ -179,7 +180,8 @@ def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor
     return group
 
 
-def ungroup_comments(consultation: Consultation, comments: Sequence[Comment], *, actor) -> int:
+def ungroup_comments(consultation: Consultation, comments: Sequence[Comment], *,
+                     actor: User) -> int:
     """Take comments out of whatever groups they are in (see `split_group`)."""
     check_editable(consultation)
     by_group: dict[int, list[Comment]] = {}
@@ -213,7 +215,7 @@ def _gather(consultation: Consultation, target: CommentGroup, comments: Sequence
     return moved
 
 
-def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor) -> int:
+def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor: User) -> int:
     """Merge other groups of the same consultation into `target`, which is then confirmed;
     return how many members got the answer the others share."""
     check_editable(target.consultation)
@@ -232,7 +234,7 @@ def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor
     return _spread_answer(target, actor=actor)
 
 
-def group_comments(consultation: Consultation, comments: Sequence[Comment], *, actor
+def group_comments(consultation: Consultation, comments: Sequence[Comment], *, actor: User
                    ) -> CommentGroup:
     """Make a confirmed group of comments staff chose (the detector may miss a paraphrase)."""
     check_editable(consultation)
@@ -255,7 +257,7 @@ def group_comments(consultation: Consultation, comments: Sequence[Comment], *, a
 
 
 def answer_group(group: CommentGroup, code: DispositionCode, reason: str | None, *,
-                 actor) -> int:
+                 actor: User) -> int:
     """One answer for a confirmed group: every member that needs an answer gets it (each
     keeps its own Disposition, so receipts and the report count every member)."""
     reason = check_reason(code, reason)

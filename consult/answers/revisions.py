@@ -17,6 +17,7 @@ from sqlalchemy import update
 from consult import audit, signals
 from consult.answers.models import Report
 from consult.answers.services import digest_of, publish_revision
+from consult.auth.models import User
 from consult.comments.models import Comment
 from consult.comments.privacy import ERASED_TEXT
 from consult.extensions import db
@@ -29,7 +30,7 @@ ERASURE_NOTE_MANY = "%d 处个人信息依申请删除。"
 
 
 @signals.comment_hidden.connect
-def _after_hiding(comment: Comment, *, actor) -> None:
+def _after_hiding(comment: Comment, *, actor: User | None) -> None:
     """Hiding after the report publishes its next revision (never silently, never refused:
     unlawful content found late must still come down)."""
     if comment.consultation.report_published:

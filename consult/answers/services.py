@@ -12,6 +12,7 @@ from consult import audit, clock, mail
 from consult.answers.bulk import in_confirmed_group, write_answer_list
 from consult.answers.groups import report_groups
 from consult.answers.models import Disposition, DispositionCode, Report
+from consult.auth.models import User
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text
 from consult.consultations.models import Article, Consultation, DraftVersion
@@ -54,7 +55,7 @@ def published_report(consultation: Consultation) -> Report | None:
 
 
 def answer_comment(comment: Comment, code: DispositionCode, reason: str | None, *,
-                   actor) -> Disposition:
+                   actor: User) -> Disposition:
     """Record or revise the unit's answer to one comment, until the report is published."""
     reason = (reason or "").strip() or None
     if code != DispositionCode.ADOPTED and not reason:
@@ -215,7 +216,7 @@ def digest_of(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def publish_report(consultation: Consultation, *, summary: str, actor,
+def publish_report(consultation: Consultation, *, summary: str, actor: User,
                    correction_note: str | None = None) -> Report:
     """Freeze and publish the next revision of the report, then tell commenters who asked."""
     previous = published_report(consultation)
@@ -256,7 +257,7 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
     return report
 
 
-def publish_revision(consultation: Consultation, *, note: str, actor,
+def publish_revision(consultation: Consultation, *, note: str, actor: User | None,
                      content: dict | None = None) -> Report:
     """The next revision of a published report, for a change the law requires after publication
     (a comment hidden, personal data erased or masked anew), with `note` published beside it.

@@ -31,6 +31,7 @@ from consult.answers.models import (
     DispositionCode,
     GroupStatus,
 )
+from consult.auth.models import User
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
@@ -365,7 +366,7 @@ def check_rows(consultation: Consultation, rows: list[dict]) -> list[RowCheck]:
 
 
 def store_upload(consultation: Consultation, data: bytes, filename: str, *,
-                 actor) -> AnswerSheetImport:
+                 actor: User) -> AnswerSheetImport:
     """Read an uploaded sheet and keep what it says until staff confirm it."""
     check_editable(consultation)
     rows = read_sheet(data, consultation)
@@ -377,7 +378,7 @@ def store_upload(consultation: Consultation, data: bytes, filename: str, *,
     return upload
 
 
-def apply_upload(upload: AnswerSheetImport, *, actor) -> dict[str, int]:
+def apply_upload(upload: AnswerSheetImport, *, actor: User) -> dict[str, int]:
     """Apply every change of a checked sheet in one go, or nothing if any row is wrong."""
     consultation = upload.consultation
     check_editable(consultation)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from consult import audit, mail, signals
+from consult.auth.models import User
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus, HiddenReason
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
@@ -20,7 +21,7 @@ NOTE_MAX = 2_000
 AWAITING = (CommentStatus.PENDING_MODERATION, CommentStatus.SUBMITTED)
 
 
-def approve_comment(comment: Comment, *, actor) -> Comment:
+def approve_comment(comment: Comment, *, actor: User) -> Comment:
     """A comment awaiting moderation goes public (and then needs an answer)."""
     if comment.status not in AWAITING:
         raise InvalidTransition(_("只有待审核的意见可以审核通过。"), code="not_pending")
@@ -32,7 +33,7 @@ def approve_comment(comment: Comment, *, actor) -> Comment:
 
 
 def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note: str | None, *,
-                 actor) -> Comment:
+                 actor: User) -> Comment:
     """Withhold a comment from publication with a reason; it stays in the database and the totals.
 
     The author, if they left an e-mail address, is told the reason and given their receipt link.
@@ -60,7 +61,7 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     return comment
 
 
-def unhide_comment(comment: Comment, *, actor, note: str | None = None) -> Comment:
+def unhide_comment(comment: Comment, *, actor: User, note: str | None = None) -> Comment:
     """Publish a hidden comment after all, as long as the report is not out."""
     if comment.status != CommentStatus.HIDDEN:
         raise InvalidTransition(_("该意见没有被设为不予公开。"), code="not_hidden")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, signals, uploads
+from consult.auth.models import User
 from consult.comments import screening
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
@@ -205,7 +206,7 @@ def accepts_recorded(consultation: Consultation) -> bool:
 
 
 def record_comment(consultation: Consultation, data: CommentInput, channel: Channel,
-                   received_on: date, *, actor, hearing=None, scan=None,
+                   received_on: date, *, actor: User, hearing=None, scan=None,
                    idempotency_key: str | None = None) -> Comment:
     """Register a comment received by letter, e-mail, hearing or symposium (F11b).
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import audit
+from consult.auth.models import User
 from consult.consultations.models import Consultation, Moderation, State, Verification
 from consult.errors import Conflict
 
@@ -32,7 +33,7 @@ def verification_editable(consultation: Consultation) -> bool:
 
 
 def change_settings(consultation: Consultation, *, moderation: Moderation,
-                    verification: Verification, actor) -> bool:
+                    verification: Verification, actor: User) -> bool:
     """Set moderation and verification; returns whether anything changed.
 
     Switching to post-moderation does not publish comments already awaiting moderation: each

@@ -15,6 +15,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from consult import clock
+from consult.auth.models import User
 from consult.consultations import services, windows
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.parsing import parse_articles
@@ -34,7 +35,7 @@ def can_revise(consultation: Consultation) -> bool:
     return target_state("new_version", consultation.status) is not None
 
 
-def new_version(consultation: Consultation, text: str, changelog: str, *, actor,
+def new_version(consultation: Consultation, text: str, changelog: str, *, actor: User,
                 reopen_until: date | None = None,
                 short_window_reason: str | None = None) -> DraftVersion:
     """Publish version n+1 of the draft; with `reopen_until`, a second comment round.

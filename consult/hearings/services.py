@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, uploads
+from consult.auth.models import User
 from consult.comments.models import Category
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
@@ -42,7 +43,7 @@ class HearingInput:
     notice: str = ""
 
 
-def _audit(actor, action: str, hearing: Hearing, **kwargs) -> None:
+def _audit(actor: User, action: str, hearing: Hearing, **kwargs) -> None:
     audit.record(actor, action, hearing, unit_id=hearing.consultation.unit_id, **kwargs)
 
 
@@ -81,7 +82,7 @@ def _check_changeable(hearing: Hearing) -> None:
         raise Conflict(_("会议记录已发布，不能再修改。"), code="record_published")
 
 
-def create_hearing(consultation: Consultation, data: HearingInput, *, actor) -> Hearing:
+def create_hearing(consultation: Consultation, data: HearingInput, *, actor: User) -> Hearing:
     """Plan a hearing or symposium on a consultation; nothing is public until its notice is."""
     _check_consultation(consultation)
     values = _check_input(data)
@@ -93,7 +94,7 @@ def create_hearing(consultation: Consultation, data: HearingInput, *, actor) -> 
     return hearing
 
 
-def update_hearing(hearing: Hearing, data: HearingInput, *, actor) -> Hearing:
+def update_hearing(hearing: Hearing, data: HearingInput, *, actor: User) -> Hearing:
     """Change what, when and where (a published notice shows that it was updated)."""
     _check_changeable(hearing)
     for name, value in _check_input(data).items():
@@ -103,7 +104,7 @@ def update_hearing(hearing: Hearing, data: HearingInput, *, actor) -> Hearing:
     return hearing
 
 
-def publish_notice(hearing: Hearing, *, actor) -> Hearing:
+def publish_notice(hearing: Hearing, *, actor: User) -> Hearing:
     """Publish the notice (time, place, participants) on the consultation's public page."""
     _check_changeable(hearing)
     if hearing.published_at is not None:
@@ -119,7 +120,7 @@ def publish_notice(hearing: Hearing, *, actor) -> Hearing:
 
 
 def add_participant(hearing: Hearing, *, name: str, affiliation: str | None,
-                    category: Category, actor) -> HearingParticipant:
+                    category: Category, actor: User) -> HearingParticipant:
     """Add a person to the participant list (published with the notice)."""
     _check_changeable(hearing)
     participant = HearingParticipant(
@@ -131,7 +132,7 @@ def add_participant(hearing: Hearing, *, name: str, affiliation: str | None,
     return participant
 
 
-def remove_participant(participant: HearingParticipant, *, actor) -> None:
+def remove_participant(participant: HearingParticipant, *, actor: User) -> None:
     """Take a person off the list (a mistake, or they did not come), until the record is out."""
     hearing = participant.hearing
     _check_changeable(hearing)
@@ -139,7 +140,7 @@ def remove_participant(participant: HearingParticipant, *, actor) -> None:
     _audit(actor, "remove_hearing_participant", hearing, detail={"name": participant.name})
 
 
-def save_record(hearing: Hearing, text: str | None, *, actor) -> Hearing:
+def save_record(hearing: Hearing, text: str | None, *, actor: User) -> Hearing:
     """Write or revise the record (minutes) before it is published."""
     _check_changeable(hearing)
     hearing.record = (text or "").strip() or None
@@ -147,7 +148,7 @@ def save_record(hearing: Hearing, text: str | None, *, actor) -> Hearing:
     return hearing
 
 
-def publish_record(hearing: Hearing, *, actor) -> Hearing:
+def publish_record(hearing: Hearing, *, actor: User) -> Hearing:
     """Publish the record once the hearing has been held; it cannot change afterwards."""
     _check_changeable(hearing)
     if hearing.published_at is None:
@@ -162,7 +163,7 @@ def publish_record(hearing: Hearing, *, actor) -> Hearing:
     return hearing
 
 
-def attach_file(hearing: Hearing, file: FileStorage, role: str, *, actor):
+def attach_file(hearing: Hearing, file: FileStorage, role: str, *, actor: User):
     """Keep the notice or record as a PDF; it is public once the notice or record is."""
     if role not in FILE_ROLES:
         message = _("请选择文件类别。")

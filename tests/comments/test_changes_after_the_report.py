@@ -33,16 +33,6 @@ UNLAWFUL = "某某的内容后来被认定违法。"
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市城市管理局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
 def reported(make, unit, editor, travel):
     c = make.consultation("open", unit=unit)
     late = make.comment(c, article=2, body=UNLAWFUL, email="late@example.org",

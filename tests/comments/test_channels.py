@@ -25,16 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市住房和城乡建设局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="登记员小王")
-
-
-@pytest.fixture
 def open_c(make, unit):
     return make.consultation("open", unit=unit, title="物业管理条例（征求意见稿）")
 

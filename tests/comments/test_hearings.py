@@ -23,16 +23,6 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市发展和改革委员会")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
 def open_c(make, unit):
     return make.consultation("open", unit=unit, title="供水价格调整方案")
 

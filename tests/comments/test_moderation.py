@@ -24,16 +24,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市交通运输局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="审核员小李")
-
-
-@pytest.fixture
 def stranger(make):
     return make.user("approver", make.unit("其他单位"))
 

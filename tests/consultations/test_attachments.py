@@ -26,21 +26,6 @@ def store(storage_backend):
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市交通运输局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit)
-
-
-@pytest.fixture
 def draft(make, unit):
     return make.consultation("draft", unit=unit, title="网约车管理办法（征求意见稿）")
 

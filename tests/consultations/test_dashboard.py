@@ -6,23 +6,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from consult import clock, workspace
 from consult.answers.services import publish_report
 from consult.comments.models import CommentStatus
 from consult.consultations.legal import review
 from consult.consultations.models import LegalDecision
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市卫生健康委员会")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="秦审核")
 
 
 def _now_plus(days: float):

@@ -16,18 +16,7 @@ from consult.consultations.models import Extension, State, Subscription
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.mail import OutboxMessage
-from tests.conftest import csrf_from
-from tests.consultations.test_manage_views import _post
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市住房保障局")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="郑审核")
+from tests.conftest import csrf_from, staff_post
 
 
 @pytest.fixture
@@ -47,7 +36,7 @@ def _later(c, days: int = 10):
 
 
 def _extend(client, c, closes_on, reason="收到的意见较多，延长期限以便充分听取意见。"):
-    return _post(client, f"/staff/consultations/{c.id}/extend",
+    return staff_post(client, f"/staff/consultations/{c.id}/extend",
                  {"extend-closes_on": str(closes_on), "extend-reason": reason})
 
 
