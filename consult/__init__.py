@@ -24,6 +24,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or _config_from_environment())
     INSTANCE_DIR.mkdir(exist_ok=True)
+    from consult.urls import check_base_url, trusted_hosts
+
+    app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"])
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     logging.basicConfig(level=logging.INFO)

@@ -107,8 +107,12 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a long comment must not fail for an expired token
-    # Where the public site lives, for links in mail sent outside a request (CLI, worker).
+    # Where the public site lives: every absolute link (mail, JSON, feeds, PDFs) is built on it,
+    # never on the request's Host (consult/urls.py).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Host names the site answers to, comma-separated (`*`: any, when a proxy in front checks);
+    # unset: BASE_URL's host, localhost and 127.0.0.1. Another Host header is a 400.
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX = _bool("PROXY_FIX", False)
 
@@ -138,6 +142,7 @@ class TestingConfig(Config):
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"
+    BASE_URL = "http://consult.test"
     # The shipped calendar, whatever the environment or instance/holidays.json say.
     HOLIDAYS = _calendar("HOLIDAYS", "holidays", "", shipped=True)
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", "", shipped=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from consult.errors import ConsultError
 
@@ -71,6 +72,18 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(400, "csrf_failed", message)
         return _html_error(400, message)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        """A Host this site does not answer to (TRUSTED_HOSTS, consult/urls.py): a plain 400.
+
+        No URL can be built for such a request, so no page template (they all link) is used.
+        """
+        message = _("请求的网站地址（Host）不属于本网站。")
+        if wants_json():
+            return json_error(400, "untrusted_host", message)
+        page = f"<!doctype html><meta charset=utf-8><title>400</title><p>{escape(message)}</p>"
+        return Response(page, 400, mimetype="text/html")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

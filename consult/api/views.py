@@ -6,7 +6,7 @@ no CSRF token because the API uses no session cookie.
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
@@ -24,6 +24,7 @@ from consult.consultations.states import PUBLIC_STATES, list_filter
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.policies.models import Policy
+from consult.urls import external_url
 
 PUBLIC_MAX_AGE = 60  # seconds a proxy may serve a public read without asking again
 
@@ -153,12 +154,9 @@ def submit_comment(consultation_id: int):
     response = _private({
         "tracking_no": comment.tracking_no,
         "status": comment.status.value,
-        "receipt_url": url_for("comments.receipt", tracking_no=comment.tracking_no,
-                               _external=True),
+        "receipt_url": external_url("comments.receipt", tracking_no=comment.tracking_no),
     }, 201)
-    response.headers["Location"] = url_for(
-        "api.receipt", tracking_no=comment.tracking_no, _external=True
-    )
+    response.headers["Location"] = external_url("api.receipt", tracking_no=comment.tracking_no)
     return response
 
 
