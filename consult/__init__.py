@@ -50,6 +50,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     http.init_app(app)
 
     _import_models()
+    from consult.paging import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _register_blueprints(app)
     _init_abuse_control(app)
 
