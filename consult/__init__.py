@@ -34,6 +34,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
     from consult import extensions, http, i18n, mail
+    from consult.security import https
+    from consult.security import log as security_log
 
     ext = extensions
     ext.db.init_app(app)
@@ -48,6 +50,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     http.init_app(app)
+    https.init_app(app)
+    security_log.init_app(app)
 
     _import_models()
     from consult.paging import IdConverter
@@ -57,8 +61,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     _init_abuse_control(app)
 
     from consult import cli
+    from consult.security import passwords
 
     cli.init_app(app)
+    passwords.warm_up(app)
     return app
 
 
@@ -81,6 +87,7 @@ def _import_models() -> None:
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
+    from consult.security import models as _x  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -95,12 +102,14 @@ def _register_blueprints(app: Flask) -> None:
     from consult.hearings.views import bp as hearings_bp
     from consult.main import bp as main_bp
     from consult.policies.views import bp as policies_bp
+    from consult.security.views import bp as security_bp
 
     for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
         app.register_blueprint(bp)
     app.register_blueprint(citizens_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(hearings_bp)
+    app.register_blueprint(security_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)
 

@@ -102,6 +102,23 @@ class Config:
     PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
     PER_PAGE = 20
 
+    # Login throttling (consult/security/throttle.py): after LOGIN_THROTTLE_AFTER failures of
+    # one account or one client, the Nth failure makes the next attempt wait 2^(N - AFTER)
+    # seconds, at most LOGIN_THROTTLE_MAX_DELAY; a counter is forgotten this many hours after its
+    # last failure. A browser that signed in to the account within LOGIN_DEVICE_DAYS is not held
+    # up by the account's counter (only by its own client's).
+    LOGIN_THROTTLE_AFTER = int(os.environ.get("LOGIN_THROTTLE_AFTER", 3))
+    LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 300))
+    LOGIN_THROTTLE_FORGET_HOURS = int(os.environ.get("LOGIN_THROTTLE_FORGET_HOURS", 24))
+    LOGIN_DEVICE_DAYS = int(os.environ.get("LOGIN_DEVICE_DAYS", 180))
+    # The security and access logs (consult/security/log.py): one file per day in LOG_DIR, kept
+    # LOG_RETENTION_DAYS (at least 180: 网络安全法 Art 21). Empty: to stderr only.
+    LOG_DIR = os.environ.get("LOG_DIR", str(INSTANCE_DIR / "logs"))
+    LOG_RETENTION_DAYS = int(os.environ.get("LOG_RETENTION_DAYS", 180))
+    # HSTS whenever the site is served over HTTPS (consult/security/https.py).
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 31_536_000))
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -140,6 +157,7 @@ class TestingConfig(Config):
     OUTBOX_BACKGROUND = False
     MAIL_SUPPRESS_SEND = True
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
+    LOG_DIR = ""  # tests that look at the log files give their own directory
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"
     BASE_URL = "http://consult.test"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
 EXTENSION_KEY = "consult_limiter"
@@ -99,6 +99,10 @@ def init_app(app: Flask) -> Limiter:
 
 def _retry_after_only_when_limited(response):
     if response.status_code == 429:
+        own = g.pop("retry_after", None)
+        if own is not None:  # a 429 of the app's own (login throttling) knows its wait
+            response.headers["Retry-After"] = str(own)
+            return response
         # Flask-Limiter rounds down: "0" would invite an immediate retry.
         value = response.headers.get("Retry-After", "")
         if not value.isdigit() or int(value) < 1:

@@ -1,0 +1,29 @@
+"""`flask --app app security clear-logins` and `flask --app app audit verify`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from consult.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    security = click.Group("security", help="Sign-in security: login failure counters.")
+    app.cli.add_command(security)
+
+    @security.command("clear-logins")
+    @click.option("--email", help="Clear the counters of this address (staff and citizen).")
+    @click.option("--client", help="Clear the counters of this client (IPv4 or IPv6 /64).")
+    @click.option("--all", "everything", is_flag=True, help="Clear every counter.")
+    def clear_logins(email, client, everything):
+        """Let an account or a client sign in again at once (login throttling)."""
+        from consult.security import log as security_log
+        from consult.security import throttle
+
+        if not (email or client or everything):
+            raise click.UsageError("give --email, --client or --all")
+        count = throttle.clear(email=email, client=client, everything=everything)
+        db.session.commit()
+        security_log.event("login_counters_cleared", by="cli", count=count)
+        click.echo(f"cleared {count} login failure counters")
