@@ -24,6 +24,7 @@ from consult.consultations.states import PUBLIC_STATES, list_filter
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.policies.models import Policy
+from consult.ratelimit import client_key
 from consult.urls import external_url
 
 PUBLIC_MAX_AGE = 60  # seconds a proxy may serve a public read without asking again
@@ -149,7 +150,9 @@ def submit_comment(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     key = schemas.idempotency_key()
     data = schemas.comment_input(schemas.json_object())
-    comment, _created = comments.submit_comment(consultation, data, idempotency_key=key)
+    # The key's client: the rate-limit client (an IPv4 address or IPv6 /64).
+    comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
+                                                client=f"api:{client_key()}")
     db.session.commit()
     response = _private({
         "tracking_no": comment.tracking_no,

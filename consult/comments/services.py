@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, uploads
+from consult.comments import idempotency
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -67,22 +68,21 @@ def initial_status(consultation: Consultation, *, verified: bool = False) -> Com
 
 
 def submit_comment(consultation: Consultation, data: CommentInput, *,
-                   idempotency_key: str | None = None, citizen=None,
+                   idempotency_key: str | None = None, client: str | None = None, citizen=None,
                    attachment: FileStorage | None = None) -> tuple[Comment, bool]:
     """Save a citizen's comment while the window is open; return (comment, created).
 
-    A retry with the same idempotency key returns the first comment instead of a second one.
-    `citizen` is the signed-in citizen account, if any; `attachment` one optional PDF/DOCX.
+    A retry by the same `client` with the same idempotency key returns the first comment
+    instead of a second one (consult/comments/idempotency.py); the same key with another body
+    is a 422. `citizen` is the signed-in citizen account, if any; `attachment` one PDF/DOCX.
     """
+    key = request_print = None
     if idempotency_key:
-        existing = db.session.scalar(
-            db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-        )
+        key = idempotency.scoped(client, consultation.id, idempotency_key)
+        request_print = idempotency.fingerprint(data)
+        existing = idempotency.lookup(key)
         if existing is not None:
-            if existing.consultation_id != consultation.id:
-                message = _("该幂等键已用于其他意见征集。")
-                raise ValidationFailed(message, code="idempotency_conflict")
-            return existing, False
+            return idempotency.replay(existing, request_print), False
     if consultation.status != State.OPEN:
         raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
     body, article = _checked_content(consultation, data)
@@ -93,7 +93,8 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     comment = _new_comment(
         consultation, data, body, article, channel=data.channel,
         status=initial_status(consultation, verified=verified),
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
+        idempotency_fingerprint=request_print,
         created_at=now,
         received_at=now,
         verified_at=now if verified else None,
@@ -104,12 +105,9 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
             db.session.add(comment)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its comment.
-        if idempotency_key:
-            existing = db.session.scalar(
-                db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-            )
-            if existing is not None:
-                return existing, False
+        existing = idempotency.lookup(key) if key else None
+        if existing is not None:
+            return idempotency.replay(existing, request_print), False
         raise
     if attachment is not None:
         uploads.store(attachment, owner=comment, allowed=ATTACHMENT_KINDS, public=False)
@@ -173,12 +171,14 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
     if channel == Channel.WEB:
         message = _("网站提交的意见无需登记，请选择收到意见的渠道。")
         raise ValidationFailed(message, code="channel", fields={"channel": message})
-    if idempotency_key:
-        existing = db.session.scalar(
-            db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-        )
-        if existing is not None and existing.consultation_id == consultation.id:
-            return existing
+    key = request_print = None
+    if idempotency_key:  # a double click on the register: the staff member is the client
+        key = idempotency.scoped(f"staff:{getattr(actor, 'id', '')}", consultation.id,
+                                 idempotency_key)
+        request_print = idempotency.fingerprint(data)
+        existing = idempotency.lookup(key)
+        if existing is not None:
+            return idempotency.replay(existing, request_print)
     if published_report(consultation) is not None:
         raise Conflict(_("采纳情况报告已发布，不能再登记意见。"), code="report_published")
     if consultation.status not in (State.OPEN, State.CLOSED, State.POLICY_ISSUED):
@@ -195,11 +195,12 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
         # The unit received it itself: no e-mail verification, but moderation as configured.
         status=(CommentStatus.PENDING_MODERATION if consultation.moderation == Moderation.PRE
                 else CommentStatus.PUBLISHED),
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         created_at=clock.now(),
         received_at=clock.start_of_day(received_on),
         recorded_by_id=getattr(actor, "id", None),
         hearing=hearing,
+        idempotency_fingerprint=request_print,
     )
     db.session.add(comment)
     audit.record(actor, "record_comment", comment, unit_id=consultation.unit_id,

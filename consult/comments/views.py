@@ -9,6 +9,7 @@ from consult.answers.services import published_report
 from consult.citizens.policy import can_comment
 from consult.citizens.services import current_citizen
 from consult.comments.forms import CommentForm, LookupForm
+from consult.comments.idempotency import session_client
 from consult.comments.models import Category, CommentStatus
 from consult.comments.services import (
     CommentInput,
@@ -63,6 +64,7 @@ def new(consultation_id: int):
             return redirect(url_for("citizens.login", next=request.full_path.rstrip("?")))
         return render_template("comments/account_required.html", consultation=consultation)
     articles = consultation.current_version.articles
+    session_client()  # the form's nonce belongs to this session (idempotency.py)
     form = CommentForm(articles=articles)
     if request.method == "GET":
         form.article.data = _selected_article(consultation)
@@ -82,7 +84,8 @@ def new(consultation_id: int):
         )
         try:
             comment, _created = submit_comment(
-                consultation, data, idempotency_key=form.idempotency_key, citizen=citizen,
+                consultation, data, idempotency_key=form.idempotency_key,
+                client=f"session:{session_client()}", citizen=citizen,
                 attachment=form.attachment.data or None,
             )
         except WindowClosed as error:
