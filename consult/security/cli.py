@@ -27,3 +27,21 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         security_log.event("login_counters_cleared", by="cli", count=count)
         click.echo(f"cleared {count} login failure counters")
+
+    audit = click.Group("audit", help="The tamper-evident audit log.")
+    app.cli.add_command(audit)
+
+    @audit.command("verify")
+    def audit_verify():
+        """Walk the audit log's hash chain; name the first broken link (exit status 1)."""
+        from consult.audit import verify
+
+        result = verify()
+        if result.intact:
+            click.echo(f"audit log intact: {result.count} events, last hash {result.last_hash}")
+            return
+        entry = result.broken
+        click.echo(f"audit log broken at event {entry.id} (sequence {entry.seq}, "
+                   f"{entry.action} on {entry.object_type} {entry.object_id}): {result.problem}; "
+                   f"the {result.count} events before it are intact", err=True)
+        raise SystemExit(1)
