@@ -116,7 +116,7 @@ def event(name: str, **fields) -> None:
     SECURITY.info(" ".join([name] + [f"{key}={_value(value)}" for key, value in fields.items()]))
 
 
-def _redacted_path() -> str:
+def redacted_path() -> str:
     """The path with its string parameters (mailed tokens, tracking numbers) named, not shown."""
     path = request.path
     for name, value in (request.view_args or {}).items():
@@ -140,7 +140,7 @@ def _who() -> tuple[str, str]:
 
 def _access_line(response):
     user, citizen = _who()
-    ACCESS.info(f"{_value(request.remote_addr)} {request.method} {_value(_redacted_path())} "
+    ACCESS.info(f"{_value(request.remote_addr)} {request.method} {_value(redacted_path())} "
                 f"{response.status_code} {response.calculate_content_length() or '-'} "
                 f"user={user} citizen={citizen}")
     return response
@@ -150,7 +150,7 @@ def _log_refusals(response):
     if response.status_code in (401, 403):
         user, citizen = _who()
         event("refused", status=response.status_code, method=request.method,
-              path=_redacted_path(), user=user, citizen=citizen)
+              path=redacted_path(), user=user, citizen=citizen)
     return response
 
 

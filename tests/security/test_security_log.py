@@ -105,3 +105,13 @@ def test_each_day_has_its_own_file_and_old_files_are_deleted(tmp_path, travel):
 def test_a_retention_under_six_months_stops_the_start():
     with pytest.raises(ValueError, match="180"):
         create_app({"TESTING": True, "LOG_RETENTION_DAYS": 90})
+
+
+def test_forged_forms_and_foreign_hosts_are_logged(logged_app, tmp_path):
+    client = logged_app.test_client()
+    client.post("/account/password/SECRET-TOKEN-9", data={"password": "x"})
+    client.get("/", headers={"Host": "evil.example"})
+    lines = _read(tmp_path, "security").splitlines()
+    assert [line.split(" ")[1] for line in lines] == ["csrf_failed", "untrusted_host"]
+    assert "path=/account/password/<token>" in lines[0] and "SECRET-TOKEN-9" not in lines[0]
+    assert "host=evil.example" in lines[1]
