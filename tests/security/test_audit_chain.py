@@ -143,9 +143,13 @@ def test_concurrent_appends_on_postgresql_wait_for_each_other(app):
 
     from sqlalchemy.orm import Session
 
-    engine = db.engine
-    if engine.dialect.name != "postgresql":
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite's write transactions are serial already")
+    # An engine of its own: its connections' search_path must not go back to the app's pool.
+    engine = create_engine(db.engine.url, poolclass=NullPool)
     schema = f"audit_race_{uuid.uuid4().hex[:8]}"
     with engine.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -201,6 +205,7 @@ def test_concurrent_appends_on_postgresql_wait_for_each_other(app):
             connection.close()
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def test_audit_rows_hold_ids_not_personal_data(make):
