@@ -72,8 +72,8 @@ def sign_in(citizen: Citizen) -> None:
 
 def sign_out(*, everywhere: bool = False) -> None:
     """Forget the account in this session; `everywhere`: end every session of it (logout)."""
-    citizen = current_citizen()
-    if everywhere and citizen is not None:
+    citizen = current_citizen() if everywhere else None
+    if citizen is not None:
         citizen.end_sessions()
         db.session.flush()
     session.pop(SESSION_KEY, None)
