@@ -141,9 +141,8 @@ def test_concurrent_appends_on_postgresql_wait_for_each_other(app):
     import threading
     import uuid
 
-    from sqlalchemy.orm import Session
-
     from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
     from sqlalchemy.pool import NullPool
 
     if db.engine.dialect.name != "postgresql":
