@@ -29,6 +29,7 @@ from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
 from consult.labels import DISPOSITION_LABELS
+from consult.paging import id_filter, page_number
 
 GROUPS_PER_PAGE = 20
 MEMBERS_SHOWN = 20  # per group; the queue's group filter lists them all
@@ -71,9 +72,9 @@ def _render(consultation: Consultation, *, failed=None, status=200):
     wanted = wanted if wanted in ("suggested", "confirmed") else ""
     query = groups_query(consultation, GroupStatus(wanted) if wanted else None)
     single = request.args.get("group", "")
-    if single.isdigit():
-        query = query.where(CommentGroup.id == int(single))
-    page = request.args.get("page", 1, type=int)
+    if id_filter(single) is not None:
+        query = query.where(CommentGroup.id == id_filter(single))
+    page = page_number()
     groups = db.paginate(query.options(
         db.selectinload(CommentGroup.members).selectinload(Comment.disposition)),
         page=page, per_page=GROUPS_PER_PAGE, error_out=False)

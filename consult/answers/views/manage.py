@@ -43,6 +43,7 @@ from consult.consultations.models import Article, Consultation
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.labels import DISPOSITION_LABELS
+from consult.paging import id_filter, page_number
 from consult.permissions import Perm, has_permission
 
 PER_PAGE = 50
@@ -76,11 +77,11 @@ def _filters() -> dict[str, str]:
     channel = request.args.get("channel", "")
     group = request.args.get("group", "")
     return {
-        "article": article if article == "whole" or article.isdigit() else "",
+        "article": article if article == "whole" or id_filter(article) is not None else "",
         "state": state if state in STATE_FILTERS else "all",
         "category": category if category in {c.value for c in Category} else "",
         "channel": channel if channel in {c.value for c in Channel} else "",
-        "group": group if group in GROUP_FILTERS or group.isdigit() else "",
+        "group": group if group in GROUP_FILTERS or id_filter(group) is not None else "",
     }
 
 
@@ -143,7 +144,7 @@ def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_me
     `bulk` a rejected bulk action (with the ids that were selected), `template_form` a
     rejected reason template."""
     filters = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     comments = db.paginate(_queue_query(consultation, filters), page=page, per_page=PER_PAGE,
                            error_out=False)
     templates = reason_templates(consultation)
