@@ -24,12 +24,21 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or _config_from_environment())
     INSTANCE_DIR.mkdir(exist_ok=True)
+    from consult.urls import check_base_url, trusted_hosts
+
+    app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"])
+    # The hosts this site answers to, checked by consult.urls (Flask's own check cannot match
+    # an IPv6 literal such as [::1], and the site is served dual-stack).
+    app.config["SITE_HOSTS"] = trusted_hosts(app.config)
+    app.config["TRUSTED_HOSTS"] = None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import database, extensions, http, i18n, mail
+    from consult import database, extensions, http, i18n, mail, urls
+    from consult.security import https
+    from consult.security import log as security_log
 
     ext = extensions
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -45,16 +54,23 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     http.init_app(app)
+    urls.init_app(app)
+    https.init_app(app)
+    security_log.init_app(app)
 
     _import_models()
     from consult import routes
+    from consult.paging import IdConverter
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     routes.register_blueprints(app)
     _init_abuse_control(app)
 
     from consult import cli
+    from consult.security import passwords
 
     cli.init_app(app)
+    passwords.warm_up(app)
     return app
 
 
@@ -80,6 +96,7 @@ def _import_models() -> None:
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
+    from consult.security import models as _x  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

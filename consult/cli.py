@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-privacy remask | digest send | backup | restore`."""
+privacy remask | digest send | backup | restore | security clear-logins | audit verify`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from consult.extensions import db
 
 
 def init_app(app: Flask) -> None:
+    from consult.security import cli as security_cli
+
+    security_cli.init_app(app)
+
     @app.cli.command("demo")
     def demo_command():
         """Load the demo data set (idempotent: a second run adds nothing)."""

@@ -132,13 +132,34 @@ class Config:
     PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
     PER_PAGE = 20
 
+    # Login throttling (consult/security/throttle.py): after LOGIN_THROTTLE_AFTER failures of
+    # one account or one client, the Nth failure makes the next attempt wait 2^(N - AFTER)
+    # seconds, at most LOGIN_THROTTLE_MAX_DELAY; a counter is forgotten this many hours after its
+    # last failure. A browser that signed in to the account within LOGIN_DEVICE_DAYS is not held
+    # up by the account's counter (only by its own client's).
+    LOGIN_THROTTLE_AFTER = int(os.environ.get("LOGIN_THROTTLE_AFTER", 3))
+    LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 300))
+    LOGIN_THROTTLE_FORGET_HOURS = int(os.environ.get("LOGIN_THROTTLE_FORGET_HOURS", 24))
+    LOGIN_DEVICE_DAYS = int(os.environ.get("LOGIN_DEVICE_DAYS", 180))
+    # The security and access logs (consult/security/log.py): one file per day in LOG_DIR, kept
+    # LOG_RETENTION_DAYS (at least 180: 网络安全法 Art 21). Empty: to stderr only.
+    LOG_DIR = os.environ.get("LOG_DIR", str(INSTANCE_DIR / "logs"))
+    LOG_RETENTION_DAYS = int(os.environ.get("LOG_RETENTION_DAYS", 180))
+    # HSTS whenever the site is served over HTTPS (consult/security/https.py).
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 31_536_000))
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a long comment must not fail for an expired token
-    # Where the public site lives, for links in mail sent outside a request (CLI, worker).
+    # Where the public site lives: every absolute link (mail, JSON, feeds, PDFs) is built on it,
+    # never on the request's Host (consult/urls.py).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Host names the site answers to, comma-separated (`*`: any, when a proxy in front checks);
+    # unset: BASE_URL's host, localhost and 127.0.0.1. Another Host header is a 400.
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX = _bool("PROXY_FIX", False)
 
@@ -172,8 +193,10 @@ class TestingConfig(Config):
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
+    LOG_DIR = ""  # tests that look at the log files give their own directory
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"
+    BASE_URL = "http://consult.test"
     # The shipped calendar, whatever the environment or instance/holidays.json say.
     HOLIDAYS = _calendar("HOLIDAYS", "holidays", "", shipped=True)
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", "", shipped=True)

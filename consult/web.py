@@ -1,4 +1,5 @@
-"""The web layer every blueprint shares: guards, loaders, arguments, forms and the commit point.
+"""The web layer every blueprint shares: guards, loaders, forms, pagination and the commit point.
+(Query-string numbers are read, bounded, by `consult.paging`.)
 
 Core (imports no domain). Views stay thin with it:
 
@@ -33,7 +34,7 @@ from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, request, session
+from flask import abort, current_app, g, session
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_sqlalchemy.pagination import Pagination
@@ -41,6 +42,7 @@ from flask_wtf import FlaskForm
 
 from consult.errors import ConsultError, ValidationFailed
 from consult.extensions import db
+from consult.paging import page_number
 from consult.permissions import is_staff
 
 M = TypeVar("M")
@@ -99,31 +101,10 @@ def language() -> str:
 
 
 
-def int_arg(name: str, *, minimum: int | None = None) -> int | None:
-    """An optional integer query parameter; a value that is not one is a bad request (400)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        abort(400)
-    if minimum is not None and value < minimum:
-        abort(400)
-    return value
-
-
-def page_arg(*, strict: bool = True) -> int:
-    """`?page=`: 1 when absent. Public lists answer 400 to a page that is not a number; staff
-    queues (`strict=False`) read anything unusable as the first page."""
-    if strict:
-        return int_arg("page", minimum=1) or 1
-    return request.args.get("page", 1, type=int)
-
-
-def paginate(query, *, per_page: int | None = None, strict: bool = True, count: bool = True):
-    """One page of `query` for `?page=` (past the end: an empty page, never a 404)."""
-    return db.paginate(query, page=page_arg(strict=strict),
+def paginate(query, *, per_page: int | None = None, count: bool = True):
+    """One page of `query` for `?page=` (bounded by `consult.paging`: 400 when it is not a page
+    number; past the end, an empty page)."""
+    return db.paginate(query, page=page_number(),
                        per_page=per_page or current_app.config["PER_PAGE"], error_out=False,
                        count=count)
 
@@ -214,6 +195,13 @@ def form_errors(form: FlaskForm | None, *, catch: tuple[type[ConsultError], ...]
 # ------------------------------------------------------------------------------ the commit point
 
 _FLASHES = "_flashes"
+_KEEP_REFUSAL = "commit_refusal"
+
+
+def commit_refusal() -> None:
+    """Keep what this request did although its answer is a refusal: a failed sign-in counts
+    towards throttling (`consult.security.throttle`) even as the form is answered with 422."""
+    g.setdefault(_KEEP_REFUSAL, True)
 
 
 def commits(view):
@@ -222,7 +210,7 @@ def commits(view):
     2xx and 3xx: commit, then the response is sent; a commit that fails raises (the 503 of a
     busy database), so nothing is ever answered as saved that was not. Anything else (an error
     status, an exception such as `abort(403)`) rolls back, and messages flashed on the way are
-    taken back with it.
+    taken back with it — unless the view said the refusal itself is kept (`commit_refusal`).
     """
 
     @wraps(view)
@@ -230,7 +218,7 @@ def commits(view):
         flashed = list(session.get(_FLASHES, ()))
         try:
             response = current_app.make_response(view(*args, **kwargs))
-            if response.status_code < 400:
+            if response.status_code < 400 or g.pop(_KEEP_REFUSAL, False):
                 db.session.commit()
                 return response
         except BaseException:

@@ -38,7 +38,12 @@ def _fresh_g(sender, **extra):
     undoes its own work only, as it does outside tests (the test's transaction is still rolled
     back at its end)."""
     g.__dict__.clear()
-    db.session.commit()
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False  # the test's objects stay
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,8 @@ NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.m
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
              "consultations.manage_legal_queue"}
+# Staff pages about no object that only platform admins may open (403 to every unit's staff).
+ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 
 # Everything a staff form may ask for, valid, so that a missing check would let the action through.
 FORM = {
@@ -129,6 +131,7 @@ def world(make):
         sheet_import=sheet_import,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
+        admin=make.user(admin=True),
     )
 
 
@@ -155,7 +158,8 @@ def test_every_staff_rule_is_mapped(app):
     unmapped = [r.rule for r in rules if set(r.arguments) - set(PARAMS)]
     assert not unmapped, f"map these path parameters in PARAMS: {unmapped}"
     objectless = {r.endpoint for r in rules if not r.arguments}
-    assert objectless == NO_OBJECT, f"decide who may open these: {objectless ^ NO_OBJECT}"
+    decided = NO_OBJECT | ADMIN_ONLY
+    assert objectless == decided, f"decide who may open these: {objectless ^ decided}"
 
 
 def test_anonymous_users_are_sent_to_login(client, world):
@@ -208,9 +212,14 @@ def test_signed_in_users_without_a_staff_role_get_403_everywhere(client_as, worl
 def test_unit_a_approver_can_open_every_staff_page(client_as, world):
     """The control: the same URLs are real pages for the unit that owns the objects."""
     client = client_as(world.approver_a)
+    admin = client_as(world.admin)
     failures = []
-    for method, url, _rule in requests_for(world):
+    for method, url, rule in requests_for(world):
         if method != "GET":
+            continue
+        if rule.endpoint in ADMIN_ONLY:
+            if client.get(url).status_code != 403 or admin.get(url).status_code != 200:
+                failures.append((url, "admin only"))
             continue
         response = client.get(url)
         response.close()  # file downloads stream from disk

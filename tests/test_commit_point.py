@@ -86,16 +86,7 @@ def test_a_commit_that_fails_is_not_answered_as_saved(client, c, monkeypatch):
     redirect to a receipt, no comment, and no "submitted" message on the next page."""
     page = f"/consultations/{c.id}/comment"
     token = csrf_from(client.get(page).get_data(as_text=True))
-    real_commit = db.session.commit
-    calls = []
-
-    def commit_fails_in_the_view():
-        calls.append(1)
-        if len(calls) == 1:  # the test harness's, as the request starts
-            return real_commit()
-        return _locked()
-
-    monkeypatch.setattr(db.session, "commit", commit_fails_in_the_view)
+    monkeypatch.setattr(db.session, "commit", _locked)  # the view's commit (`@commits`)
     response = client.post(page, data={"csrf_token": token, "article": "",
                                        "body": "建议延长公示期限。", "category": "individual"})
     monkeypatch.undo()

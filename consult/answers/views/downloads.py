@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from flask import abort, make_response, request, url_for
+from flask import abort, make_response, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -16,6 +16,7 @@ from consult.answers.views import bp
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.extensions import db
+from consult.urls import external_url
 
 # Built files of the newest revisions, per process: a published revision never changes, and a
 # PDF takes WeasyPrint seconds to minutes. Bounded by total size.
@@ -70,11 +71,9 @@ def report_pdf(consultation_id: int):
     """The adoption report as PDF, Chinese fonts embedded."""
     consultation, report = _published(consultation_id)
     links = {
-        _("网页版"): url_for("answers.report", consultation_id=consultation_id, _external=True),
-        _("Excel 表格"): url_for("answers.report_xlsx", consultation_id=consultation_id,
-                                _external=True),
-        _("CSV 表格"): url_for("answers.report_csv", consultation_id=consultation_id,
-                              _external=True),
+        _("网页版"): external_url("answers.report", consultation_id=consultation_id),
+        _("Excel 表格"): external_url("answers.report_xlsx", consultation_id=consultation_id),
+        _("CSV 表格"): external_url("answers.report_csv", consultation_id=consultation_id),
     }
     return _download(report, "pdf", lambda: exports.report_pdf(
         report.content, unit_name=consultation.unit.name,

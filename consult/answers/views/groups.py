@@ -26,8 +26,9 @@ from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.paging import id_filter, page_number
 from consult.textfold import normalise
-from consult.web import commits, form_errors, load_or_403, page_arg, staff_required
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 GROUPS_PER_PAGE = 20
 MEMBERS_SHOWN = 20  # per group; the queue's group filter lists them all
@@ -65,9 +66,9 @@ def _render(consultation: Consultation, *, failed=None, status=200):
     wanted = wanted if wanted in ("suggested", "confirmed") else ""
     query = groups_query(consultation, GroupStatus(wanted) if wanted else None)
     single = request.args.get("group", "")
-    if single.isdigit():
-        query = query.where(CommentGroup.id == int(single))
-    page = page_arg(strict=False)
+    if id_filter(single) is not None:
+        query = query.where(CommentGroup.id == id_filter(single))
+    page = page_number()
     groups = db.paginate(query.options(
         db.selectinload(CommentGroup.members).selectinload(Comment.disposition)),
         page=page, per_page=GROUPS_PER_PAGE, error_out=False)

@@ -41,7 +41,8 @@ from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.consultations.models import Article, Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
-from consult.web import commits, form_errors, load_or_403, page_arg, staff_required
+from consult.paging import id_filter, page_number
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 PER_PAGE = 50
 STATE_FILTERS = ("all", "unanswered", "answered", "missing_reason", "hidden", "unverified",
@@ -68,11 +69,11 @@ def _filters() -> dict[str, str]:
     channel = request.args.get("channel", "")
     group = request.args.get("group", "")
     return {
-        "article": article if article == "whole" or article.isdigit() else "",
+        "article": article if article == "whole" or id_filter(article) is not None else "",
         "state": state if state in STATE_FILTERS else "all",
         "category": category if category in {c.value for c in Category} else "",
         "channel": channel if channel in {c.value for c in Channel} else "",
-        "group": group if group in GROUP_FILTERS or group.isdigit() else "",
+        "group": group if group in GROUP_FILTERS or id_filter(group) is not None else "",
     }
 
 
@@ -135,7 +136,7 @@ def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_me
     `bulk` a rejected bulk action (with the ids that were selected), `template_form` a
     rejected reason template."""
     filters = _filters()
-    page = page_arg(strict=False)
+    page = page_number()
     comments = db.paginate(_queue_query(consultation, filters), page=page, per_page=PER_PAGE,
                            error_out=False)
     templates = reason_templates(consultation)

@@ -18,7 +18,8 @@ from consult.catalogue.models import CatalogueItem
 from consult.catalogue.views import bp
 from consult.errors import InvalidTransition, ValidationFailed
 from consult.extensions import db
-from consult.web import commits, form_errors, int_arg, load_or_403, staff_required
+from consult.paging import int_param
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 
 def _creatable_units() -> list[Unit]:
@@ -50,7 +51,7 @@ def abilities(item: CatalogueItem) -> dict[str, bool]:
 @staff_required
 def manage_index():
     """The catalogue items of the user's units, published or not, one year at a time."""
-    year = int_arg("year", minimum=services.YEAR_MIN) or clock.today().year
+    year = int_param("year", minimum=services.YEAR_MIN) or clock.today().year
     if year > services.YEAR_MAX:
         abort(400)
     scoped = policy.staff_query(current_user)

@@ -9,7 +9,8 @@ from consult.catalogue.models import CatalogueItem, CatalogueStatus, Participati
 from consult.catalogue.views import bp
 from consult.consultations.policy import is_public as consultation_is_public
 from consult.extensions import db
-from consult.web import page_arg, paginate, public_or_404
+from consult.paging import page_number
+from consult.web import paginate, public_or_404
 
 
 def public_consultations(item: CatalogueItem) -> list:
@@ -21,7 +22,7 @@ def public_consultations(item: CatalogueItem) -> list:
 def index():
     """The published catalogue of a year (the current one by default), filtered."""
     filters = queries.parse_filters(request.args)
-    page_arg()  # 400 for a page that is not a number, before any query
+    page_number()  # 400 for a page that is not a page number, before any query
     query = queries.public_query(filters).options(
         db.selectinload(CatalogueItem.unit),
         db.selectinload(CatalogueItem.consultations),

@@ -34,7 +34,8 @@ from consult.comments.views import bp
 from consult.consultations.models import Consultation, Moderation
 from consult.extensions import db
 from consult.hearings.models import Hearing
-from consult.web import commits, form_errors, load_or_403, page_arg, safe_next, staff_required
+from consult.paging import page_number
+from consult.web import commits, form_errors, load_or_403, safe_next, staff_required
 
 PER_PAGE = 50
 # The moderation page's filters: status codes, "pending" (awaiting moderation) and "all".
@@ -84,7 +85,7 @@ def manage_moderation_index():
         awaiting_moderation_query(ids).options(
             selectinload(Comment.article), selectinload(Comment.consultation)
         ),
-        page=page_arg(strict=False), per_page=PER_PAGE, error_out=False,
+        page=page_number(), per_page=PER_PAGE, error_out=False,
     )
     return render_template(
         "comments/staff/moderation_index.html", consultations=consultations, pending=pending,
@@ -108,7 +109,7 @@ def _render_moderation(consultation: Consultation, *, failed=None, status=200):
         query = query.where(Comment.status.in_(AWAITING))
     elif current != "all":
         query = query.where(Comment.status == CommentStatus(current))
-    page = page_arg(strict=False)
+    page = page_number()
     comments = db.paginate(
         query.order_by(Comment.created_at, Comment.id).options(
             selectinload(Comment.article), selectinload(Comment.hearing)

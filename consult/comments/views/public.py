@@ -69,7 +69,7 @@ def new(consultation_id: int):
         gate = ratelimit.comment_gate(
             ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
     else:
-        ratelimit.session_person()
+        ratelimit.session_client()  # the form's nonce and limits belong to this session
     form = CommentForm(articles=articles)
     if request.method == "GET":
         form.article.data = _selected_article(consultation)
@@ -85,8 +85,9 @@ def new(consultation_id: int):
                                       StorageUnavailable)) as failed:
             comment, _created = submit_comment(
                 consultation, form.comment_input(), idempotency_key=form.idempotency_key,
-                citizen=citizen, attachment=form.attachment.data or None,
-                must_verify=gate.verify, language=language(),
+                client=f"session:{ratelimit.session_client()}", citizen=citizen,
+                attachment=form.attachment.data or None, must_verify=gate.verify,
+                language=language(),
             )
         if not failed:
             flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")

@@ -19,8 +19,9 @@ from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.policy import is_public
 from consult.consultations.views import bp
 from consult.extensions import db
+from consult.paging import int_param, page_number
 from consult.policies.trace import trace_of
-from consult.web import int_arg, page_arg, paginate, public_or_404
+from consult.web import paginate, public_or_404
 
 COMMENTS_PER_PAGE = 50
 QUERY_MAX_LENGTH = 100
@@ -45,8 +46,8 @@ def index():
     type_ = request.args.get("type", "").strip() or None
     if type_ is not None and type_ not in {t.value for t in ConsultationType}:
         abort(400)
-    unit_id = int_arg("unit")
-    page_arg()  # 400 for a page that is not a number, before any query
+    unit_id = int_param("unit")
+    page_number()  # 400 for a page that is not a page number, before any query
     q = request.args.get("q", "").strip()[:QUERY_MAX_LENGTH] or None
 
     pagination = paginate(
@@ -84,7 +85,7 @@ def _catalogue_url(consultation: Consultation) -> str | None:
 def detail(consultation_id: int):
     """A consultation: its window, explanation, articles, published comments and trace links."""
     consultation = public_or_404(Consultation, consultation_id, is_public)
-    page_arg()
+    page_number()
     version = consultation.current_version
     articles = version.articles if version else []
     comments = paginate(

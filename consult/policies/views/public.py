@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import render_template
 
 from consult.extensions import db
+from consult.paging import page_number
 from consult.policies import policy as policies_policy
 from consult.policies.models import Interpretation, Policy
 from consult.policies.trace import trace_of
 from consult.policies.views import bp
-from consult.web import page_arg, paginate, public_or_404
+from consult.web import paginate, public_or_404
 
 
 @bp.get("/policies")
 def index():
     """Published policies, newest first."""
-    page_arg()  # 400 for a page that is not a number, before any query
+    page_number()  # 400 for a page that is not a page number, before any query
     query = (
         db.select(Policy)
         .where(Policy.published_at.is_not(None))
