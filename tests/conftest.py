@@ -182,6 +182,12 @@ def real_session():
     db.session = swapped
 
 
+def table_counts() -> dict[str, int]:
+    """Rows in every table: a refused request must leave every count as it was."""
+    return {table.name: db.session.scalar(db.select(db.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
 def staff_post(client, url, data=None):
     """POST as staff, with the CSRF token of the workspace page of the same session."""
     token = csrf_from(client.get("/staff").get_data(as_text=True))

@@ -12,7 +12,7 @@ from consult.comments.models import CommentStatus
 from consult.consultations.models import Consultation, State
 from consult.extensions import db
 from consult.policies.models import Policy
-from tests.conftest import staff_post
+from tests.conftest import staff_post, table_counts
 from tests.factories import draft_form
 
 
@@ -210,8 +210,14 @@ def test_edit_with_a_too_short_window_is_422(client_as, post_form, editor, unit)
 
 def test_only_drafts_can_be_edited(client_as, make, editor, unit):
     consultation = make.consultation("pending_approval", unit=unit)
+    title = consultation.title
     client = client_as(editor)
     assert client.get(f"/staff/consultations/{consultation.id}/edit").status_code == 409
+    rows = table_counts()
+    response = staff_post(client, f"/staff/consultations/{consultation.id}/edit",
+                          draft_form(unit, title="改过的标题"))
+    assert response.status_code == 409
+    assert consultation.title == title and table_counts() == rows
     assert "修改草稿" not in client.get(
         f"/staff/consultations/{consultation.id}").get_data(as_text=True)
 
@@ -257,10 +263,13 @@ def test_editor_cannot_approve_return_or_withdraw(client_as, make, editor, unit)
     consultation = make.consultation("pending_approval", unit=unit)
     client = client_as(editor)
     base = f"/staff/consultations/{consultation.id}"
+    rows = table_counts()
     assert staff_post(client, f"{base}/approve").status_code == 403
     assert staff_post(client, f"{base}/return", {"return-reason": "x"}).status_code == 403
     assert staff_post(client, f"{base}/withdraw", {"withdraw-reason": "x"}).status_code == 403
     assert consultation.state == State.PENDING_APPROVAL
+    assert table_counts() == rows
+
 
 
 def test_return_needs_a_reason_and_shows_it(client_as, make, editor, approver, unit):
