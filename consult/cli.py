@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-digest send`."""
+digest send | worker`."""
 
 from __future__ import annotations
 
@@ -81,13 +81,16 @@ def init_app(app: Flask) -> None:
     @outbox.command("send")
     def outbox_send():
         """Deliver every queued mail that is due now."""
-        from consult.mail import backlog, deliver_due
+        from consult.mail import backlog, deliver_all
 
-        total_sent = total_failed = 0
-        while True:
-            sent, failed = deliver_due()
-            total_sent += sent
-            total_failed += failed
-            if sent + failed == 0 or sent == 0:
-                break
+        total_sent, total_failed = deliver_all()
         click.echo(f"sent {total_sent}, failed {total_failed}, still queued {backlog()}")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Run what is due now, then exit.")
+    def worker_command(burst):
+        """Run jobs, deliver mail and tick the schedule: an RQ worker on REDIS_URL, else
+        polling the database (until SIGTERM; with --burst, until nothing is due)."""
+        from consult.jobs.worker import run_worker
+
+        run_worker(app, burst=burst)

@@ -11,7 +11,7 @@ from tests import factories
 def test_receipt_mail_goes_out_after_the_response(tmp_path, caplog, real_session):
     app = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'outbox.db'}",
-        "OUTBOX_BACKGROUND": True, "WTF_CSRF_ENABLED": False, "MAIL_SERVER": "",
+        "JOBS_BACKGROUND": True, "WTF_CSRF_ENABLED": False, "MAIL_SERVER": "",
     })
     with app.app_context():
         db.create_all()
