@@ -17,6 +17,7 @@ recognisable as the same mail.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -117,12 +118,13 @@ def claim_due(limit: int) -> list[int]:
     db.session.commit()  # a fresh transaction: SQLite takes the write lock with the UPDATE
     if found is None:
         return []
-    pick = (db.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id)
-            .limit(limit).with_for_update(skip_locked=True))
+    picked = (db.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id)
+              .limit(limit).with_for_update(skip_locked=True)
+              .cte("picked").prefix_with("MATERIALIZED"))  # locked once (see jobs.queue.claim)
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     ids = db.session.scalars(
         db.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(pick), _due(now))
+        .where(OutboxMessage.id.in_(db.select(picked.c.id)), _due(now))
         .values(claimed_until=now + lease, claimed_by=worker_name())
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
@@ -131,31 +133,51 @@ def claim_due(limit: int) -> list[int]:
     return sorted(ids)
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What a sender needs of a claimed message, read before its transaction ends."""
+
+    id: int
+    recipient: str
+    subject: str
+    body: str
+    message_id: str
+    attempts: int
+
+
 def deliver_due(limit: int = 100) -> tuple[int, int]:
-    """Claim and send due messages (at most `limit`); return (sent, failed). Commits after
-    each message."""
+    """Claim and send due messages (at most `limit`); return (sent, failed). Each message's
+    outcome is committed on its own, in a transaction that starts with its UPDATE (SQLite
+    refuses, rather than waits, a write after reads while another connection writes)."""
     sent = failed = 0
-    for message_id in claim_due(limit):
-        message = db.session.get(OutboxMessage, message_id)
-        if message.message_id is None:  # queued before messages had one: fix it before sending
-            message.message_id = new_message_id()
-            db.session.commit()
+    for claimed in claim_due(limit):
+        message = db.session.get(OutboxMessage, claimed)
+        outgoing = _Outgoing(message.id, message.recipient, message.subject, message.body,
+                             message.message_id, message.attempts)
+        db.session.commit()  # no read transaction is held while the SMTP server talks
+        if outgoing.message_id is None:  # queued before messages had one: give it one first
+            outgoing = replace(outgoing, message_id=new_message_id())
+            _update(claimed, message_id=outgoing.message_id)
+        values = {"attempts": outgoing.attempts + 1, "claimed_until": None, "claimed_by": None}
         try:
-            _send(message)
+            _send(outgoing)
         except Exception as exc:  # any transport error: keep it queued
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.next_attempt_at = clock.now() + _retry_delay(message.attempts)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            values.update(last_error=error,
+                          next_attempt_at=clock.now() + _retry_delay(values["attempts"]))
             failed += 1
-            log.warning("mail %s to outbox retry: %s", message.id, message.last_error)
+            log.warning("mail %s to outbox retry: %s", claimed, error)
         else:
-            message.attempts += 1
-            message.sent_at = clock.now()
-            message.last_error = None
+            values.update(sent_at=clock.now(), last_error=None)
             sent += 1
-        message.claimed_until = message.claimed_by = None
-        db.session.commit()
+        _update(claimed, **values)
     return sent, failed
+
+
+def _update(message_id: int, **values) -> None:
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def deliver_all() -> tuple[int, int]:
@@ -169,7 +191,7 @@ def deliver_all() -> tuple[int, int]:
             return total_sent, total_failed
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: _Outgoing | OutboxMessage) -> None:
     if not current_app.config.get("MAIL_SERVER"):
         # The embedded default has no mail server: the log is the mailbox.
         log.info("mail %s to %s: %s\n%s", message.message_id, message.recipient, message.subject,

@@ -76,11 +76,9 @@ def _links(consultation_id: int) -> dict[str, str]:
     }
 
 
-def build_file(report: Report, extension: str, locale: str) -> BuiltFile:
-    """Build and store one file of a published revision (flushes); an existing one is kept."""
-    existing = built_file(report, extension, locale)
-    if existing is not None:
-        return existing
+def render_file(report: Report, extension: str, locale: str) -> tuple[bytes, str]:
+    """The bytes of one file of a published revision and its Content-Disposition (reads only:
+    a PDF's layout takes long, and holds no write lock)."""
     content = report.content
     with force_locale(locale):
         if extension == "pdf":
@@ -91,7 +89,16 @@ def build_file(report: Report, extension: str, locale: str) -> BuiltFile:
             data = exports.report_xlsx(content)
         else:
             raise ValueError(f"no built file of type {extension!r}")
-        disposition = exports.content_disposition(content, extension)
+        return data, exports.content_disposition(content, extension)
+
+
+def store_file(report: Report, extension: str, locale: str, data: bytes,
+               disposition: str) -> BuiltFile:
+    """Keep a built file (flushes); the older revisions' files of the consultation go. An
+    existing file of this revision is kept (another worker was quicker)."""
+    existing = built_file(report, extension, locale)
+    if existing is not None:
+        return existing
     built = BuiltFile(report_id=report.id, format=extension, locale=locale,
                       content_type=exports.CONTENT_TYPES[extension],
                       content_disposition=disposition,

@@ -13,9 +13,9 @@ from flask_babel import lazy_gettext as _l
 from consult import clock
 from consult.answers import grouping, groups, policy
 from consult.answers.files import JOB_KIND as FILE_JOB
-from consult.answers.files import build_file
+from consult.answers.files import built_file, render_file, store_file
 from consult.answers.models import Report
-from consult.answers.services import build_report, publish_report
+from consult.answers.services import build_report, publish_report, published_report
 from consult.consultations.models import Consultation
 from consult.errors import NotAllowed, NotFound
 from consult.extensions import db
@@ -60,6 +60,7 @@ def run_suggestions(job, ctx) -> dict:
         rows, similarity=ctx.args.get("similarity") or groups.default_similarity(),
         progress=lambda fraction, step=None: report(fraction, steps.get(step)))
     ctx.progress(92, _("保存分组"))
+    ctx.begin_writing()
     created = groups.store_suggestions(
         consultation, found, actor=ctx.actor,
         similarity=ctx.args.get("similarity") or groups.default_similarity())
@@ -99,12 +100,19 @@ def queue_publication(consultation: Consultation, *, summary: str, actor):
 @handler(PUBLISH, _l("发布采纳情况报告"))
 def run_publication(job, ctx) -> dict:
     consultation = _consultation(job)
+    done = published_report(consultation)
+    if (done is not None and done.published_by_id == job.requested_by_id
+            and done.published_at >= job.created_at):
+        # This job published it, and its worker died before marking the job done.
+        return {"report_id": done.id, "revision": done.revision}
     _allowed(policy.can_publish_report, ctx, consultation)
     ctx.progress(1, _("统计意见"))
+    # The build reads for a long time before publish_report writes anything; on SQLite a
+    # writer meanwhile makes the write fail, and the job tries again later.
     report = publish_report(consultation, summary=ctx.args.get("summary", ""), actor=ctx.actor,
                             progress=ctx.scaled(2, 95))
-    ctx.progress(97, _("保存报告"))
     db.session.flush()
+    ctx.writing = True  # the job is marked done in the report's own transaction
     return {"report_id": report.id, "revision": report.revision}
 
 
@@ -117,8 +125,13 @@ def run_file_build(job, ctx) -> dict:
     if report is None or report.published_at is None:
         raise NotFound(_("报告已不存在。"))
     extension, locale = ctx.args["format"], ctx.args["locale"]
-    ctx.progress(5, _("排版 %(format)s", format=extension.upper()))
-    built = build_file(report, extension, locale)
+    built = built_file(report, extension, locale)
+    if built is None:
+        ctx.progress(5, _("排版 %(format)s", format=extension.upper()))
+        data, disposition = render_file(report, extension, locale)
+        ctx.progress(95, _("保存文件"))
+        ctx.begin_writing()
+        built = store_file(report, extension, locale, data, disposition)
     return {"built_file_id": built.id, "size": built.size}
 
 
@@ -129,6 +142,7 @@ def run_file_build(job, ctx) -> dict:
 def run_digest(job, ctx) -> dict:
     from consult.answers.digest import send_digests
 
+    ctx.begin_writing()
     result = send_digests()
     return {"sent": result.sent, "nothing_new": result.nothing_new,
             "already_sent": result.already_sent}

@@ -12,6 +12,7 @@ from consult.jobs.queue import handler
 
 @handler("privacy_purge", _l("到期清除联系方式"))
 def run_purge(job, ctx) -> dict:
+    ctx.begin_writing()
     lines = purge_contact_data()
     files = orphan_files()
     db.session.commit()  # files go only once nothing refers to them any more

@@ -164,11 +164,14 @@ def claim(job_id: int | None = None) -> int | None:
     db.session.commit()  # a fresh transaction for the claim: no read lock held into a write
     if found is None:
         return None
-    pick = pick.order_by(Job.next_attempt_at, Job.id).limit(1).with_for_update(skip_locked=True)
+    # Materialized, so that PostgreSQL picks (and locks) once: an IN (subquery) may be run
+    # again per row, each run skipping the rows locked by the one before.
+    picked = (pick.order_by(Job.next_attempt_at, Job.id).limit(1)
+              .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     claimed = db.session.execute(
         db.update(Job)
-        .where(Job.id.in_(pick.scalar_subquery()), _claimable(now))
+        .where(Job.id.in_(db.select(picked.c.id)), _claimable(now))
         .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_until=now + lease,
                 worker=worker_name(), started_at=now, progress=0, progress_text=None)
         .returning(Job.id)
@@ -185,7 +188,18 @@ class JobContext:
         self.job_id = job.id
         self.args = dict(job.args or {})
         self.actor = job.requested_by
+        self.writing = False
         self._last_write = 0.0
+
+    def begin_writing(self) -> None:
+        """Start the handler's writing transaction (committing what came before): its first
+        statement is a write, so that SQLite takes its write lock now, waiting its turn,
+        rather than refuse the first write after reads. Harmless on PostgreSQL."""
+        db.session.commit()
+        db.session.execute(db.update(Job).where(Job.id == self.job_id)
+                           .values(lease_until=_lease_end())
+                           .execution_options(synchronize_session=False))
+        self.writing = True
 
     def progress(self, percent: float, text: str | None = None) -> None:
         """Report progress (0–100) and renew the lease. Written on a connection of its own, so
@@ -273,32 +287,39 @@ class _Heartbeat:
 
 def run_one(job_id: int | None = None) -> Job | None:
     """Claim and run one due job (or job `job_id`); the job afterwards, or None if nothing
-    was claimed. Commits."""
+    was claimed. Commits.
+
+    Every transaction here that writes starts with its write (SQLite answers "database is
+    locked" at once, whatever the busy timeout, to a transaction that read first and then
+    wants to write while another connection writes); handlers that write call
+    `ctx.begin_writing()` first for the same reason."""
     claimed = claim(job_id)
     if claimed is None:
         return None
     job = db.session.get(Job, claimed)
-    found = HANDLERS.get(job.kind)
-    log.info("job %s (%s) attempt %s/%s started", job.id, job.kind, job.attempts,
-             job.max_attempts)
+    kind, attempts, max_attempts = job.kind, job.attempts, job.max_attempts
+    found = HANDLERS.get(kind)
+    log.info("job %s (%s) attempt %s/%s started", claimed, kind, attempts, max_attempts)
+    context = JobContext(job)
     try:
         if found is None:
-            raise ConsultError(f"no handler for job kind {job.kind!r}", code="unknown_job")
-        with _Heartbeat(job.id):
-            result = found.func(job, JobContext(job))
-        job = db.session.get(Job, claimed)  # the handler may have committed in between
-        job.status = JobStatus.DONE
-        job.progress, job.progress_text = 100, None
-        job.result = result
-        job.last_error = None
-        job.finished_at = clock.now()
-        job.lease_until = job.active_key = None
+            raise ConsultError(f"no handler for job kind {kind!r}", code="unknown_job")
+        with _Heartbeat(claimed):
+            result = found.func(job, context)
+        if not context.writing:
+            db.session.commit()  # a handler that only read: end its read transaction first
+        db.session.execute(
+            db.update(Job).where(Job.id == claimed)
+            .values(status=JobStatus.DONE, progress=100, progress_text=None, result=result,
+                    last_error=None, finished_at=clock.now(), lease_until=None,
+                    active_key=None)
+            .execution_options(synchronize_session=False))
         db.session.commit()
-        log.info("job %s (%s) done", job.id, job.kind)
+        log.info("job %s (%s) done", claimed, kind)
     except Exception as error:  # record it on the row; the worker goes on with the next job
         db.session.rollback()
-        job = _record_failure(claimed, error)
-    return job
+        _record_failure(claimed, kind, attempts, max_attempts, error)
+    return db.session.get(Job, claimed)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -306,29 +327,25 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _record_failure(job_id: int, error: Exception) -> Job:
-    job = db.session.get(Job, job_id)
+def _record_failure(job_id: int, kind: str, attempts: int, max_attempts: int,
+                    error: Exception) -> None:
     permanent = isinstance(error, ConsultError)
     if permanent:
         message = error.message or _("任务无法完成。")
-        log.warning("job %s (%s) refused: %s", job.id, job.kind, message)
+        log.warning("job %s (%s) refused: %s", job_id, kind, message)
     else:
         message = f"{type(error).__name__}: {error}"
-        log.error("job %s (%s) attempt %s failed", job.id, job.kind, job.attempts,
-                  exc_info=error)
+        log.error("job %s (%s) attempt %s failed", job_id, kind, attempts, exc_info=error)
     now = clock.now()
-    job.last_error = message[:2000]
-    job.lease_until = job.worker = None
-    if permanent or job.attempts >= job.max_attempts:
-        job.status = JobStatus.FAILED
-        job.finished_at = now
-        job.active_key = None
-    else:
-        job.status = JobStatus.QUEUED
-        job.next_attempt_at = now + retry_delay(job.attempts)
-        job.dispatched_at = None  # due again later: the sweep hands it on then
+    values = {"last_error": message[:2000], "lease_until": None, "worker": None}
+    if permanent or attempts >= max_attempts:
+        values.update(status=JobStatus.FAILED, finished_at=now, active_key=None)
+    else:  # due again later (the sweep hands it to RQ then)
+        values.update(status=JobStatus.QUEUED, next_attempt_at=now + retry_delay(attempts),
+                      dispatched_at=None)
+    db.session.execute(db.update(Job).where(Job.id == job_id).values(**values)
+                       .execution_options(synchronize_session=False))
     db.session.commit()
-    return job
 
 
 def run_due(limit: int | None = None) -> int:

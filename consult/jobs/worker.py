@@ -75,8 +75,8 @@ def sweep(app: Flask) -> int:
             db.and_(Job.status == JobStatus.RUNNING, Job.lease_until < now, stale),
         )).order_by(Job.id).limit(SWEEP_LIMIT)
     ).all()
+    db.session.commit()  # the UPDATE below starts a transaction of its own (SQLite)
     if not ids:
-        db.session.commit()
         return 0
     queue = transport.rq_queue(app)
     for job_id in ids:
