@@ -141,7 +141,8 @@ def test_a_large_report_is_published_by_a_job_that_shows_its_progress(client_as,
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
     assert published_report(c) is None  # not within the request
     html = client.get(page).get_data(as_text=True)
-    assert "报告正在后台生成" in html and "<progress" in html and "发布采纳情况报告</button>" not in html
+    assert "报告正在后台生成" in html and "<progress" in html
+    assert "发布采纳情况报告</button>" not in html
     again = post_form(client, page, {"summary": "再点一次。"}, page=page)
     assert again.status_code == 302 and len(_jobs("publish_report")) == 1  # the same job
     assert jobs.run_one().kind == "publish_report"

@@ -59,7 +59,7 @@ def test_a_job_is_recorded_in_the_callers_transaction_and_handed_on_after_commit
     session.commit()
     assert SESSION_KEY not in session.info
     assert jobs.run_one().status == JobStatus.DONE
-    assert CALLS == [("echo", job.id, {"value": 7})]
+    assert [("echo", job.id, {"value": 7})] == CALLS
     assert job.result == {"echo": 7} and job.progress == 100 and job.finished_at is not None
 
 
