@@ -1,4 +1,5 @@
-"""In the embedded default, mail is delivered by a background thread after the response."""
+"""In the embedded default, mail is delivered by a background thread after the commit
+(consult.jobs.transport.Runner; more in tests/jobs/test_runner.py)."""
 
 import time
 
@@ -35,5 +36,6 @@ def test_receipt_mail_goes_out_after_the_response(tmp_path, caplog, real_session
             time.sleep(0.05)
     assert sent is not None, "the background thread did not deliver the receipt"
     assert "citizen@example.org" in caplog.text
+    app.extensions["consult_runner"].stop()
     with app.app_context():
         db.engine.dispose()

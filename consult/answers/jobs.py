@@ -15,9 +15,9 @@ from consult.answers import grouping, groups, policy
 from consult.answers.files import JOB_KIND as FILE_JOB
 from consult.answers.files import built_file, render_file, store_file
 from consult.answers.models import Report
-from consult.answers.services import build_report, publish_report, published_report
+from consult.answers.services import blockers, build_report, publish_report, published_report
 from consult.consultations.models import Consultation
-from consult.errors import NotAllowed, NotFound
+from consult.errors import Conflict, NotAllowed, NotFound
 from consult.extensions import db
 from consult.jobs.queue import enqueue, handler
 
@@ -74,7 +74,14 @@ def run_suggestions(job, ctx) -> dict:
 # --- large reports -----------------------------------------------------------------------------
 
 
+def _answered(consultation: Consultation) -> None:
+    """Unanswered comments have no totals yet: a preview waits until every one is answered."""
+    if blockers(consultation):
+        raise Conflict(_("还有意见未处理完，暂不能生成报告预览。"), code="report_incomplete")
+
+
 def queue_preview(consultation: Consultation, *, actor):
+    _answered(consultation)  # refused at once (409), not in the job
     return enqueue(PREVIEW, {}, actor=actor, consultation=consultation,
                    dedupe_key=f"{PREVIEW}:{consultation.id}")
 
@@ -84,6 +91,7 @@ def run_preview(job, ctx) -> dict:
     """The totals and the per-article table the report would freeze now."""
     consultation = _consultation(job)
     _allowed(policy.can_view_comments, ctx, consultation)
+    _answered(consultation)
     ctx.progress(1, _("统计意见"))
     now = clock.now()
     content = build_report(consultation, revision=1, summary="", published_at=now,

@@ -210,13 +210,14 @@ class Runner:
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
+        self.stopping = False
 
     @property
     def enabled(self) -> bool:
         return bool(self.app.config.get("JOBS_BACKGROUND"))
 
     def kick(self) -> None:
-        if not self.enabled:
+        if not self.enabled or self.stopping:
             return
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
@@ -233,6 +234,8 @@ class Runner:
         while True:
             self.wake.wait(timeout=self.app.config["JOBS_POLL_SECONDS"])
             self.wake.clear()
+            if self.stopping:
+                return
             with self.app.app_context():
                 from consult.extensions import db
 
@@ -243,6 +246,13 @@ class Runner:
                     db.session.rollback()
                 finally:
                     db.session.remove()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Let the thread finish the job at hand and end (tests; a process that exits)."""
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
 
 def init_app(app: Flask) -> None:

@@ -161,8 +161,20 @@ def test_a_large_report_with_open_items_is_refused_at_once(client_as, post_form,
     c, approver = large
     make.comment(c, body="还没有答复")
     page = f"/staff/consultations/{c.id}/report"
-    response = post_form(client_as(approver), page, {"summary": "s"}, page=page)
+    client = client_as(approver)
+    response = post_form(client, page, {"summary": "s"}, page=page)
     assert response.status_code == 409 and _jobs("publish_report") == []
+    assert "生成报告预览" not in response.get_data(as_text=True)
+    response = post_form(client, f"{page}/preview", {}, page=page)
+    assert response.status_code == 409 and _jobs("report_preview") == []
+
+
+def test_a_preview_job_fails_cleanly_if_a_comment_arrived_after_it_was_queued(make, large):
+    c, approver = large
+    job = answer_jobs.queue_preview(c, actor=approver)
+    make.comment(c, body="补录的信函")
+    jobs.run_one(job.id)
+    assert job.status == JobStatus.FAILED and "暂不能生成报告预览" in job.last_error
 
 
 def test_a_publication_job_refuses_an_approver_who_lost_the_role(large):

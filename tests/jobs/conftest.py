@@ -90,7 +90,7 @@ def standalone(tmp_path, real_session):
     for app, drop in made:
         runner = app.extensions.get("consult_runner")
         if runner is not None:
-            app.config["JOBS_BACKGROUND"] = False
+            runner.stop()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
