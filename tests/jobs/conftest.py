@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import os
 import socket
+import time
 import uuid
 
 import pytest
@@ -23,6 +24,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(app, check, seconds: float = 20) -> bool:
+    """Poll the database (on a connection of this thread) until `check()` is true; False when
+    it never became true within `seconds` (a generous bound, not a measurement)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.app_context():
+            try:
+                if check():
+                    return True
+            finally:
+                db.session.remove()
+        time.sleep(0.05)
+    return False
 
 
 class Inbox:

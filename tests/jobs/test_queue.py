@@ -15,27 +15,27 @@ from consult.jobs import queue as jobs
 from consult.jobs.models import Job, JobStatus
 from consult.jobs.transport import SESSION_KEY
 
-CALLS: list[tuple] = []
+calls: list[tuple] = []
 
 
 @pytest.fixture(autouse=True)
 def handlers():
     """Handlers of this module's own kinds (removed afterwards)."""
-    CALLS.clear()
+    calls.clear()
 
     def echo(job, ctx):
-        CALLS.append(("echo", job.id, ctx.args))
+        calls.append(("echo", job.id, ctx.args))
         ctx.progress(50, "一半")
         return {"echo": ctx.args.get("value")}
 
     def flaky(job, ctx):
-        CALLS.append(("flaky", job.id, job.attempts))
+        calls.append(("flaky", job.id, job.attempts))
         if job.attempts < ctx.args.get("succeed_at", 99):
             raise ConnectionError("mail server went away")
         return {"ok": True}
 
     def refused(job, ctx):
-        CALLS.append(("refused", job.id))
+        calls.append(("refused", job.id))
         raise NotAllowed("提出该任务的人员已无权进行此操作。")
 
     for kind, func in (("test_echo", echo), ("test_flaky", flaky), ("test_refused", refused)):
@@ -59,7 +59,7 @@ def test_a_job_is_recorded_in_the_callers_transaction_and_handed_on_after_commit
     session.commit()
     assert SESSION_KEY not in session.info
     assert jobs.run_one().status == JobStatus.DONE
-    assert [("echo", job.id, {"value": 7})] == CALLS
+    assert calls == [("echo", job.id, {"value": 7})]
     assert job.result == {"echo": 7} and job.progress == 100 and job.finished_at is not None
 
 
@@ -68,7 +68,7 @@ def test_a_rolled_back_change_leaves_no_job_and_hands_nothing_on(session):
         jobs.enqueue("test_echo")
     session.rollback()
     assert _all() == [] and SESSION_KEY not in session.info
-    assert jobs.run_one() is None and CALLS == []
+    assert jobs.run_one() is None and calls == []
 
 
 def test_an_unknown_kind_is_refused_at_enqueue():
@@ -131,7 +131,7 @@ def test_a_failing_job_is_retried_with_back_off_then_fails_with_its_error(sessio
     assert job.finished_at is not None and "went away" in job.last_error
     clock.freeze(clock.now() + timedelta(days=1))
     assert jobs.run_one() is None  # failed for good
-    assert [call[0] for call in CALLS] == ["flaky"] * 3
+    assert [call[0] for call in calls] == ["flaky"] * 3
 
 
 def test_a_job_that_succeeds_on_a_retry_is_done_and_forgets_the_error(session):
@@ -154,7 +154,7 @@ def test_a_refusal_fails_at_once_without_retrying(session):
     assert job.last_error == "提出该任务的人员已无权进行此操作。"
     assert job.active_key is None  # the same work may be asked for again
     clock.freeze(clock.now() + timedelta(days=1))
-    assert jobs.run_one() is None and len(CALLS) == 1
+    assert jobs.run_one() is None and len(calls) == 1
 
 
 def test_staff_retry_a_failed_job_with_fresh_attempts_and_an_audit_row(session, make):

@@ -3,7 +3,6 @@ after the commit, and at the next start resumes what a dead process left behind.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from flask_login import FlaskLoginClient
@@ -13,23 +12,10 @@ from consult.extensions import db
 from consult.jobs import queue as jobs
 from consult.jobs.models import Job, JobStatus
 from tests import factories
+from tests.jobs.conftest import wait_for
 
 LETTER = ("我们坚决反对在小区内增设收费停车位。小区道路狭窄，增设车位将堵塞消防通道，"
           "建议保留现有的免费停车位，并由业主大会决定停车收费事宜。")
-
-
-def _wait_for(app, check, seconds: float = 20):
-    """Poll the database (outside the thread under test) until `check()` is true."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with app.app_context():
-            try:
-                if check():
-                    return True
-            finally:
-                db.session.remove()
-        time.sleep(0.05)
-    return False
 
 
 def test_a_job_queued_by_a_request_runs_in_the_background_after_the_commit(standalone):
@@ -47,7 +33,7 @@ def test_a_job_queued_by_a_request_runs_in_the_background_after_the_commit(stand
         client = app.test_client(user=editor)
         response = client.post(f"/staff/consultations/{ids[0]}/groups/suggest")
         assert response.status_code == 302
-    assert _wait_for(app, lambda: db.session.scalar(
+    assert wait_for(app, lambda: db.session.scalar(
         db.select(Job.status).where(Job.kind == "suggest_groups")) == JobStatus.DONE)
     with app.app_context():
         job = db.session.scalar(db.select(Job))
@@ -77,7 +63,7 @@ def test_work_a_dead_process_left_resumes_when_the_app_starts_again(standalone):
     clock.freeze(clock.now() + timedelta(seconds=lease + 1))
     after = standalone(JOBS_BACKGROUND=True, SQLALCHEMY_DATABASE_URI=before.database_url)
     assert after.test_client().get("/healthz").status_code == 200  # the first request
-    assert _wait_for(after, lambda: {
+    assert wait_for(after, lambda: {
         db.session.get(Job, i).status for i in ids} == {JobStatus.DONE}
         and mail.backlog() == 0)
     with after.app_context():
