@@ -91,6 +91,9 @@ def sweep(app: Flask) -> int:
 def run_worker(app: Flask, *, burst: bool = False) -> None:
     """The `worker` command: RQ when Redis answers, else polling the database."""
     transport.set_worker_app(app)
+    # This process runs the work itself: no background thread beside it (it would be killed
+    # mid-delivery when a --burst run ends).
+    app.config["JOBS_BACKGROUND"] = False
     log.info("worker %s starting (%s)", jobs.worker_name(),
              "RQ on " + transport._safe_url(app) if transport.uses_redis(app) else "database")
     if transport.uses_redis(app):

@@ -4,6 +4,7 @@ connections, threads or processes), a real SMTP server, and Redis with a queue o
 from __future__ import annotations
 
 import email
+import email.policy
 import os
 import socket
 import time
@@ -48,7 +49,8 @@ class Inbox:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(
+            envelope.content, policy=email.policy.default)))
         return "250 OK"
 
     def message_ids(self) -> list[str]:
