@@ -26,7 +26,6 @@ import zlib
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 DEFAULT_SIMILARITY = 90  # rapidfuzz ratio (0–100) that confirms two texts as one comment
@@ -151,6 +150,10 @@ def _join_near_duplicates(distinct: list[tuple[int, str]], found: _UnionFind,
     """Union the texts that LSH proposes and rapidfuzz confirms."""
     if len(distinct) < 2:
         return
+    # Imported here: datasketch brings scipy, seconds of start-up for every web and worker
+    # process, when only the detector needs it.
+    from datasketch import MinHash, MinHashLSH
+
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
     sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32)  # reused: the index keeps bands
     with lsh.insertion_session() as session:
