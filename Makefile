@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install setup translations messages lint clean
+.PHONY: run test install setup translations messages lint clean worker
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ setup: install translations
 
 run: setup
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+# Jobs, mail and the schedule (RQ on REDIS_URL, else polling the database; `make run` without
+# Redis needs no worker: its own background thread runs them).
+worker: install translations
+	$(BIN)/flask --app app worker
 
 test: install translations
 	$(BIN)/ruff check consult tests tools app.py
