@@ -1,5 +1,5 @@
 """Scheduled work, run by a cron-style tick in the worker (or the web process's thread without
-Redis): the staff daily digest, the retention purge and outbox retries.
+Redis): the staff daily digest, the retention purge, outbox retries, and pruning done jobs.
 
 Each task has a *period* (a local day; for outbox retries, a slice of JOBS_TICK_SECONDS) and
 runs at most once per period, however many workers tick: a worker starts a task only if it moved
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -73,10 +73,26 @@ def _retry_outbox() -> None:
     return None
 
 
+DONE_JOBS_KEPT = timedelta(days=30)
+
+
+def _prune_done_jobs() -> None:
+    """Done jobs are kept a month (staff see what ran); failed ones until someone retries
+    them."""
+    from consult.jobs.models import Job, JobStatus
+
+    db.session.execute(
+        db.delete(Job)
+        .where(Job.status == JobStatus.DONE, Job.finished_at < clock.now() - DONE_JOBS_KEPT)
+        .execution_options(synchronize_session=False))
+    return None
+
+
 TASKS = (
     Task("outbox_retry", _slice, _retry_outbox, mail_due),
     Task("staff_digest", _daily("DIGEST_HOUR"), _start_job("staff_digest")),
     Task("privacy_purge", _daily("PURGE_HOUR"), _start_job("privacy_purge")),
+    Task("jobs_prune", _daily("PURGE_HOUR"), _prune_done_jobs),
 )
 
 
@@ -129,6 +145,6 @@ def tick() -> list[str]:
             log.exception("scheduled task %s failed to start", task.name)
             continue
         started.append(task.name)
-        if task.name != "outbox_retry":
+        if task.name not in ("outbox_retry", "jobs_prune"):
             log.info("scheduled task %s started for %s", task.name, period)
     return started

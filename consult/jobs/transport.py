@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -78,7 +78,11 @@ def dispatch(app: Flask, job_ids: list[int], *, outbox: bool = False) -> None:
                         "the database; this process runs them", _safe_url(app), error, job_ids)
     elif uses_redis(app):
         log.info("Redis paused after a failure: jobs %s run in this process", job_ids)
-    runner(app).kick()
+    background = runner(app)
+    # Only a serving process runs a background thread: a CLI command would end (and kill it)
+    # mid-job; what it queued waits for the app's thread or the worker, which poll the tables.
+    if has_request_context() or background.started:
+        background.kick()
 
 
 # --- Redis and RQ ------------------------------------------------------------------------------
@@ -211,6 +215,10 @@ class Runner:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopping = False
+
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
 
     @property
     def enabled(self) -> bool:

@@ -129,7 +129,8 @@ def test_the_worker_command_in_burst_mode_resumes_and_runs_everything(rq_app):
 
 def test_with_redis_down_a_job_runs_from_the_database_with_a_log_line(standalone, caplog):
     app = standalone(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", JOBS_BACKGROUND=True)
-    with caplog.at_level(logging.WARNING, logger="consult.jobs.transport"), app.app_context():
+    with (caplog.at_level(logging.WARNING, logger="consult.jobs.transport"),
+          app.test_request_context()):
         job_id = jobs.enqueue("test_note").id
         db.session.commit()
     assert "did not answer" in caplog.text and str(job_id) in caplog.text
