@@ -76,15 +76,24 @@ def _links(consultation_id: int) -> dict[str, str]:
     }
 
 
-def render_file(report: Report, extension: str, locale: str) -> tuple[bytes, str]:
-    """The bytes of one file of a published revision and its Content-Disposition (reads only:
-    a PDF's layout takes long, and holds no write lock)."""
-    content = report.content
+def file_inputs(report: Report) -> dict:
+    """What building a file of `report` reads from the database, read at once: the build
+    itself then holds no transaction open (on SQLite a long read would keep every writer
+    from committing)."""
+    return {"content": report.content, "unit_name": report.consultation.unit.name,
+            "correction_note": report.correction_note,
+            "consultation_id": report.consultation_id}
+
+
+def render_file(inputs: dict, extension: str, locale: str) -> tuple[bytes, str]:
+    """The bytes of one file of a published revision and its Content-Disposition, from
+    `file_inputs` (no database access)."""
+    content = inputs["content"]
     with force_locale(locale):
         if extension == "pdf":
-            data = exports.report_pdf(content, unit_name=report.consultation.unit.name,
-                                      correction_note=report.correction_note,
-                                      links=_links(report.consultation_id))
+            data = exports.report_pdf(content, unit_name=inputs["unit_name"],
+                                      correction_note=inputs["correction_note"],
+                                      links=_links(inputs["consultation_id"]))
         elif extension == "xlsx":
             data = exports.report_xlsx(content)
         else:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from consult import clock
 from consult.answers import grouping, groups, policy
 from consult.answers.files import JOB_KIND as FILE_JOB
-from consult.answers.files import built_file, render_file, store_file
+from consult.answers.files import built_file, file_inputs, render_file, store_file
 from consult.answers.models import Report
 from consult.answers.services import blockers, build_report, publish_report, published_report
 from consult.consultations.models import Consultation
@@ -135,10 +135,13 @@ def run_file_build(job, ctx) -> dict:
     extension, locale = ctx.args["format"], ctx.args["locale"]
     built = built_file(report, extension, locale)
     if built is None:
+        inputs = file_inputs(report)
+        db.session.commit()  # the layout below holds no database lock
         ctx.progress(5, _("排版 %(format)s", format=extension.upper()))
-        data, disposition = render_file(report, extension, locale)
+        data, disposition = render_file(inputs, extension, locale)
         ctx.progress(95, _("保存文件"))
         ctx.begin_writing()
+        report = db.session.get(Report, ctx.args["report_id"])
         built = store_file(report, extension, locale, data, disposition)
     return {"built_file_id": built.id, "size": built.size}
 

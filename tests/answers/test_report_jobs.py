@@ -307,6 +307,22 @@ def test_a_failing_build_is_retried_then_shown_to_staff_and_downloads_say_so(
     assert len(_jobs("report_file")) == 3
 
 
+def test_a_busy_database_makes_a_download_ask_again_soon_not_fail(client, reported,
+                                                                  monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from consult.answers import files
+
+    def busy(*args, **kwargs):
+        raise OperationalError("INSERT INTO jobs ...", {}, Exception("database is locked"))
+
+    c, _approver = reported
+    monkeypatch.setattr(files, "request_build", busy)
+    response = client.get(f"/consultations/{c.id}/report.pdf?lang=en")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    assert '<meta http-equiv="refresh" content="10">' in response.get_data(as_text=True)
+
+
 def test_groups_service_still_suggests_inline(make):
     """The service the job splits in three still works in one call (CLI, tests)."""
     c = make.consultation("closed")

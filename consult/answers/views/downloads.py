@@ -7,11 +7,13 @@ page that says so and reloads itself. The CSV is written per request and kept pe
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 
 from flask import abort, make_response, render_template, request
 from flask_babel import get_locale
+from sqlalchemy.exc import OperationalError
 
 from consult.answers import exports, files
 from consult.answers.models import Report
@@ -20,6 +22,8 @@ from consult.answers.views import bp
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.extensions import db
+
+log = logging.getLogger(__name__)
 
 # CSV files of the newest revisions, per process: a published revision never changes.
 # Bounded by total size.
@@ -77,12 +81,26 @@ def _built_download(consultation: Consultation, report: Report, extension: str):
         response.headers["Content-Type"] = built.content_type
         response.headers["Content-Disposition"] = built.content_disposition
         return _headers(response, etag)
-    job = files.request_build(report, extension, locale)
-    db.session.commit()
-    status, retry = (202, PREPARING_RETRY_SECONDS) if job else (503, FAILED_RETRY_SECONDS)
+    report_id, busy = report.id, False
+    try:
+        with db.session.begin_nested():  # a failure undoes this, not the request's reading
+            job = files.request_build(report, extension, locale)
+    except OperationalError:  # SQLite busy with a writer (this GET read first): ask again soon
+        job, busy = None, True
+    else:
+        try:
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            job, busy = None, True
+    if busy:
+        log.info("report %s: %s build not queued, the database is busy", report_id, extension)
+        status, retry = 503, PREPARING_RETRY_SECONDS
+    else:
+        status, retry = (202, PREPARING_RETRY_SECONDS) if job else (503, FAILED_RETRY_SECONDS)
     response = make_response(render_template(
         "answers/report_preparing.html", c=consultation, extension=extension, job=job,
-        refresh=retry if job else None), status)
+        refresh=retry), status)
     response.headers["Retry-After"] = str(retry)
     response.headers["Cache-Control"] = "no-store"
     return response
