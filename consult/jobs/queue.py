@@ -301,6 +301,9 @@ def run_one(job_id: int | None = None) -> Job | None:
     found = HANDLERS.get(kind)
     log.info("job %s (%s) attempt %s/%s started", claimed, kind, attempts, max_attempts)
     context = JobContext(job)
+    # The handler starts with no transaction open: on SQLite a read held through a long job
+    # would keep every writer — this job's own heartbeat too — from committing.
+    db.session.commit()
     try:
         if found is None:
             raise ConsultError(f"no handler for job kind {kind!r}", code="unknown_job")

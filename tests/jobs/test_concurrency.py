@@ -109,3 +109,55 @@ def test_a_mail_whose_sender_died_goes_out_again_with_the_same_message_id(
         message = db.session.get(mail.OutboxMessage, claimed)
         assert message.sent_at is not None
         assert inbox.message_ids() == [message.message_id] * 2
+
+
+def test_a_long_job_renews_its_lease_so_no_other_worker_takes_it(standalone):
+    """A handler that reports no progress (a PDF layout, say) keeps its claim through the
+    heartbeat: past the lease's length, another worker still finds nothing to take."""
+    app = standalone(JOB_LEASE_SECONDS=1)
+    release, started = threading.Event(), threading.Event()
+
+    def long(job, ctx):
+        started.set()
+        release.wait(60)
+        return {}
+
+    jobs.HANDLERS["test_long"] = jobs.Handler("test_long", long, "long")
+    try:
+        with app.app_context():
+            job_id = jobs.enqueue("test_long").id
+            db.session.commit()
+        runner = threading.Thread(target=lambda: _in_app(app, jobs.run_due))
+        runner.start()
+        assert started.wait(60)
+        with app.app_context():
+            first = db.session.get(Job, job_id).lease_until
+            db.session.remove()
+        leases = set()
+
+        def renewed_twice():
+            leases.add(db.session.get(Job, job_id).lease_until)
+            return len(leases - {first}) >= 2
+
+        from tests.jobs.conftest import wait_for
+
+        assert wait_for(app, renewed_twice, 60)  # well past the first lease's end
+        with app.app_context():
+            assert jobs.claim() is None  # still held: nobody else runs it
+            db.session.remove()
+        release.set()
+        runner.join(60)
+        with app.app_context():
+            job = db.session.get(Job, job_id)
+            assert job.status == JobStatus.DONE and job.attempts == 1
+    finally:
+        release.set()
+        jobs.HANDLERS.pop("test_long", None)
+
+
+def _in_app(app, work):
+    with app.app_context():
+        try:
+            work()
+        finally:
+            db.session.remove()
