@@ -239,14 +239,15 @@ def side_update(job_id: int, values: dict, *, engine=None) -> None:
         with bind.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:  # never wait long behind the handler's own write transaction
+                usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
                 connection.exec_driver_sql("PRAGMA busy_timeout=200")
             try:
                 connection.execute(statement)
                 connection.commit()
             finally:
-                if sqlite:
+                if sqlite:  # the pooled connection goes back as it came
                     connection.rollback()
-                    connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(usual)}")
                     connection.commit()
     except SQLAlchemyError as error:
         log.debug("job %s: progress not written (%s)", job_id, error)

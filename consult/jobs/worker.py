@@ -137,6 +137,9 @@ def _resume(app: Flask) -> None:
             sweep(app)
             if schedule.mail_due():
                 transport.kick_outbox_rq(app)
+        except Exception:  # the database may be down: the schedule's thread sweeps again
+            log.exception("worker: resuming left-over work failed")
+            db.session.rollback()
         finally:
             db.session.remove()
 
