@@ -10,7 +10,7 @@ Synthetic Chinese comments: ~70 % distinct texts made of policy phrases, ~30 % c
 dozen form letters, each copy with small random edits (a few characters replaced, deleted or
 inserted, punctuation changed, some in traditional characters, a signature added). Each size
 runs in a fresh child process, so that its peak memory (ru_maxrss) is its own; the time is the
-wall time of `consult.answers.grouping.find_groups` only (text generation excluded), and the
+wall time of `consult.answers.similarity.find_groups` only (text generation excluded), and the
 Python peak (tracemalloc) is measured in a second, separate run. The quadratic reference
 (`all_pairs_groups`, every pair through rapidfuzz) runs on small sizes to show what LSH avoids.
 It checks that the groups found are right: every form letter's copies in one group, no

@@ -36,7 +36,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import database, extensions, http, i18n, mail, urls
+    from consult import database, extensions, http, i18n, urls
+    from consult.jobs import transport
     from consult.security import https
     from consult.security import log as security_log
 
@@ -52,7 +53,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     ext.mail.init_app(app)
     ext.csrf.init_app(app)
     i18n.init_app(app)
-    mail.init_app(app)
+    transport.init_app(app)
     http.init_app(app)
     urls.init_app(app)
     https.init_app(app)
@@ -95,8 +96,17 @@ def _import_models() -> None:
     from consult.comments import services as _cs  # noqa: F401  (consultations → comments)
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
+    from consult.jobs import models as _j  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
     from consult.security import models as _x  # noqa: F401
+
+    _import_job_handlers()
+
+
+def _import_job_handlers() -> None:
+    """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
+    from consult.answers import jobs as _a  # noqa: F401
+    from consult.comments import jobs as _c  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

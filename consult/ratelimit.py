@@ -117,7 +117,8 @@ def _retry_after_only_when_limited(response):
         value = response.headers.get("Retry-After", "")
         if not value.isdigit() or int(value) < 1:
             response.headers["Retry-After"] = "1"
-    elif response.status_code < 400:
+    elif response.status_code < 400 and response.status_code != 202:
+        # (a 202 "being prepared" answer keeps its own: when to ask again)
         response.headers.pop("Retry-After", None)
     return response
 

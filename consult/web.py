@@ -243,4 +243,3 @@ def _roll_back(flashed: list) -> None:
             session[_FLASHES] = flashed
         else:
             session.pop(_FLASHES, None)
-    g.pop("outbox_kick", None)

@@ -21,6 +21,8 @@ from consult.answers.models import AnswerSheetImport, DispositionCode
 from consult.audit import AuditEvent
 from consult.extensions import db
 from consult.hearings import services as hearing_services
+from consult.jobs import queue as jobs_queue
+from consult.jobs.models import JobStatus
 from consult.policies import services as policy_services
 from consult.policies.models import InterpretationKind
 from tests.conftest import csrf_from, table_counts
@@ -40,6 +42,7 @@ PARAMS = {
     "group_id": lambda w: w.group.id,
     "template_id": lambda w: w.template.id,
     "import_id": lambda w: w.sheet_import.id,
+    "job_id": lambda w: w.job.id,
 }
 # Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
 RULE_PARAMS = {
@@ -52,7 +55,7 @@ RULE_PARAMS = {
 NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.manage_index",
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
-             "consultations.manage_legal_queue"}
+             "consultations.manage_legal_queue", "jobs.manage_index"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 
@@ -122,13 +125,16 @@ def world(make):
         effective_on=None, text="正文"), actor=approver_a)
     interpretation = policy_services.add_interpretation(
         policy, title="甲单位的解读", kind=InterpretationKind.TEXT, body="解读", actor=approver_a)
+    # A failed job of unit A (its retry is a POST that must be refused to strangers).
+    job = jobs_queue.enqueue("suggest_groups", {}, actor=approver_a, consultation=closed)
+    job.status, job.last_error, job.active_key = JobStatus.FAILED, "甲单位的任务失败", None
     db.session.flush()
     return SimpleNamespace(
         unit_a=unit_a, unit_b=unit_b, approver_a=approver_a, draft=draft, closed=closed,
         comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
         interpretation=interpretation,
         hearing=hearing, participant=participant, group=group, template=template,
-        sheet_import=sheet_import,
+        sheet_import=sheet_import, job=job,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
         admin=make.user(admin=True),

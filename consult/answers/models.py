@@ -13,6 +13,9 @@ from consult import clock, labels
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
+# The region key of the comments that name none, in the report's totals by region.
+UNSPECIFIED_REGION = "unspecified"
+
 
 class DispositionCode(enum.StrEnum):
     ADOPTED = "adopted"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock, mail
 from consult.answers.bulk import in_confirmed_group, write_answer_list
+from consult.answers.files import queue_builds
 from consult.answers.groups import report_groups
-from consult.answers.models import Disposition, DispositionCode, Report
+from consult.answers.models import UNSPECIFIED_REGION, Disposition, DispositionCode, Report
 from consult.auth.models import User
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text
@@ -38,7 +40,6 @@ audit.register_actions({
     "import_answers": _l("导入答复表"),
 })
 
-UNSPECIFIED_REGION = "unspecified"
 
 
 def published_report(consultation: Consultation) -> Report | None:
@@ -135,9 +136,25 @@ def _report_rows(consultation: Consultation):
     )
 
 
+PROGRESS_STEP = 5000  # comments between two progress reports of a report build
+
+
+def comment_count(consultation: Consultation) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id))
+
+
+def builds_in_a_job(consultation: Consultation) -> bool:
+    """Whether the report of `consultation` is too large to build within a request
+    (REPORT_JOB_MIN_COMMENTS)."""
+    return comment_count(consultation) >= current_app.config["REPORT_JOB_MIN_COMMENTS"]
+
+
 def build_report(consultation: Consultation, *, revision: int, summary: str,
-                 published_at) -> dict:
-    """The report's JSON (SPEC §5), without the digest. Anyone can re-compute the totals."""
+                 published_at, progress=None) -> dict:
+    """The report's JSON (SPEC §5), without the digest. Anyone can re-compute the totals.
+    `progress(fraction)` hears how far it is (a job shows it to staff)."""
+    total = comment_count(consultation) if progress else 0
     totals = {
         "received": 0, "unverified": 0, "hidden": 0, "hidden_by_reason": _zero(HiddenReason),
         "answered": 0, "by_disposition": _zero(DispositionCode), "by_category": _zero(Category),
@@ -148,7 +165,9 @@ def build_report(consultation: Consultation, *, revision: int, summary: str,
     public_name, public_region = Comment.public_name.fget, Comment.public_region.fget
     zone = clock.local_zone()
     campaigns = report_groups(consultation)  # confirmed groups: one item each (F13)
-    for comment in _report_rows(consultation):
+    for done, comment in enumerate(_report_rows(consultation)):
+        if progress and done % PROGRESS_STEP == 0:
+            progress(done / max(total, 1))
         version = comment.version_number
         article = comment.article_number
         shown_region = public_region(comment)
@@ -217,8 +236,10 @@ def digest_of(content: dict) -> str:
 
 
 def publish_report(consultation: Consultation, *, summary: str, actor: User,
-                   correction_note: str | None = None) -> Report:
-    """Freeze and publish the next revision of the report, then tell commenters who asked."""
+                   correction_note: str | None = None, progress=None) -> Report:
+    """Freeze and publish the next revision of the report, then tell commenters who asked and
+    queue the build of its PDF and XLSX. The report is built before anything is written, so a
+    long build holds no write lock."""
     previous = published_report(consultation)
     if previous is not None and not (correction_note or "").strip():
         message = _("更正已发布的报告须说明更正内容。")
@@ -234,16 +255,17 @@ def publish_report(consultation: Consultation, *, summary: str, actor: User,
               reasonless=open_items.get("missing_reason", 0)),
             code="report_incomplete", fields=open_items,
         )
+    if previous is not None and consultation.status.value not in ("report_published",
+                                                                  "policy_issued"):
+        raise InvalidTransition()
     now = clock.now()
+    revision = previous.revision + 1 if previous else 1
+    content = build_report(consultation, revision=revision, summary=summary.strip(),
+                           published_at=now, progress=progress)
+    content["digest"] = digest_of(content)
     if previous is None:
         transition(consultation, "publish_report", actor=actor)
         consultation.report_published_at = now
-    elif consultation.status.value not in ("report_published", "policy_issued"):
-        raise InvalidTransition()
-    revision = previous.revision + 1 if previous else 1
-    content = build_report(consultation, revision=revision, summary=summary.strip(),
-                           published_at=now)
-    content["digest"] = digest_of(content)
     report = Report(
         consultation=consultation, revision=revision, summary=summary.strip(),
         correction_note=(correction_note or "").strip() or None, content=content,
@@ -254,6 +276,7 @@ def publish_report(consultation: Consultation, *, summary: str, actor: User,
                  reason=report.correction_note, detail={"revision": revision})
     if previous is None:
         _notify_commenters(consultation)
+    queue_builds(report)
     return report
 
 

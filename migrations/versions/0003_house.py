@@ -8,7 +8,7 @@
   rows have none: their mail is written in the default language, as before.
 
 Revision ID: 0003_house
-Revises: 0004_sec_web
+Revises: 0005_worker
 Create Date: 2026-12-06 05:00:18.630817
 
 """
@@ -20,7 +20,7 @@ import consult.types
 
 # revision identifiers, used by Alembic.
 revision = '0003_house'
-down_revision = '0004_sec_web'
+down_revision = '0005_worker'
 branch_labels = None
 depends_on = None
 

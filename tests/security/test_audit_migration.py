@@ -39,7 +39,6 @@ def test_upgrade_chains_existing_audit_rows(empty_database_url, real_session):  
         from consult.audit import verify
 
         result = verify()
-        db.session.remove()  # outside a request the session writes: it holds SQLite's lock
         assert result.intact and result.count == 3, result.problem
         with db.engine.connect() as conn:
             order = conn.execute(text("SELECT action FROM audit_events ORDER BY seq")).scalars()

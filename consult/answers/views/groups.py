@@ -8,7 +8,13 @@ from flask_login import current_user
 from rapidfuzz import fuzz
 
 from consult.answers import policy
-from consult.answers.bulk import fill_from_template, load_comments, reason_templates, template_for
+from consult.answers.bulk import (
+    check_editable,
+    fill_from_template,
+    load_comments,
+    reason_templates,
+    template_for,
+)
 from consult.answers.forms import GroupAnswerForm
 from consult.answers.groups import (
     answer_group,
@@ -17,8 +23,8 @@ from consult.answers.groups import (
     groups_query,
     merge_groups,
     split_group,
-    suggest_groups,
 )
+from consult.answers.jobs import SUGGEST, queue_suggestions
 from consult.answers.models import DISPOSITION_LABELS, CommentGroup, DispositionCode, GroupStatus
 from consult.answers.services import published_report
 from consult.answers.views import bp
@@ -26,6 +32,7 @@ from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.jobs.queue import REFRESH_SECONDS, latest_job
 from consult.paging import id_filter, page_number
 from consult.textfold import normalise
 from consult.web import commits, form_errors, load_or_403, staff_required
@@ -77,6 +84,7 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         .where(CommentGroup.consultation_id == consultation.id).group_by(CommentGroup.status)
     ).all())
     report = published_report(consultation)
+    suggesting = latest_job(consultation, SUGGEST)
     others = db.session.execute(
         db.select(CommentGroup.id, CommentGroup.status)
         .where(CommentGroup.consultation_id == consultation.id).order_by(CommentGroup.id)
@@ -96,6 +104,8 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         choices=[(code.value, text) for code, text in DISPOSITION_LABELS.items()],
         can_answer=policy.can_answer(current_user, consultation) and report is None,
         report=report,
+        suggesting=suggesting,
+        refresh=REFRESH_SECONDS if suggesting is not None and suggesting.active else None,
     ), status
 
 
@@ -116,10 +126,12 @@ def manage_groups(consultation_id: int):
 @staff_required
 @commits
 def manage_suggest_groups(consultation_id: int):
-    """Run the detector again (earlier suggestions are replaced; confirmed groups stay)."""
+    """Run the detector again, as a job (earlier suggestions are replaced; confirmed groups
+    stay): the page shows its progress, then what it found."""
     consultation = _load(consultation_id, policy.can_answer)
-    groups = suggest_groups(consultation, actor=current_user)
-    flash(_("找到 %(n)d 组相同或相近的意见，请逐组确认。", n=len(groups)), "success")
+    check_editable(consultation)
+    queue_suggestions(consultation, actor=current_user)
+    flash(_("正在查找相同或相近的意见，完成后本页显示结果。"), "success")
     return redirect(url_for(".manage_groups", consultation_id=consultation.id,
                             status="suggested"))
 
