@@ -46,8 +46,10 @@ def _private(payload, status: int = 200):
 
 
 def _public_consultation(consultation_id: int) -> Consultation:
-    """The consultation, or 404 when it does not exist or is not public (drafts, pending)."""
-    consultation = db.session.get(Consultation, consultation_id)
+    """The consultation (with its versions, in the same query), or 404 when it does not exist
+    or is not public (drafts, pending)."""
+    consultation = db.session.get(Consultation, consultation_id,
+                                  options=(db.joinedload(Consultation.versions),))
     if consultation is None or not is_public(consultation):
         raise NotFound(_("找不到该意见征集。"))
     return consultation
@@ -151,16 +153,15 @@ def submit_comment(consultation_id: int):
     gate = ratelimit.comment_gate(ratelimit.comment_person(email=data.email))
     comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
                                                 must_verify=gate.verify)
+    tracking_no, status = comment.tracking_no, comment.status  # not read back after the commit
     db.session.commit()
     response = _private({
-        "tracking_no": comment.tracking_no,
-        "status": comment.status.value,
-        "receipt_url": url_for("comments.receipt", tracking_no=comment.tracking_no,
-                               _external=True),
+        "tracking_no": tracking_no,
+        "status": status.value,
+        "receipt_url": url_for("comments.receipt", tracking_no=tracking_no, _external=True),
     }, 201)
-    response.headers["Location"] = url_for(
-        "api.receipt", tracking_no=comment.tracking_no, _external=True
-    )
+    response.headers["Location"] = url_for("api.receipt", tracking_no=tracking_no,
+                                           _external=True)
     return response
 
 
