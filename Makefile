@@ -9,7 +9,7 @@ PORT ?= 5000
 # `make serve` listens on the loopback addresses only; BIND='[::]:5000' takes every address.
 BIND ?= 127.0.0.1:$(PORT),[::1]:$(PORT)
 
-.PHONY: run serve test install setup translations messages lint clean
+.PHONY: run serve worker test install setup translations messages lint clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ serve: install translations
 	fi; \
 	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker; fi' EXIT INT TERM; \
 	BIND='$(BIND)' $(BIN)/gunicorn --config gunicorn.conf.py
+# Jobs, mail and the schedule (RQ on REDIS_URL, else polling the database; `make run` without
+# Redis needs no worker: its own background thread runs them).
+worker: install translations
+	$(BIN)/flask --app app worker
 
 test: install translations
 	$(BIN)/ruff check consult tests tools bench app.py

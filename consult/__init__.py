@@ -24,12 +24,22 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     else:
         app.config.from_object(config or _config_from_environment())
     INSTANCE_DIR.mkdir(exist_ok=True)
+    from consult.urls import check_base_url, trusted_hosts
+
+    app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"])
+    # The hosts this site answers to, checked by consult.urls (Flask's own check cannot match
+    # an IPv6 literal such as [::1], and the site is served dual-stack).
+    app.config["SITE_HOSTS"] = trusted_hosts(app.config)
+    app.config["TRUSTED_HOSTS"] = None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import database, extensions, http, i18n, mail
+    from consult import database, extensions, http, i18n, urls
+    from consult.jobs import transport
+    from consult.security import https
+    from consult.security import log as security_log
 
     ext = extensions
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -43,16 +53,24 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     ext.mail.init_app(app)
     ext.csrf.init_app(app)
     i18n.init_app(app)
-    mail.init_app(app)
+    transport.init_app(app)
     http.init_app(app)
+    urls.init_app(app)
+    https.init_app(app)
+    security_log.init_app(app)
 
     _import_models()
+    from consult.paging import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _register_blueprints(app)
     _init_abuse_control(app)
 
     from consult import cli
+    from consult.security import passwords
 
     cli.init_app(app)
+    passwords.warm_up(app)
     return app
 
 
@@ -74,7 +92,17 @@ def _import_models() -> None:
     from consult.comments import models as _c  # noqa: F401
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
+    from consult.jobs import models as _j  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
+    from consult.security import models as _x  # noqa: F401
+
+    _import_job_handlers()
+
+
+def _import_job_handlers() -> None:
+    """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
+    from consult.answers import jobs as _a  # noqa: F401
+    from consult.comments import jobs as _c  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -87,14 +115,18 @@ def _register_blueprints(app: Flask) -> None:
     from consult.consultations.views import bp as consultations_bp
     from consult.extensions import csrf
     from consult.hearings.views import bp as hearings_bp
+    from consult.jobs.views import bp as jobs_bp
     from consult.main import bp as main_bp
     from consult.policies.views import bp as policies_bp
+    from consult.security.views import bp as security_bp
 
     for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
         app.register_blueprint(bp)
     app.register_blueprint(citizens_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(hearings_bp)
+    app.register_blueprint(security_bp)
+    app.register_blueprint(jobs_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)
 

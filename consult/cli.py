@@ -1,5 +1,6 @@
 """Command-line tasks: `flask --app app demo | create-user | outbox send | privacy purge |
-privacy remask | digest send | backup | restore`."""
+privacy remask | digest send | worker | backup | restore | security clear-logins |
+audit verify`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from consult.extensions import db
 
 
 def init_app(app: Flask) -> None:
+    from consult.security import cli as security_cli
+
+    security_cli.init_app(app)
+
     @app.cli.command("demo")
     def demo_command():
         """Load the demo data set (idempotent: a second run adds nothing)."""
@@ -104,15 +109,9 @@ def init_app(app: Flask) -> None:
     @outbox.command("send")
     def outbox_send():
         """Deliver every queued mail that is due now."""
-        from consult.mail import backlog, deliver_due
+        from consult.mail import backlog, deliver_all
 
-        total_sent = total_failed = 0
-        while True:
-            sent, failed = deliver_due()
-            total_sent += sent
-            total_failed += failed
-            if sent + failed == 0 or sent == 0:
-                break
+        total_sent, total_failed = deliver_all()
         click.echo(f"sent {total_sent}, failed {total_failed}, still queued {backlog()}")
 
     @app.cli.command("backup")
@@ -156,3 +155,11 @@ def init_app(app: Flask) -> None:
                    f"{summary.total_rows} rows in {len(summary.rows)} tables, "
                    f"{summary.files} files ({summary.file_bytes} bytes) from {summary.path}; "
                    "now run `flask --app app db upgrade`")
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Run what is due now, then exit.")
+    def worker_command(burst):
+        """Run jobs, deliver mail and tick the schedule: an RQ worker on REDIS_URL, else
+        polling the database (until SIGTERM; with --burst, until nothing is due)."""
+        from consult.jobs.worker import run_worker
+
+        run_worker(app, burst=burst)

@@ -16,6 +16,19 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _hour(name: str, default: int) -> int | None:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip().lower()
+    if value in ("", "off", "none", "-1"):
+        return None
+    hour = int(value)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"{name}: {value!r} is not an hour (0–23) or 'off'")
+    return hour
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'consult.db'}")
     # Heroku-style URLs and plain "postgresql://" both mean psycopg 3 here.
@@ -75,9 +88,33 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "consult@localhost")
     # Without MAIL_SERVER, mail is printed to the log instead of sent.
     MAIL_SUPPRESS_SEND = False
-    # Deliver queued mail in a background thread after each response.
+    # Older name of JOBS_BACKGROUND (mail was the only background work then); false turns the
+    # web process's background thread off as before.
     OUTBOX_BACKGROUND = _bool("OUTBOX_BACKGROUND", True)
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 10))
+    # A worker that claimed a mail and died before marking it sent leaves it to be sent again
+    # (with the same Message-ID) once this claim has expired.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", 300))
+
+    # Jobs (consult/jobs): recorded in the database, then run by RQ on Redis when REDIS_URL is
+    # set (`flask --app app worker`), else by a background thread of the web process (and by
+    # `flask --app app worker`, which then polls the jobs table).
+    JOBS_BACKGROUND = _bool("JOBS_BACKGROUND", OUTBOX_BACKGROUND)
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "consult")  # RQ queue name (and key prefix)
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", 5))
+    # Back-off after a failed attempt: this many seconds, doubled per attempt, at most an hour.
+    JOB_RETRY_SECONDS = int(os.environ.get("JOB_RETRY_SECONDS", 30))
+    # A running job's claim; renewed while it runs, so only a dead worker's job outlives it.
+    JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", 300))
+    JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", 3600))  # RQ's hard limit
+    JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", 5))  # idle database polling
+    JOBS_TICK_SECONDS = float(os.environ.get("JOBS_TICK_SECONDS", 60))  # the schedule's clock
+    # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
+    DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
+    PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
+    # A consultation with at least this many comments builds its report (preview and
+    # publication) in a job; smaller ones build it within the request.
+    REPORT_JOB_MIN_COMMENTS = int(os.environ.get("REPORT_JOB_MIN_COMMENTS", 5000))
 
     # Minimum comment period per consultation type (SPEC §6, consult/consultations/windows.py):
     # days, counted as working days for the types in WINDOW_WORKING_DAY_TYPES, else calendar
@@ -132,13 +169,34 @@ class Config:
     PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
     PER_PAGE = 20
 
+    # Login throttling (consult/security/throttle.py): after LOGIN_THROTTLE_AFTER failures of
+    # one account or one client, the Nth failure makes the next attempt wait 2^(N - AFTER)
+    # seconds, at most LOGIN_THROTTLE_MAX_DELAY; a counter is forgotten this many hours after its
+    # last failure. A browser that signed in to the account within LOGIN_DEVICE_DAYS is not held
+    # up by the account's counter (only by its own client's).
+    LOGIN_THROTTLE_AFTER = int(os.environ.get("LOGIN_THROTTLE_AFTER", 3))
+    LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 300))
+    LOGIN_THROTTLE_FORGET_HOURS = int(os.environ.get("LOGIN_THROTTLE_FORGET_HOURS", 24))
+    LOGIN_DEVICE_DAYS = int(os.environ.get("LOGIN_DEVICE_DAYS", 180))
+    # The security and access logs (consult/security/log.py): one file per day in LOG_DIR, kept
+    # LOG_RETENTION_DAYS (at least 180: 网络安全法 Art 21). Empty: to stderr only.
+    LOG_DIR = os.environ.get("LOG_DIR", str(INSTANCE_DIR / "logs"))
+    LOG_RETENTION_DAYS = int(os.environ.get("LOG_RETENTION_DAYS", 180))
+    # HSTS whenever the site is served over HTTPS (consult/security/https.py).
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 31_536_000))
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a long comment must not fail for an expired token
-    # Where the public site lives, for links in mail sent outside a request (CLI, worker).
+    # Where the public site lives: every absolute link (mail, JSON, feeds, PDFs) is built on it,
+    # never on the request's Host (consult/urls.py).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Host names the site answers to, comma-separated (`*`: any, when a proxy in front checks);
+    # unset: BASE_URL's host, localhost and 127.0.0.1. Another Host header is a 400.
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX = _bool("PROXY_FIX", False)
 
@@ -169,11 +227,18 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _database_url() if os.environ.get("DATABASE_URL") else "sqlite://"
     OUTBOX_BACKGROUND = False
+    JOBS_BACKGROUND = False  # tests run queued jobs themselves (consult.jobs.queue.run_due)
+    # Jobs stay in the database unless a test gives its app a Redis of its own.
+    REDIS_URL = None
+    JOBS_QUEUE = "consult-test"
+    DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")
+    LOG_DIR = ""  # tests that look at the log files give their own directory
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; scrypt everywhere else
     SERVER_NAME = "consult.test"
+    BASE_URL = "http://consult.test"
     # The shipped calendar, whatever the environment or instance/holidays.json say.
     HOLIDAYS = _calendar("HOLIDAYS", "holidays", "", shipped=True)
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", "", shipped=True)

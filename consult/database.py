@@ -9,8 +9,9 @@ writers at once:
 - a write transaction takes the write lock when it begins (`BEGIN IMMEDIATE`). A deferred
   transaction that reads and then writes cannot wait for the lock: SQLite answers "database is
   locked" at once, whatever the busy timeout, because waiting could deadlock. Which transactions
-  write is decided here, once, from the request: POST, PUT, PATCH and DELETE requests (and work
-  outside a request: CLI commands, the worker) begin with the write lock; GET and HEAD read;
+  write is decided here, once, from the request: POST, PUT, PATCH and DELETE requests begin with
+  the write lock; GET and HEAD read; work outside a request (CLI commands, the worker) begins
+  deferred and starts its writes with a write (a claim is an UPDATE), so it waits like any writer;
 - within one process, writers queue on a lock of their own before asking SQLite, so the threads
   of a worker wait their turn in order instead of polling SQLite's busy handler (which sleeps up
   to 100 ms between tries and lets a late comer overtake);
@@ -53,10 +54,14 @@ def engine_options(url: str, config: dict) -> dict:
 
 
 def writes_expected() -> bool:
-    """Whether the transaction now beginning may write: decided once, from the request."""
-    if has_request_context():
-        return request.method not in READ_METHODS
-    return True  # CLI commands and background work write
+    """Whether the transaction now beginning may write: decided once, from the request.
+
+    Outside a request (CLI commands, the worker, the background thread) transactions begin
+    deferred: their writes start with the write itself (the worker claims a job or a message
+    with an UPDATE), so they wait for the lock like any writer, and their long reads (a report
+    build) hold no lock at all.
+    """
+    return has_request_context() and request.method not in READ_METHODS
 
 
 def configure_engine(engine: Engine, config) -> None:

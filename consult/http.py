@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from consult import database
 from consult.errors import ConsultError
 from consult.extensions import db
+from consult.security import log as security_log
 
 # Snake-case codes for HTTP errors raised by Flask/Werkzeug itself.
 HTTP_CODES = {
@@ -74,9 +76,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         message = _("表单已失效或来源不可信（CSRF 校验失败），请返回刷新页面后重新提交。")
+        security_log.event("csrf_failed", method=request.method, path=security_log.redacted_path())
         if wants_json():
             return json_error(400, "csrf_failed", message)
         return _html_error(400, message)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        """A Host this site does not answer to (TRUSTED_HOSTS, consult/urls.py): a plain 400.
+
+        No URL can be built for such a request, so no page template (they all link) is used.
+        """
+        message = _("请求的网站地址（Host）不属于本网站。")
+        security_log.event("untrusted_host", host=request.headers.get("Host", "")[:100])
+        if wants_json():
+            return json_error(400, "untrusted_host", message)
+        page = f"<!doctype html><meta charset=utf-8><title>400</title><p>{escape(message)}</p>"
+        return Response(page, 400, mimetype="text/html")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -7,6 +7,7 @@ from consult.auth.models import Role
 from consult.catalogue.models import CatalogueStatus, ParticipationMethod
 from consult.comments.models import Category, Channel, CommentStatus, HiddenReason
 from consult.consultations.models import ConsultationType, LegalDecision, State
+from consult.jobs.models import JobStatus
 from consult.policies.models import InterpretationKind, Validity
 
 STATE_LABELS = {
@@ -93,6 +94,12 @@ LEGAL_DECISION_LABELS = {
     LegalDecision.APPROVED: _l("合法性审核通过"),
     LegalDecision.RETURNED: _l("退回修改"),
 }
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED: _l("排队中"),
+    JobStatus.RUNNING: _l("进行中"),
+    JobStatus.DONE: _l("已完成"),
+    JobStatus.FAILED: _l("失败"),
+}
 
 ALL = {
     "state": STATE_LABELS, "type": TYPE_LABELS, "category": CATEGORY_LABELS,
@@ -100,7 +107,7 @@ ALL = {
     "hidden_reason": HIDDEN_REASON_LABELS, "disposition": DISPOSITION_LABELS,
     "role": ROLE_LABELS, "catalogue_status": CATALOGUE_STATUS_LABELS, "method": METHOD_LABELS,
     "validity": VALIDITY_LABELS, "interpretation_kind": INTERPRETATION_KIND_LABELS,
-    "legal_decision": LEGAL_DECISION_LABELS,
+    "legal_decision": LEGAL_DECISION_LABELS, "job_status": JOB_STATUS_LABELS,
 }
 
 

@@ -1,18 +1,28 @@
 """Mail through an outbox.
 
 A message is written to `outbox_messages` in the same transaction as the change that caused it,
-so it is never lost and never sent for a change that rolled back. It is delivered after the
-response by a background thread (the embedded default) or by `flask --app app outbox send`.
-A failing mail server leaves the message queued with its error and the time of the next try.
+so it is never lost and never sent for a change that rolled back. After the commit it is
+delivered by the worker (RQ) or the web process's background thread (consult.jobs.transport),
+or by `flask --app app outbox send`. A failing mail server leaves the message queued with its
+error and the time of the next try.
+
+Delivery is at least once: a sender first claims a batch of messages for OUTBOX_LEASE_SECONDS
+(one UPDATE; `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never take the same
+message), then sends each and marks it sent. A sender that dies between the SMTP server's
+acceptance and that mark leaves the message to be sent again when the claim expires — with
+the same `Message-ID` header, stored with the message when it was queued, so the resend is
+recognisable as the same mail.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g
+from flask import current_app
 from flask_mail import Message
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +47,11 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The Message-ID header, the same on every attempt (NULL only for mail queued before it
+    # existed: such a message gets one before its first attempt).
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender's lease
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
 
     @property
     def status(self) -> str:
@@ -45,13 +60,27 @@ class OutboxMessage(db.Model):
         return "retrying" if self.attempts else "queued"
 
 
+def new_message_id() -> str:
+    """A globally unique Message-ID in the sender's domain (no DNS lookup, unlike the
+    default of email.utils.make_msgid)."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    if isinstance(sender, tuple | list):
+        sender = sender[-1]
+    domain = sender.rpartition("@")[2].strip("> ") if "@" in sender else ""
+    domain = domain or urlsplit(current_app.config.get("BASE_URL", "")).hostname or "localhost"
+    return make_msgid(idstring="consult", domain=domain)
+
+
 def queue(kind: str, recipient: str, subject: str, body: str) -> OutboxMessage:
     """Queue a mail in the current transaction; it goes out after the commit."""
+    from consult.jobs.transport import dispatch_after_commit
+
     message = OutboxMessage(
-        kind=kind, recipient=recipient, subject=subject, body=body, next_attempt_at=clock.now()
+        kind=kind, recipient=recipient, subject=subject, body=body, next_attempt_at=clock.now(),
+        message_id=new_message_id(),
     )
     db.session.add(message)
-    g.outbox_kick = True
+    dispatch_after_commit(outbox=True)
     return message
 
 
@@ -65,82 +94,110 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 240))
 
 
-def deliver_due(limit: int = 100) -> tuple[int, int]:
-    """Send every due message; return (sent, failed). Commits after each message."""
-    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    due = db.session.scalars(
-        db.select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.next_attempt_at <= clock.now(),
-            OutboxMessage.attempts < max_attempts,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+def _due(now):
+    return db.and_(
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        OutboxMessage.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"],
+        db.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+def due_messages():
+    """The messages a sender may take now (unsent, due, not held by a living sender)."""
+    return db.select(OutboxMessage.id).where(_due(clock.now()))
+
+
+def claim_due(limit: int) -> list[int]:
+    """Claim up to `limit` due messages for this sender and commit the claim; their ids."""
+    from consult.jobs.queue import worker_name
+
+    now = clock.now()
+    # Look before writing: an idle check must not take SQLite's write lock.
+    found = db.session.scalar(db.select(OutboxMessage.id).where(_due(now)).limit(1))
+    db.session.commit()  # a fresh transaction: SQLite takes the write lock with the UPDATE
+    if found is None:
+        return []
+    picked = (db.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id)
+              .limit(limit).with_for_update(skip_locked=True)
+              .cte("picked").prefix_with("MATERIALIZED"))  # locked once (see jobs.queue.claim)
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    ids = db.session.scalars(
+        db.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(db.select(picked.c.id)), _due(now))
+        .values(claimed_until=now + lease, claimed_by=worker_name())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     ).all()
+    db.session.commit()
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """What a sender needs of a claimed message, read before its transaction ends."""
+
+    id: int
+    recipient: str
+    subject: str
+    body: str
+    message_id: str
+    attempts: int
+
+
+def deliver_due(limit: int = 100) -> tuple[int, int]:
+    """Claim and send due messages (at most `limit`); return (sent, failed). Each message's
+    outcome is committed on its own, in a transaction that starts with its UPDATE (SQLite
+    refuses, rather than waits, a write after reads while another connection writes)."""
     sent = failed = 0
-    for message in due:
+    for claimed in claim_due(limit):
+        message = db.session.get(OutboxMessage, claimed)
+        outgoing = _Outgoing(message.id, message.recipient, message.subject, message.body,
+                             message.message_id, message.attempts)
+        db.session.commit()  # no read transaction is held while the SMTP server talks
+        if outgoing.message_id is None:  # queued before messages had one: give it one first
+            outgoing = replace(outgoing, message_id=new_message_id())
+            _update(claimed, message_id=outgoing.message_id)
+        values = {"attempts": outgoing.attempts + 1, "claimed_until": None, "claimed_by": None}
         try:
-            _send(message)
+            _send(outgoing)
         except Exception as exc:  # any transport error: keep it queued
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.next_attempt_at = clock.now() + _retry_delay(message.attempts)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            values.update(last_error=error,
+                          next_attempt_at=clock.now() + _retry_delay(values["attempts"]))
             failed += 1
-            log.warning("mail %s to outbox retry: %s", message.id, message.last_error)
+            log.warning("mail %s to outbox retry: %s", claimed, error)
         else:
-            message.attempts += 1
-            message.sent_at = clock.now()
-            message.last_error = None
+            values.update(sent_at=clock.now(), last_error=None)
             sent += 1
-        db.session.commit()
+        _update(claimed, **values)
     return sent, failed
 
 
-def _send(message: OutboxMessage) -> None:
+def _update(message_id: int, **values) -> None:
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def deliver_all() -> tuple[int, int]:
+    """Deliver until nothing due is left (or nothing goes through); (sent, failed)."""
+    total_sent = total_failed = 0
+    while True:
+        sent, failed = deliver_due()
+        total_sent += sent
+        total_failed += failed
+        if sent == 0:
+            return total_sent, total_failed
+
+
+def _send(message: _Outgoing | OutboxMessage) -> None:
     if not current_app.config.get("MAIL_SERVER"):
         # The embedded default has no mail server: the log is the mailbox.
-        log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body)
+        log.info("mail %s to %s: %s\n%s", message.message_id, message.recipient, message.subject,
+                 message.body)
         return
-    mail.send(Message(subject=message.subject, recipients=[message.recipient], body=message.body))
-
-
-class _Deliverer:
-    """One background thread per process that empties the outbox when kicked."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
-
-    def kick(self) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, daemon=True, name="outbox")
-                self.thread.start()
-        self.wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self.wake.wait(timeout=60)
-            self.wake.clear()
-            with self.app.app_context():
-                try:
-                    deliver_due()
-                except Exception:  # the database may be down; try again on the next kick
-                    log.exception("outbox delivery failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-
-
-def init_app(app: Flask) -> None:
-    deliverer = _Deliverer(app)
-    app.extensions["outbox"] = deliverer
-
-    @app.after_request
-    def _kick_after_response(response):
-        if g.pop("outbox_kick", False) and app.config["OUTBOX_BACKGROUND"]:
-            response.call_on_close(deliverer.kick)
-        return response
+    outgoing = Message(subject=message.subject, recipients=[message.recipient],
+                       body=message.body)
+    outgoing.msgId = message.message_id  # the same header on every attempt
+    mail.send(outgoing)

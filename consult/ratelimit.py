@@ -14,8 +14,8 @@ through (logged) rather than turn them into 500s.
 Comments are limited twice (`comment_gate`), so that a crowd behind one address — a mobile
 carrier's NAT, an office, a school — is not turned away:
 - per person (`COMMENT_RATE_LIMIT`, SPEC §5's 10 per 10 minutes): a signed-in citizen account,
-  else the person of the browser session (a random id kept in the session cookie with the CSRF
-  token), else the e-mail address given to the API, else the client address;
+  else the browser session's client id (`session_client`, a random id kept in the session
+  cookie with the CSRF token), else the e-mail address given to the API, else the client address;
 - per client address (`COMMENT_ADDRESS_RATE_LIMIT`, sized for a NAT: many people, one address).
   Above it a submission is not refused but must be verified: it is kept as unverified and counts
   once its author follows the link mailed to them (without an e-mail address the form asks for
@@ -36,14 +36,14 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
 from limits import parse
 
 from consult.errors import RateLimited
 
 EXTENSION_KEY = "consult_limiter"
-PERSON_SESSION_KEY = "person"
+SESSION_CLIENT = "client"
 
 log = logging.getLogger(__name__)
 # Password guessing and mail-sending forms; endpoints that are not registered are skipped.
@@ -109,11 +109,16 @@ def init_app(app: Flask) -> Limiter:
 
 def _retry_after_only_when_limited(response):
     if response.status_code == 429:
+        own = g.pop("retry_after", None)
+        if own is not None:  # a 429 of the app's own (login throttling) knows its wait
+            response.headers["Retry-After"] = str(own)
+            return response
         # Flask-Limiter rounds down: "0" would invite an immediate retry.
         value = response.headers.get("Retry-After", "")
         if not value.isdigit() or int(value) < 1:
             response.headers["Retry-After"] = "1"
-    elif response.status_code < 400:
+    elif response.status_code < 400 and response.status_code != 202:
+        # (a 202 "being prepared" answer keeps its own: when to ask again)
         response.headers.pop("Retry-After", None)
     return response
 
@@ -128,20 +133,21 @@ class Gate:
     verify: bool = False  # the address is over its limit: the comment must be verified
 
 
-def session_person() -> str:
-    """The anonymous person of this browser session, made when they first open a form."""
-    person = session.get(PERSON_SESSION_KEY)
-    if not isinstance(person, str):
-        person = session[PERSON_SESSION_KEY] = secrets.token_urlsafe(12)
-    return person
+def session_client() -> str:
+    """This browser session's anonymous client id, made when a form is first shown: whose form
+    nonces these are (consult/comments/idempotency.py) and who the person is for the limits."""
+    value = session.get(SESSION_CLIENT)
+    if not isinstance(value, str) or not value:
+        value = session[SESSION_CLIENT] = secrets.token_urlsafe(16)
+    return value
 
 
 def comment_person(*, citizen=None, email: str | None = None) -> str:
     """Who is submitting, for the per-person limit (see the module docstring)."""
     if citizen is not None:
         return f"citizen:{citizen.id}"
-    person = session.get(PERSON_SESSION_KEY)
-    if isinstance(person, str):
+    person = session.get(SESSION_CLIENT)
+    if isinstance(person, str) and person:
         return f"session:{person}"
     if email and email.strip():
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]

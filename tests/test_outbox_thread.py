@@ -1,4 +1,5 @@
-"""In the embedded default, mail is delivered by a background thread after the response."""
+"""In the embedded default, mail is delivered by a background thread after the commit
+(consult.jobs.transport.Runner; more in tests/jobs/test_runner.py)."""
 
 import time
 
@@ -11,7 +12,7 @@ from tests import factories
 def test_receipt_mail_goes_out_after_the_response(tmp_path, caplog, real_session):
     app = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'outbox.db'}",
-        "OUTBOX_BACKGROUND": True, "WTF_CSRF_ENABLED": False, "MAIL_SERVER": "",
+        "JOBS_BACKGROUND": True, "WTF_CSRF_ENABLED": False, "MAIL_SERVER": "",
     })
     with app.app_context():
         db.create_all()
@@ -35,5 +36,6 @@ def test_receipt_mail_goes_out_after_the_response(tmp_path, caplog, real_session
             time.sleep(0.05)
     assert sent is not None, "the background thread did not deliver the receipt"
     assert "citizen@example.org" in caplog.text
+    app.extensions["consult_runner"].stop()
     with app.app_context():
         db.engine.dispose()

@@ -30,6 +30,7 @@ from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.demo import load_demo
 from consult.extensions import db
+from consult.jobs.queue import run_due
 from consult.policies.models import Interpretation, Policy
 
 PRIVATE_PREFIXES = ("/staff", "/admin", "/account")
@@ -110,6 +111,7 @@ def demo(session):
             publish_report(consultation, summary=report.summary, actor=report.published_by,
                            correction_note="更正：补充意见内容。")
     session.commit()
+    run_due()  # the jobs that build the reports' PDF and XLSX
     assert planted, "the demo has no comments to plant personal data in"
     return planted
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import mimetypes
 import re
-from urllib.parse import quote
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -252,20 +255,59 @@ def report_html(content: dict, *, unit_name: str = "", correction_note: str | No
 def report_pdf(content: dict, *, unit_name: str = "", correction_note: str | None = None,
                links: dict | None = None) -> bytes:
     """The report as PDF, laid out by WeasyPrint with Noto Sans CJK embedded (subset)."""
+    html = report_html(content, unit_name=unit_name, correction_note=correction_note,
+                       links=links)
+    return html_to_pdf(html, stylesheet="css/report-print.css")
+
+
+def html_to_pdf(html: str, *, stylesheet: str | None = None) -> bytes:
+    """Lay `html` out as PDF. WeasyPrint fetches nothing but the app's static files, from disk
+    (static_only_fetcher): text in the report cannot make the server open a URL or a file."""
     import logging
 
     from weasyprint import CSS, HTML
 
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per page
-    html = report_html(content, unit_name=unit_name, correction_note=correction_note,
-                       links=links)
-    stylesheet = CSS(filename=str(_static_path("css/report-print.css")))
-    return HTML(string=html, base_url=str(_static_path(""))).write_pdf(stylesheets=[stylesheet])
+    fetcher = static_only_fetcher(current_app.static_folder)
+    sheets = [CSS(filename=str(_static_path(stylesheet)), url_fetcher=fetcher)] \
+        if stylesheet else []
+    document = HTML(string=html, base_url=_static_path("").resolve().as_uri() + "/",
+                    url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=sheets)
 
 
-def _static_path(name: str):
-    from pathlib import Path
+def static_only_fetcher(static_folder: str):
+    """A WeasyPrint URL fetcher that denies every URL but a file under `static_folder`."""
+    return _fetcher_class()(static_folder)
 
+
+@cache
+def _fetcher_class():
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Deny-all: no HTTP, no data:, no file outside the static folder (finding 6)."""
+
+        def __init__(self, static_folder: str) -> None:
+            super().__init__()
+            self.root = Path(static_folder).resolve()
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+                path = Path(url2pathname(parts.path)).resolve()
+                if path.is_relative_to(self.root) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(path.as_uri(), path.read_bytes(),
+                                              {"Content-Type": kind})
+            raise ValueError(f"the PDF may not fetch {url[:100]!r}")
+
+    return StaticOnlyFetcher
+
+
+def _static_path(name: str) -> Path:
     return Path(current_app.static_folder) / name
 
 

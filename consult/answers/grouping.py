@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 DEFAULT_SIMILARITY = 90  # rapidfuzz ratio (0–100) that confirms two texts as one comment
@@ -94,18 +93,33 @@ def similar(a: str, b: str, similarity: int = DEFAULT_SIMILARITY) -> bool:
     return fuzz.ratio(a, b, score_cutoff=similarity) > 0
 
 
+Progress = Callable[[float, str | None], None]
+PROGRESS_STEP = 5000  # texts between two progress reports
+
+
+def _no_progress(fraction: float, text: str | None = None) -> None:
+    return None
+
+
 def find_groups(texts: Iterable[tuple[Hashable, str]], *,
-                similarity: int = DEFAULT_SIMILARITY) -> list[list[Hashable]]:
+                similarity: int = DEFAULT_SIMILARITY,
+                progress: Progress | None = None) -> list[list[Hashable]]:
     """Groups (two or more keys each, in input order) of near-identical texts.
 
     `texts` is (key, text) pairs, e.g. (comment id, body). Texts that normalise to nothing
-    (only punctuation) are never grouped.
+    (only punctuation) are never grouped. `progress(fraction, step)` hears how far it is
+    (a job shows it to staff); `len(texts)` is used for it when `texts` has a length.
     """
+    report = progress or _no_progress
+    total = len(texts) if hasattr(texts, "__len__") else 0
+    report(0.0, "normalise")
     keys: list[Hashable] = []
     first_of: dict[str, int] = {}  # normalised text -> index of its first occurrence
     distinct: list[tuple[int, str]] = []  # (index, text) of each distinct normalised text
     links: list[tuple[int, int]] = []
     for index, (key, text) in enumerate(texts):
+        if total and index % PROGRESS_STEP == 0:
+            report(0.4 * index / total, "normalise")
         keys.append(key)
         norm = normalise(text)
         if not norm:
@@ -120,7 +134,9 @@ def find_groups(texts: Iterable[tuple[Hashable, str]], *,
     for a, b in links:
         found.union(a, b)
     del links
-    _join_near_duplicates(distinct, found, similarity)
+    report(0.4, "compare")
+    _join_near_duplicates(distinct, found, similarity, report)
+    report(1.0, "compare")
 
     members: dict[int, list[int]] = {}
     for index in range(len(keys)):
@@ -130,20 +146,27 @@ def find_groups(texts: Iterable[tuple[Hashable, str]], *,
 
 
 def _join_near_duplicates(distinct: list[tuple[int, str]], found: _UnionFind,
-                          similarity: int) -> None:
+                          similarity: int, report: Progress = _no_progress) -> None:
     """Union the texts that LSH proposes and rapidfuzz confirms."""
     if len(distinct) < 2:
         return
+    # Imported here: datasketch brings scipy, seconds of start-up for every web and worker
+    # process, when only the detector needs it.
+    from datasketch import MinHash, MinHashLSH
+
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
     sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32)  # reused: the index keeps bands
     with lsh.insertion_session() as session:
-        for index, norm in distinct:
+        for done, (index, norm) in enumerate(distinct):
+            if done % PROGRESS_STEP == 0:
+                report(0.4 + 0.3 * done / len(distinct), "compare")
             sketch.clear()
             sketch.update_batch(shingles(norm))
             session.insert(index, sketch, check_duplication=False)
     text_of = dict(distinct)
     rejected: set[tuple[int, int]] = set()
-    for table in lsh.hashtables:  # one dict of buckets per band
+    for number, table in enumerate(lsh.hashtables):  # one dict of buckets per band
+        report(0.7 + 0.3 * number / len(lsh.hashtables), "compare")
         for band in table.keys():  # noqa: SIM118 (a datasketch storage, not a dict)
             bucket = table.get(band)
             if len(bucket) < 2:

@@ -66,33 +66,70 @@ def _pick_representative(group: CommentGroup) -> None:
 def suggest_groups(consultation: Consultation, *, actor,
                    similarity: int | None = None) -> list[CommentGroup]:
     """Run the detector over the comments not in a confirmed group and store what it finds as
-    suggested groups, replacing earlier suggestions. Hidden comments are left out."""
+    suggested groups, replacing earlier suggestions. Hidden comments are left out. (A large
+    consultation runs the same three steps as a job: consult/answers/jobs.py.)"""
+    similarity = similarity or default_similarity()
+    rows = suggestion_input(consultation)
+    found = grouping.find_groups(rows, similarity=similarity)
+    return store_suggestions(consultation, found, actor=actor, similarity=similarity)
+
+
+def default_similarity() -> int:
+    return current_app.config.get("GROUP_SIMILARITY", grouping.DEFAULT_SIMILARITY)
+
+
+def suggestion_input(consultation: Consultation) -> list[tuple[int, str]]:
+    """(id, body) of the comments the detector looks at: neither hidden nor in a confirmed
+    group (members of earlier suggestions are looked at again)."""
     check_editable(consultation)
-    similarity = similarity or current_app.config.get("GROUP_SIMILARITY",
-                                                      grouping.DEFAULT_SIMILARITY)
-    _drop(db.session.scalars(groups_query(consultation, GroupStatus.SUGGESTED)).all())
+    confirmed = db.select(CommentGroup.id).where(
+        CommentGroup.consultation_id == consultation.id,
+        CommentGroup.status == GroupStatus.CONFIRMED)
     rows = db.session.execute(
-        db.select(Comment.id, Comment.body, Comment.status)
-        .where(Comment.consultation_id == consultation.id, Comment.group_id.is_(None),
-               Comment.status != CommentStatus.HIDDEN)
+        db.select(Comment.id, Comment.body)
+        .where(Comment.consultation_id == consultation.id,
+               Comment.status != CommentStatus.HIDDEN,
+               db.or_(Comment.group_id.is_(None), Comment.group_id.not_in(confirmed)))
         .order_by(Comment.id)
     ).all()
-    published = {row.id for row in rows if row.status == CommentStatus.PUBLISHED}
-    found = grouping.find_groups(((row.id, row.body) for row in rows), similarity=similarity)
+    return [(row.id, row.body) for row in rows]
+
+
+def store_suggestions(consultation: Consultation, found: Sequence[Sequence[int]], *, actor,
+                      similarity: int) -> list[CommentGroup]:
+    """Replace the consultation's suggested groups with `found` (lists of comment ids). The
+    comments are checked again, as the detector may have run on a slightly older state: a
+    comment hidden or confirmed into a group meanwhile is left out."""
+    check_editable(consultation)
+    _drop(db.session.scalars(groups_query(consultation, GroupStatus.SUGGESTED)).all())
+    wanted = {i for ids in found for i in ids}
+    eligible: dict[int, CommentStatus] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), CHUNK):
+        eligible.update(db.session.execute(
+            db.select(Comment.id, Comment.status)
+            .where(Comment.id.in_(ordered[start:start + CHUNK]),
+                   Comment.consultation_id == consultation.id, Comment.group_id.is_(None),
+                   Comment.status != CommentStatus.HIDDEN)
+        ).all())
     now = clock.now()
-    groups = []
+    groups, grouped = [], 0
     for ids in found:
+        ids = [i for i in ids if i in eligible]
+        if len(ids) < 2:
+            continue
         group = CommentGroup(consultation=consultation, status=GroupStatus.SUGGESTED,
                              created_at=now)
         db.session.add(group)
         db.session.flush()
         _set_group(ids, group.id)
-        group.representative_comment_id = next((i for i in ids if i in published), ids[0])
+        group.representative_comment_id = next(
+            (i for i in ids if eligible[i] == CommentStatus.PUBLISHED), ids[0])
         groups.append(group)
+        grouped += len(ids)
     db.session.flush()
     audit.record(actor, "suggest_groups", consultation, unit_id=consultation.unit_id,
-                 detail={"groups": len(groups), "comments": sum(len(ids) for ids in found),
-                         "similarity": similarity})
+                 detail={"groups": len(groups), "comments": grouped, "similarity": similarity})
     return groups
 
 

@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
+from consult import paging
 from consult.answers import charts
 from consult.answers.models import DispositionCode, Report
 from consult.comments.models import Category
@@ -227,8 +228,8 @@ class ListPagination(Pagination):
 
 
 def page_number(args) -> int:
-    value = args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
+    """`?page=`: 1 to MAX_PAGE, else 400 like every list (SPEC §5)."""
+    return paging.page_number(args)
 
 
 def article_choices(view: Prepared) -> list[tuple[int, str]]:

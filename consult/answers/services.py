@@ -116,9 +116,27 @@ def _report_rows(consultation: Consultation):
     )
 
 
+PROGRESS_STEP = 5000  # comments between two progress reports of a report build
+
+
+def comment_count(consultation: Consultation) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id))
+
+
+def builds_in_a_job(consultation: Consultation) -> bool:
+    """Whether the report of `consultation` is too large to build within a request
+    (REPORT_JOB_MIN_COMMENTS)."""
+    from flask import current_app
+
+    return comment_count(consultation) >= current_app.config["REPORT_JOB_MIN_COMMENTS"]
+
+
 def build_report(consultation: Consultation, *, revision: int, summary: str,
-                 published_at) -> dict:
-    """The report's JSON (SPEC §5), without the digest. Anyone can re-compute the totals."""
+                 published_at, progress=None) -> dict:
+    """The report's JSON (SPEC §5), without the digest. Anyone can re-compute the totals.
+    `progress(fraction)` hears how far it is (a job shows it to staff)."""
+    total = comment_count(consultation) if progress else 0
     totals = {
         "received": 0, "unverified": 0, "hidden": 0, "hidden_by_reason": _zero(HiddenReason),
         "answered": 0, "by_disposition": _zero(DispositionCode), "by_category": _zero(Category),
@@ -131,7 +149,9 @@ def build_report(consultation: Consultation, *, revision: int, summary: str,
     from consult.answers.groups import report_groups
 
     campaigns = report_groups(consultation)  # confirmed groups: one item each (F13)
-    for comment in _report_rows(consultation):
+    for done, comment in enumerate(_report_rows(consultation)):
+        if progress and done % PROGRESS_STEP == 0:
+            progress(done / max(total, 1))
         version = comment.version_number
         article = comment.article_number
         shown_region = public_region(comment)
@@ -200,8 +220,10 @@ def digest_of(content: dict) -> str:
 
 
 def publish_report(consultation: Consultation, *, summary: str, actor,
-                   correction_note: str | None = None) -> Report:
-    """Freeze and publish the next revision of the report, then tell commenters who asked."""
+                   correction_note: str | None = None, progress=None) -> Report:
+    """Freeze and publish the next revision of the report, then tell commenters who asked and
+    queue the build of its PDF and XLSX. The report is built before anything is written, so a
+    long build holds no write lock."""
     previous = published_report(consultation)
     if previous is not None and not (correction_note or "").strip():
         message = _("更正已发布的报告须说明更正内容。")
@@ -217,15 +239,16 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
               reasonless=open_items.get("missing_reason", 0)),
             code="report_incomplete", fields=open_items,
         )
-    if previous is None:
-        transition(consultation, "publish_report", actor=actor)
-    elif consultation.status.value not in ("report_published", "policy_issued"):
+    if previous is not None and consultation.status.value not in ("report_published",
+                                                                  "policy_issued"):
         raise InvalidTransition()
     now = clock.now()
     revision = previous.revision + 1 if previous else 1
     content = build_report(consultation, revision=revision, summary=summary.strip(),
-                           published_at=now)
+                           published_at=now, progress=progress)
     content["digest"] = digest_of(content)
+    if previous is None:
+        transition(consultation, "publish_report", actor=actor)
     report = Report(
         consultation=consultation, revision=revision, summary=summary.strip(),
         correction_note=(correction_note or "").strip() or None, content=content,
@@ -236,6 +259,9 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
                  reason=report.correction_note, detail={"revision": revision})
     if previous is None:
         _notify_commenters(consultation)
+    from consult.answers.files import queue_builds
+
+    queue_builds(report)
     return report
 
 

@@ -19,8 +19,8 @@ from consult.comments.services import CommentInput
 from consult.consultations.models import ConsultationType
 from consult.consultations.states import LIST_FILTERS
 from consult.errors import ConsultError, ValidationFailed
+from consult.paging import MAX_ID, page_number, per_page
 
-MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 200
 MAX_IDEMPOTENCY_KEY = 128
 # Field length limits: the columns' sizes (Comment.display_name, region, phone, email).
@@ -77,16 +77,17 @@ def _int_parameter(args, name: str, *, minimum: int) -> int | None:
         raise _bad_parameter(
             name, _("参数 %(name)s 不能小于 %(minimum)d。", name=name, minimum=minimum)
         )
+    if value > MAX_ID:
+        raise _bad_parameter(
+            name, _("参数 %(name)s 不能大于 %(maximum)d。", name=name, maximum=MAX_ID)
+        )
     return value
 
 
 def parse_page(args) -> Page:
-    """`page` (from 1) and `per_page` (default PER_PAGE, at most 100)."""
-    page = _int_parameter(args, "page", minimum=1) or 1
-    per_page = _int_parameter(args, "per_page", minimum=1)
-    if per_page is None:
-        per_page = current_app.config.get("PER_PAGE", 20)
-    return Page(page=page, per_page=min(per_page, MAX_PER_PAGE))
+    """`page` (1 to MAX_PAGE) and `per_page` (default PER_PAGE, 1 to 100); else 400."""
+    return Page(page=page_number(args),
+                per_page=per_page(current_app.config.get("PER_PAGE", 20), args))
 
 
 def parse_list_params(args) -> ListParams:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
-
 from consult import clock
 from consult.answers.models import Report
 from consult.catalogue.models import CatalogueItem
@@ -17,6 +15,7 @@ from consult.comments.models import Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text, status_note
 from consult.consultations.models import Article, Consultation
 from consult.consultations.policy import is_public
+from consult.urls import external_url
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -24,7 +23,7 @@ def timestamp(moment: datetime | None) -> str | None:
 
 
 def _link(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, **values)
 
 
 def page_of(items: list, *, page: int, per_page: int, total: int) -> dict:

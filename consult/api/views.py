@@ -6,7 +6,7 @@ no CSRF token because the API uses no session cookie.
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
@@ -24,6 +24,8 @@ from consult.consultations.states import PUBLIC_STATES, list_filter
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.policies.models import Policy
+from consult.ratelimit import client_key
+from consult.urls import external_url
 
 PUBLIC_MAX_AGE = 60  # seconds a proxy may serve a public read without asking again
 
@@ -150,18 +152,19 @@ def submit_comment(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     key = schemas.idempotency_key()
     data = schemas.comment_input(schemas.json_object())
+    # The key's client: the rate-limit client (an IPv4 address or IPv6 /64).
     gate = ratelimit.comment_gate(ratelimit.comment_person(email=data.email))
     comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
+                                                client=f"api:{client_key()}",
                                                 must_verify=gate.verify)
     tracking_no, status = comment.tracking_no, comment.status  # not read back after the commit
     db.session.commit()
     response = _private({
         "tracking_no": tracking_no,
         "status": status.value,
-        "receipt_url": url_for("comments.receipt", tracking_no=tracking_no, _external=True),
+        "receipt_url": external_url("comments.receipt", tracking_no=tracking_no),
     }, 201)
-    response.headers["Location"] = url_for("api.receipt", tracking_no=tracking_no,
-                                           _external=True)
+    response.headers["Location"] = external_url("api.receipt", tracking_no=tracking_no)
     return response
 
 

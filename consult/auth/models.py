@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +61,10 @@ class Unit(db.Model):
         return f"<Unit {self.id} {self.name}>"
 
 
+def new_session_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -71,6 +76,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember-me cookie (get_id): a new stamp ends them all. It
+    # changes on logout, password change and deactivation (SECURITY.md, finding 5).
+    session_stamp: Mapped[str] = mapped_column(String(32), default=new_session_stamp)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -79,6 +87,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember-me cookies: id and stamp."""
+        return f"{self.id}:{self.session_stamp}"
+
+    def end_sessions(self) -> None:
+        """Sign the account out everywhere: every cookie made so far stops working."""
+        self.session_stamp = new_session_stamp()
 
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -89,6 +105,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+@event.listens_for(User.password_hash, "set")
+@event.listens_for(User.active, "set")
+def _end_sessions_on_change(target: User, value, oldvalue, initiator) -> None:
+    """A new password or a deactivation ends every session, whoever made the change."""
+    if value != oldvalue:
+        target.end_sessions()
 
 
 class Membership(db.Model):

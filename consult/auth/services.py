@@ -5,6 +5,7 @@ from __future__ import annotations
 from consult import clock
 from consult.auth.models import Membership, Role, Unit, User
 from consult.extensions import db
+from consult.security import passwords
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -30,9 +31,10 @@ def create_user(*, email: str, name: str, password: str, unit_name: str | None =
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None. Exactly one password check whatever
+    the address names, so the answer's timing tells nobody which accounts exist."""
     user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
+    if not passwords.check(user.password_hash if user else None, password) or not user.active:
         return None
     user.last_login_at = clock.now()
     return user

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from consult.auth.forms import LoginForm
 from consult.auth.models import User
 from consult.auth.services import authenticate
 from consult.extensions import db, login_manager
+from consult.paging import MAX_ID
 from consult.permissions import is_staff
+from consult.security import log as security_log
+from consult.security import signin
+from consult.security.models import LoginKind
 
 bp = Blueprint("auth", __name__)
 
@@ -25,7 +41,30 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user a session or remember-me cookie names ("id:stamp"), while the stamp is still
+    the account's: logout, a new password or deactivation changes it (finding 5)."""
+    ident, _sep, stamp = (user_id or "").partition(":")
+    if not (ident.isascii() and ident.isdigit() and int(ident) <= MAX_ID and stamp):
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not hmac.compare_digest(user.session_stamp, stamp):
+        return None
+    return user
+
+
+@bp.before_app_request
+def _end_stale_session():
+    """A cookie whose stamp is no longer the account's is cleared, on every request."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remember not in request.cookies:
+        return
+    try:
+        stale = not current_user.is_authenticated
+    except SQLAlchemyError:  # the database is down: the error page says so
+        return
+    if stale:
+        security_log.event("session_ended", kind="staff")
+        logout_user()
 
 
 def staff_required(view):
@@ -64,12 +103,22 @@ def login():
         return render_template("auth/login.html", form=form)
     error = None
     if form.validate():
-        user = authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        wait = signin.guard(LoginKind.STAFF, email)
+        if wait:
+            form.password.data = ""
+            return signin.throttled("auth/login.html", wait, form=form)
+        user = authenticate(email, form.password.data)
         if user is not None:
             login_user(user)
+            target = safe_next(form.next.data) or url_for("consultations.dashboard")
+            response = signin.succeeded(LoginKind.STAFF, email, redirect(target),
+                                        account_id=user.id)
             db.session.commit()
             flash(_("欢迎您，%(name)s。", name=user.name), "success")
-            return redirect(safe_next(form.next.data) or url_for("consultations.dashboard"))
+            return response
+        signin.failed(LoginKind.STAFF, email)
+        db.session.commit()
         error = _("电子邮箱或密码不正确。")
     form.password.data = ""
     return render_template("auth/login.html", form=form, error=error), 422
@@ -77,7 +126,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST only, so a link or an image cannot sign anyone out)."""
+    """Sign out everywhere (POST only, so a link or an image cannot sign anyone out): the
+    account's session stamp changes, so no copy of any of its cookies works any more."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.end_sessions()
+        db.session.commit()
+        security_log.event("logout", kind="staff", id=user.id)
     logout_user()
     flash(_("您已退出登录。"), "success")
     return redirect(url_for("main.index"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import String
+from sqlalchemy import String, event
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult import clock
+from consult.auth.models import new_session_stamp
 from consult.extensions import db
 from consult.types import UTCDateTime
 
@@ -26,6 +27,9 @@ class Citizen(db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept in the session and checked on every request: a new stamp ends every session. It
+    # changes on logout, password change and erasure (SECURITY.md, finding 5).
+    session_stamp: Mapped[str] = mapped_column(String(32), default=new_session_stamp)
 
     @property
     def is_active(self) -> bool:
@@ -37,6 +41,9 @@ class Citizen(db.Model):
         """Changes with the password: ends sessions and voids links made before a change."""
         return (self.password_hash or "")[-12:]
 
+    def end_sessions(self) -> None:
+        self.session_stamp = new_session_stamp()
+
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
@@ -46,3 +53,11 @@ class Citizen(db.Model):
 
     def __repr__(self) -> str:
         return f"<Citizen {self.id}>"
+
+
+@event.listens_for(Citizen.password_hash, "set")
+@event.listens_for(Citizen.erased_at, "set")
+def _end_sessions_on_change(target: Citizen, value, oldvalue, initiator) -> None:
+    """A new password or an erasure ends every session of the account."""
+    if value != oldvalue:
+        target.end_sessions()

@@ -10,6 +10,8 @@ of their own. The same link, asked for again, resets a forgotten password.
 
 from __future__ import annotations
 
+import hmac
+
 from flask import current_app, g, session
 from flask_babel import gettext as _
 
@@ -21,6 +23,7 @@ from consult.comments.privacy import erase_comments, forget_mail_to
 from consult.comments.services import public_text
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.security import passwords
 from consult.tokens import LinkInvalid, make_token, read_token
 from consult.uploads import attachments_of
 from consult.urls import external_url
@@ -53,8 +56,9 @@ def current_citizen() -> Citizen | None:
     citizen_id = session.get(SESSION_KEY)
     if isinstance(citizen_id, int):
         found = db.session.get(Citizen, citizen_id)
-        if found is not None and found.is_active \
-                and session.get(SESSION_STAMP) == found.password_stamp:
+        stamp = session.get(SESSION_STAMP)
+        if found is not None and found.is_active and isinstance(stamp, str) \
+                and hmac.compare_digest(stamp, found.session_stamp):
             citizen = found
     g.citizen = citizen
     return citizen
@@ -62,20 +66,27 @@ def current_citizen() -> Citizen | None:
 
 def sign_in(citizen: Citizen) -> None:
     session[SESSION_KEY] = citizen.id
-    session[SESSION_STAMP] = citizen.password_stamp
+    session[SESSION_STAMP] = citizen.session_stamp
     g.citizen = citizen
 
 
-def sign_out() -> None:
+def sign_out(*, everywhere: bool = False) -> None:
+    """Forget the account in this session; `everywhere`: end every session of it (logout)."""
+    citizen = current_citizen() if everywhere else None
+    if citizen is not None:
+        citizen.end_sessions()
+        db.session.flush()
     session.pop(SESSION_KEY, None)
     session.pop(SESSION_STAMP, None)
     g.citizen = None
 
 
 def authenticate(email: str, password: str) -> Citizen | None:
-    """The active account with this email and password; None whatever the reason."""
+    """The active account with this email and password; None whatever the reason. Exactly one
+    password check whatever the address names (no timing tells who has an account)."""
     citizen = by_email(email)
-    if citizen is None or not citizen.is_active or not citizen.check_password(password):
+    if not passwords.check(citizen.password_hash if citizen else None, password) \
+            or not citizen.is_active:
         return None
     return citizen
 

@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -38,6 +39,9 @@ from consult.comments import privacy
 from consult.consultations.forms import attach_errors
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.security import log as security_log
+from consult.security import signin
+from consult.security.models import LoginKind
 from consult.tokens import LinkExpired, LinkInvalid
 
 bp = Blueprint("citizens", __name__)
@@ -53,6 +57,18 @@ def _citizen_in_templates():
             return None
 
     return {"current_citizen": citizen_for_page}
+
+
+@bp.before_app_request
+def _end_stale_session():
+    """A session whose stamp is no longer the account's is cleared, on every request."""
+    try:
+        stale = services.SESSION_KEY in session and current_citizen() is None
+    except SQLAlchemyError:  # the database is down: the error page says so
+        return
+    if stale:
+        security_log.event("session_ended", kind="citizen")
+        services.sign_out()
 
 
 def citizen_required(view):
@@ -144,11 +160,22 @@ def login():
         return render_template("citizens/login.html", form=form)
     error = None
     if form.validate():
-        citizen = services.authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        wait = signin.guard(LoginKind.CITIZEN, email)
+        if wait:
+            form.password.data = ""
+            return signin.throttled("citizens/login.html", wait, form=form)
+        citizen = services.authenticate(email, form.password.data)
         if citizen is not None:
             services.sign_in(citizen)
+            target = safe_next(form.next.data) or url_for("citizens.account")
+            response = signin.succeeded(LoginKind.CITIZEN, email, redirect(target, 303),
+                                        account_id=citizen.id)
+            db.session.commit()
             flash(_("您已登录。"), "success")
-            return redirect(safe_next(form.next.data) or url_for("citizens.account"), 303)
+            return response
+        signin.failed(LoginKind.CITIZEN, email)
+        db.session.commit()
         error = _("电子邮箱或密码不正确，或者账号尚未通过邮箱确认。")
     form.password.data = ""
     return render_template("citizens/login.html", form=form, error=error), 422
@@ -156,8 +183,12 @@ def login():
 
 @bp.post("/account/logout")
 def logout():
-    """Sign out of the citizen account (POST only)."""
-    services.sign_out()
+    """Sign out of the citizen account everywhere (POST only): no copy of the cookie works."""
+    citizen = current_citizen()
+    services.sign_out(everywhere=True)
+    db.session.commit()
+    if citizen is not None:
+        security_log.event("logout", kind="citizen", id=citizen.id)
     flash(_("您已退出公众账号。"), "success")
     return redirect(url_for("main.index"), 303)
 

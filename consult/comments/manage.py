@@ -37,6 +37,7 @@ from consult.errors import ValidationFailed
 from consult.extensions import db
 from consult.hearings.models import Hearing
 from consult.labels import HIDDEN_REASON_LABELS
+from consult.paging import page_number
 from consult.permissions import Perm, unit_ids_with
 
 PER_PAGE = 50
@@ -107,7 +108,7 @@ def manage_moderation_index():
         .order_by(Consultation.closes_at, Consultation.id)
         .options(selectinload(Consultation.unit))
     ).all()
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     comments = db.paginate(
         awaiting_moderation_query(ids).options(
             selectinload(Comment.article), selectinload(Comment.consultation)
@@ -136,7 +137,7 @@ def _render_moderation(consultation: Consultation, *, failed=None, status=200):
         query = query.where(Comment.status.in_(AWAITING))
     elif current != "all":
         query = query.where(Comment.status == CommentStatus(current))
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     comments = db.paginate(
         query.order_by(Comment.created_at, Comment.id).options(
             selectinload(Comment.article), selectinload(Comment.hearing)

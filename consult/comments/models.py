@@ -80,7 +80,10 @@ class Comment(db.Model):
     sensitive_categories: Mapped[list | None] = mapped_column(JSON)
     # A comment made at a hearing or symposium (channel hearing/symposium), if it was recorded.
     hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearings.id"), index=True)
+    # A keyed hash of (client, consultation, key) and a digest of the request it came with
+    # (consult/comments/idempotency.py): a retry is found, another client's key is not.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -54,8 +54,10 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     comment.status = CommentStatus.HIDDEN
     comment.hidden_reason = reason
     comment.hidden_note = note
+    # The note to the author stays on the comment (it may quote them): not in the audit log.
     audit.record(actor, "hide_comment", comment, unit_id=comment.consultation.unit_id,
-                 reason=note, detail={"hidden_reason": reason.value, "from": before.value})
+                 detail={"hidden_reason": reason.value, "from": before.value,
+                         "note": bool(note)})
     if published_report(comment.consultation) is not None:
         publish_revision(comment.consultation, note=HIDDEN_AFTER_REPORT_NOTE, actor=actor)
     if comment.email:

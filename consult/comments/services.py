@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, uploads
-from consult.comments import screening
+from consult.comments import idempotency, screening
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -77,26 +77,25 @@ def screen(body: str, data: CommentInput) -> list[str] | None:
 
 
 def submit_comment(consultation: Consultation, data: CommentInput, *,
-                   idempotency_key: str | None = None, citizen=None,
+                   idempotency_key: str | None = None, client: str | None = None, citizen=None,
                    attachment: FileStorage | None = None,
                    must_verify: bool = False) -> tuple[Comment, bool]:
     """Save a citizen's comment while the window is open; return (comment, created).
 
-    A retry with the same idempotency key returns the first comment instead of a second one.
-    `citizen` is the signed-in citizen account, if any; `attachment` one optional PDF/DOCX.
+    A retry by the same `client` with the same idempotency key returns the first comment
+    instead of a second one (consult/comments/idempotency.py); the same key with another body
+    is a 422. `citizen` is the signed-in citizen account, if any; `attachment` one PDF/DOCX.
     `must_verify`: the client's address sent more than its share (consult/ratelimit.py), so the
     comment counts only once its author confirms their e-mail address, whatever the
     consultation's own verification setting.
     """
+    key = request_print = None
     if idempotency_key:
-        existing = db.session.scalar(
-            db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-        )
+        key = idempotency.scoped(client, consultation.id, idempotency_key)
+        request_print = idempotency.fingerprint(data)
+        existing = idempotency.lookup(key)
         if existing is not None:
-            if existing.consultation_id != consultation.id:
-                message = _("该幂等键已用于其他意见征集。")
-                raise ValidationFailed(message, code="idempotency_conflict")
-            return existing, False
+            return idempotency.replay(existing, request_print), False
     if consultation.status != State.OPEN:
         raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
     body, article = _checked_content(consultation, data)
@@ -110,7 +109,8 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
         status=initial_status(consultation, verified=verified, must_verify=must_verify,
                               sensitive=sensitive),
         sensitive_categories=sensitive,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
+        idempotency_fingerprint=request_print,
         created_at=now,
         received_at=now,
         verified_at=now if verified else None,
@@ -121,12 +121,9 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
             db.session.add(comment)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its comment.
-        if idempotency_key:
-            existing = db.session.scalar(
-                db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-            )
-            if existing is not None:
-                return existing, False
+        existing = idempotency.lookup(key) if key else None
+        if existing is not None:
+            return idempotency.replay(existing, request_print), False
         raise
     if attachment is not None:
         uploads.store(attachment, owner=comment, allowed=ATTACHMENT_KINDS, public=False)
@@ -199,12 +196,14 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
     if channel == Channel.WEB:
         message = _("网站提交的意见无需登记，请选择收到意见的渠道。")
         raise ValidationFailed(message, code="channel", fields={"channel": message})
-    if idempotency_key:
-        existing = db.session.scalar(
-            db.select(Comment).where(Comment.idempotency_key == idempotency_key)
-        )
-        if existing is not None and existing.consultation_id == consultation.id:
-            return existing
+    key = request_print = None
+    if idempotency_key:  # a double click on the register: the staff member is the client
+        key = idempotency.scoped(f"staff:{getattr(actor, 'id', '')}", consultation.id,
+                                 idempotency_key)
+        request_print = idempotency.fingerprint(data)
+        existing = idempotency.lookup(key)
+        if existing is not None:
+            return idempotency.replay(existing, request_print)
     if published_report(consultation) is not None:
         raise Conflict(_("采纳情况报告已发布，不能再登记意见。"), code="report_published")
     if consultation.status not in (State.OPEN, State.CLOSED, State.POLICY_ISSUED):
@@ -222,11 +221,12 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
         # The unit received it itself: no e-mail verification, but moderation as configured.
         status=initial_status(consultation, verified=True, sensitive=sensitive),
         sensitive_categories=sensitive,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         created_at=clock.now(),
         received_at=clock.start_of_day(received_on),
         recorded_by_id=getattr(actor, "id", None),
         hearing=hearing,
+        idempotency_fingerprint=request_print,
     )
     db.session.add(comment)
     audit.record(actor, "record_comment", comment, unit_id=consultation.unit_id,

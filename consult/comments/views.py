@@ -71,7 +71,7 @@ def new(consultation_id: int):
         gate = ratelimit.comment_gate(
             ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
     else:
-        ratelimit.session_person()
+        ratelimit.session_client()  # the form's nonce and limits belong to this session
     form = CommentForm(articles=articles)
     if request.method == "GET":
         form.article.data = _selected_article(consultation)
@@ -91,7 +91,8 @@ def new(consultation_id: int):
         )
         try:
             comment, _created = submit_comment(
-                consultation, data, idempotency_key=form.idempotency_key, citizen=citizen,
+                consultation, data, idempotency_key=form.idempotency_key,
+                client=f"session:{ratelimit.session_client()}", citizen=citizen,
                 attachment=form.attachment.data or None, must_verify=gate.verify,
             )
         except WindowClosed as error:

@@ -116,7 +116,9 @@ def add_participant(hearing: Hearing, *, name: str, affiliation: str | None,
         affiliation=(affiliation or "").strip() or None, category=Category(category),
     )
     hearing.participants.append(participant)
-    _audit(actor, "add_hearing_participant", hearing, detail={"name": participant.name})
+    db.session.flush()
+    # The id, not the name: the audit log holds no personal data (consult/audit.py).
+    _audit(actor, "add_hearing_participant", hearing, detail={"participant_id": participant.id})
     return participant
 
 
@@ -124,8 +126,10 @@ def remove_participant(participant: HearingParticipant, *, actor) -> None:
     """Take a person off the list (a mistake, or they did not come), until the record is out."""
     hearing = participant.hearing
     _check_changeable(hearing)
+    participant_id = participant.id
     hearing.participants.remove(participant)
-    _audit(actor, "remove_hearing_participant", hearing, detail={"name": participant.name})
+    _audit(actor, "remove_hearing_participant", hearing,
+           detail={"participant_id": participant_id})
 
 
 def save_record(hearing: Hearing, text: str | None, *, actor) -> Hearing:
@@ -165,7 +169,7 @@ def attach_file(hearing: Hearing, file: FileStorage, role: str, *, actor):
     else:
         hearing.record_file = attachment
     _audit(actor, "attach_hearing_file", hearing,
-           detail={"role": role, "filename": attachment.filename})
+           detail={"role": role, "attachment_id": attachment.id})
     return attachment
 
 

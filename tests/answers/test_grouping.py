@@ -14,6 +14,7 @@ from consult.audit import AuditEvent
 from consult.comments.models import Category, Channel, CommentStatus, HiddenReason
 from consult.errors import Conflict, NotFound, ValidationFailed
 from consult.extensions import db
+from consult.jobs.queue import run_due
 
 LETTER = ("我们坚决反对在小区内增设收费停车位。小区道路狭窄，增设车位将堵塞消防通道，"
           "建议保留现有的免费停车位，并由业主大会决定停车收费事宜，保障业主的知情权和参与权。")
@@ -320,9 +321,16 @@ def test_staff_find_confirm_and_answer_a_group_through_the_pages(client_as, make
     response = post_form(client, f"/staff/consultations/{c.id}/groups/suggest", {},
                          page=_groups_page(c))
     assert response.status_code == 302
+    # the detector runs as a job: until it has run, the page shows it queued, and reloads
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "正在查找相同或相近的意见" in html and "排队中" in html and "<progress" in html
+    assert '<meta http-equiv="refresh"' in html
+    assert db.session.scalar(db.select(CommentGroup)) is None
+    assert run_due() == 1
     group = db.session.scalar(db.select(CommentGroup))
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "找到 1 组" in html and f"组{group.id}" in html and "待确认" in html
+    assert '<meta http-equiv="refresh"' not in html
     assert "<i>我们" not in html and "&lt;i&gt;我们" in html
     assert hostile.group_id == group.id
     assert "确认后才能统一答复本组" in html
@@ -351,6 +359,7 @@ def test_staff_split_and_merge_groups_through_the_pages(client_as, make, post_fo
     others = [make.comment(c, body=OTHER_LETTER), make.comment(c, body=OTHER_LETTER + "。")]
     client = client_as(editor)
     post_form(client, f"/staff/consultations/{c.id}/groups/suggest", {}, page=_groups_page(c))
+    run_due()
     first, second = db.session.scalars(db.select(CommentGroup).order_by(CommentGroup.id)).all()
     response = post_form(client, f"/staff/groups/{first.id}/split", {},
                          page=_groups_page(c))

@@ -155,12 +155,18 @@ def test_the_per_article_table_links_to_the_filtered_list(client, report):
     assert f'href="/consultations/{report.id}/report?article=0#items-1-all"' in html
 
 
-@pytest.mark.parametrize("query", ["?page=abc", "?page=-1", "?page=0", "?article=x",
-                                   "?article=99999999", "?disposition=bogus", "?q=" + "长" * 500,
-                                   "?page=99999999999999999999"])
-def test_bad_parameters_are_ignored(client, report, query):
+@pytest.mark.parametrize("query", ["?article=x", "?article=99999999", "?disposition=bogus",
+                                   "?q=" + "长" * 500])
+def test_bad_filters_are_ignored(client, report, query):
     html = _page(client, report, query)
     assert "意见及答复" in html
+
+
+@pytest.mark.parametrize("query", ["?page=abc", "?page=-1", "?page=0",
+                                   "?page=99999999999999999999"])
+def test_a_page_out_of_range_is_400_like_on_every_list(client, report, query):
+    """SPEC §5 (and tests/security/test_pages.py): a page number out of range is 400."""
+    assert client.get(f"/consultations/{report.id}/report{query}").status_code == 400
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(client, report):

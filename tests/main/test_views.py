@@ -46,13 +46,16 @@ def test_healthz_reports_the_outbox_backlog_and_503_when_the_database_is_down(
         db.create_all()
     client = app.test_client()
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "outbox_backlog": 0}
+    assert body == {"status": "ok", "database": "ok", "redis": "not_configured",
+                    "outbox_backlog": 0, "queued_jobs": 0, "running_jobs": 0, "failed_jobs": 0}
     down = create_app({"TESTING": True,
                        "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent-dir/consult.db"})
     response = down.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "down",
-                                   "outbox_backlog": None}
+                                   "redis": "not_configured", "outbox_backlog": None,
+                                   "queued_jobs": None, "running_jobs": None,
+                                   "failed_jobs": None}
     for each in (app, down):
         with each.app_context():
             db.engine.dispose()

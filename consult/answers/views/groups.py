@@ -8,7 +8,13 @@ from flask_login import current_user
 from rapidfuzz import fuzz
 
 from consult.answers import grouping, policy
-from consult.answers.bulk import fill_from_template, load_comments, reason_templates, template_for
+from consult.answers.bulk import (
+    check_editable,
+    fill_from_template,
+    load_comments,
+    reason_templates,
+    template_for,
+)
 from consult.answers.forms import GroupAnswerForm
 from consult.answers.groups import (
     answer_group,
@@ -17,8 +23,8 @@ from consult.answers.groups import (
     groups_query,
     merge_groups,
     split_group,
-    suggest_groups,
 )
+from consult.answers.jobs import SUGGEST, queue_suggestions
 from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
 from consult.answers.services import published_report
 from consult.answers.views import bp
@@ -28,7 +34,10 @@ from consult.consultations.forms import attach_errors
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.jobs.queue import latest_job
+from consult.jobs.views import REFRESH_SECONDS
 from consult.labels import DISPOSITION_LABELS
+from consult.paging import id_filter, page_number
 
 GROUPS_PER_PAGE = 20
 MEMBERS_SHOWN = 20  # per group; the queue's group filter lists them all
@@ -71,9 +80,9 @@ def _render(consultation: Consultation, *, failed=None, status=200):
     wanted = wanted if wanted in ("suggested", "confirmed") else ""
     query = groups_query(consultation, GroupStatus(wanted) if wanted else None)
     single = request.args.get("group", "")
-    if single.isdigit():
-        query = query.where(CommentGroup.id == int(single))
-    page = request.args.get("page", 1, type=int)
+    if id_filter(single) is not None:
+        query = query.where(CommentGroup.id == id_filter(single))
+    page = page_number()
     groups = db.paginate(query.options(
         db.selectinload(CommentGroup.members).selectinload(Comment.disposition)),
         page=page, per_page=GROUPS_PER_PAGE, error_out=False)
@@ -82,6 +91,7 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         .where(CommentGroup.consultation_id == consultation.id).group_by(CommentGroup.status)
     ).all())
     report = published_report(consultation)
+    suggesting = latest_job(consultation, SUGGEST)
     others = db.session.execute(
         db.select(CommentGroup.id, CommentGroup.status)
         .where(CommentGroup.consultation_id == consultation.id).order_by(CommentGroup.id)
@@ -101,6 +111,8 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         choices=[(code.value, text) for code, text in DISPOSITION_LABELS.items()],
         can_answer=policy.can_answer(current_user, consultation) and report is None,
         report=report,
+        suggesting=suggesting,
+        refresh=REFRESH_SECONDS if suggesting is not None and suggesting.active else None,
     ), status
 
 
@@ -120,11 +132,13 @@ def manage_groups(consultation_id: int):
 @bp.post("/staff/consultations/<int:consultation_id>/groups/suggest")
 @staff_required
 def manage_suggest_groups(consultation_id: int):
-    """Run the detector again (earlier suggestions are replaced; confirmed groups stay)."""
+    """Run the detector again, as a job (earlier suggestions are replaced; confirmed groups
+    stay): the page shows its progress, then what it found."""
     consultation = _load(consultation_id, policy.can_answer)
-    groups = suggest_groups(consultation, actor=current_user)
+    check_editable(consultation)
+    queue_suggestions(consultation, actor=current_user)
     db.session.commit()
-    flash(_("找到 %(n)d 组相同或相近的意见，请逐组确认。", n=len(groups)), "success")
+    flash(_("正在查找相同或相近的意见，完成后本页显示结果。"), "success")
     return redirect(url_for(".manage_groups", consultation_id=consultation.id,
                             status="suggested"))
 

@@ -20,6 +20,7 @@ from consult.answers.bulk import (
 )
 from consult.answers.forms import AnswerForm, BulkForm, ReportForm, TemplateForm
 from consult.answers.groups import group_comments, ungroup_comments
+from consult.answers.jobs import PREVIEW, PUBLISH, queue_preview, queue_publication
 from consult.answers.models import (
     CommentGroup,
     Disposition,
@@ -31,6 +32,7 @@ from consult.answers.services import (
     answer_comment,
     blockers,
     build_report,
+    builds_in_a_job,
     publish_report,
     published_report,
 )
@@ -42,7 +44,10 @@ from consult.consultations.forms import attach_errors
 from consult.consultations.models import Article, Consultation
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
+from consult.jobs.queue import latest_job
+from consult.jobs.views import REFRESH_SECONDS
 from consult.labels import DISPOSITION_LABELS
+from consult.paging import id_filter, page_number
 from consult.permissions import Perm, has_permission
 
 PER_PAGE = 50
@@ -76,11 +81,11 @@ def _filters() -> dict[str, str]:
     channel = request.args.get("channel", "")
     group = request.args.get("group", "")
     return {
-        "article": article if article == "whole" or article.isdigit() else "",
+        "article": article if article == "whole" or id_filter(article) is not None else "",
         "state": state if state in STATE_FILTERS else "all",
         "category": category if category in {c.value for c in Category} else "",
         "channel": channel if channel in {c.value for c in Channel} else "",
-        "group": group if group in GROUP_FILTERS or group.isdigit() else "",
+        "group": group if group in GROUP_FILTERS or id_filter(group) is not None else "",
     }
 
 
@@ -143,7 +148,7 @@ def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_me
     `bulk` a rejected bulk action (with the ids that were selected), `template_form` a
     rejected reason template."""
     filters = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     comments = db.paginate(_queue_query(consultation, filters), page=page, per_page=PER_PAGE,
                            error_out=False)
     templates = reason_templates(consultation)
@@ -300,11 +305,19 @@ def manage_delete_template(template_id: int):
 def _render_report(consultation: Consultation, form: ReportForm, *, message=None, status=200):
     open_items = blockers(consultation)
     report = published_report(consultation)
-    preview = None
-    if not open_items and report is None:
+    preview = preview_job = publishing = None
+    in_a_job = report is None and builds_in_a_job(consultation)
+    if in_a_job:
+        # Too large to build within the request: the preview and the publication are jobs.
+        publishing = latest_job(consultation, PUBLISH)
+        preview_job = latest_job(consultation, PREVIEW)
+        if preview_job is not None and preview_job.result and not open_items:
+            preview = preview_job.result
+    elif not open_items and report is None:
         # Unanswered comments have no totals yet; the preview is what would be frozen now.
         preview = build_report(consultation, revision=1, summary=form.summary.data or "",
                                published_at=clock.now())
+    working = [j for j in (publishing, preview_job) if j is not None and j.active]
     return render_template(
         "staff/report.html",
         c=consultation,
@@ -313,7 +326,12 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
         open_items=open_items,
         preview=preview,
         report=report,
-        can_publish=policy.can_publish_report(current_user, consultation),
+        in_a_job=in_a_job,
+        preview_job=preview_job,
+        publishing=publishing,
+        refresh=REFRESH_SECONDS if working else None,
+        can_publish=policy.can_publish_report(current_user, consultation)
+        and not (publishing is not None and publishing.active),
         dispositions=[(code.value, text) for code, text in DISPOSITION_LABELS.items()],
         message=message,
     ), status
@@ -322,7 +340,8 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
 @bp.route("/staff/consultations/<int:consultation_id>/report", methods=["GET", "POST"])
 @staff_required
 def manage_report(consultation_id: int):
-    """What stops the report, a preview of its totals, and (for approvers) the publish button."""
+    """What stops the report, a preview of its totals, and (for approvers) the publish button.
+    A large report is published by a job; the page shows its progress."""
     consultation = _load(consultation_id)
     if request.method == "GET":
         return _render_report(consultation, ReportForm(formdata=None))
@@ -333,6 +352,15 @@ def manage_report(consultation_id: int):
     form = ReportForm()
     if not form.validate():
         return _render_report(consultation, form, status=422)
+    if builds_in_a_job(consultation):
+        open_items = blockers(consultation)  # refused at once, not minutes later in the job
+        if open_items:
+            return _render_report(consultation, form, status=409, message=_(
+                "还有意见未处理完，暂不能发布采纳情况报告。"))
+        queue_publication(consultation, summary=form.summary.data or "", actor=current_user)
+        db.session.commit()
+        flash(_("报告正在后台生成，完成后自动发布；本页显示进度。"), "success")
+        return redirect(url_for(".manage_report", consultation_id=consultation.id))
     try:
         with db.session.begin_nested():
             publish_report(consultation, summary=form.summary.data or "", actor=current_user)
@@ -343,3 +371,16 @@ def manage_report(consultation_id: int):
     db.session.commit()
     flash(_("意见采纳情况报告已发布。"), "success")
     return redirect(url_for("answers.report", consultation_id=consultation.id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/report/preview")
+@staff_required
+def manage_report_preview(consultation_id: int):
+    """Build the preview of a large report in a job (the report page shows it when done)."""
+    consultation = _load(consultation_id)
+    if published_report(consultation) is not None:
+        raise Conflict(_("采纳情况报告已发布。"), code="report_published")
+    queue_preview(consultation, actor=current_user)
+    db.session.commit()
+    flash(_("正在生成报告预览，完成后本页显示。"), "success")
+    return redirect(url_for(".manage_report", consultation_id=consultation.id))

@@ -8,8 +8,8 @@ from consult.catalogue import policy, queries
 from consult.catalogue.models import CatalogueItem, CatalogueStatus, ParticipationMethod
 from consult.catalogue.views import bp
 from consult.consultations.policy import is_public as consultation_is_public
-from consult.consultations.views.public import int_arg
 from consult.extensions import db
+from consult.paging import page_number
 
 
 def public_consultations(item: CatalogueItem) -> list:
@@ -21,7 +21,7 @@ def public_consultations(item: CatalogueItem) -> list:
 def index():
     """The published catalogue of a year (the current one by default), filtered."""
     filters = queries.parse_filters(request.args)
-    page = int_arg("page", minimum=1) or 1
+    page = page_number()
     query = queries.public_query(filters).options(
         db.selectinload(CatalogueItem.unit),
         db.selectinload(CatalogueItem.consultations),

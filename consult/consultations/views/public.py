@@ -16,6 +16,7 @@ from consult.consultations.policy import is_public
 from consult.consultations.states import LIST_FILTERS, list_filter, public_clause
 from consult.consultations.views import bp
 from consult.extensions import db
+from consult.paging import int_param, page_number
 from consult.policies.services import policy_flags
 
 COMMENTS_PER_PAGE = 50
@@ -65,17 +66,8 @@ def received_counts(consultations) -> dict[int, int]:
 
 
 def int_arg(name: str, *, minimum: int | None = None) -> int | None:
-    """An optional integer query parameter; a value that is not one is a bad request (400)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        abort(400)
-    if minimum is not None and value < minimum:
-        abort(400)
-    return value
+    """An optional integer query parameter; one that is not one, or out of range, is 400."""
+    return int_param(name, minimum=minimum or 0)
 
 
 def public_list_query(status: str, *, unit_id: int | None = None, type_: str | None = None,
@@ -107,7 +99,7 @@ def index():
     if type_ is not None and type_ not in {t.value for t in ConsultationType}:
         abort(400)
     unit_id = int_arg("unit")
-    page = int_arg("page", minimum=1) or 1
+    page = page_number()
     q = request.args.get("q", "").strip()[:QUERY_MAX_LENGTH] or None
 
     query = public_list_query(status, unit_id=unit_id, type_=type_, q=q).options(
@@ -154,7 +146,7 @@ def detail(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
     if not is_public(consultation):
         abort(404)
-    page = int_arg("page", minimum=1) or 1
+    page = page_number()
     version = consultation.current_version
     articles = version.articles if version else []
     trace = trace_of(consultation)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template
 
-from consult.consultations.views.public import int_arg, trace_of
+from consult.consultations.views.public import trace_of
 from consult.extensions import db
+from consult.paging import page_number
 from consult.policies.models import Interpretation, Policy
 from consult.policies.views import bp
 
@@ -20,7 +21,7 @@ def _published_policy(policy_id: int) -> Policy:
 @bp.get("/policies")
 def index():
     """Published policies, newest first."""
-    page = int_arg("page", minimum=1) or 1
+    page = page_number()
     query = (
         db.select(Policy)
         .where(Policy.published_at.is_not(None))

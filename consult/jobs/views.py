@@ -1,0 +1,82 @@
+"""Staff pages for jobs: the list of failed (and other) jobs, one job's progress and error,
+and retrying a failed one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.auth.views import staff_required
+from consult.extensions import db
+from consult.jobs import policy
+from consult.jobs.models import ACTIVE, Job, JobStatus
+from consult.jobs.queue import kind_label, retry_job
+
+bp = Blueprint("jobs", __name__)
+
+PER_PAGE = 50
+FILTERS = {
+    "failed": (JobStatus.FAILED,),
+    "active": ACTIVE,
+    "done": (JobStatus.DONE,),
+    "all": None,
+}
+REFRESH_SECONDS = 3  # a page showing a job at work reloads itself (no JavaScript needed)
+
+
+def _load(job_id: int) -> Job:
+    job = db.get_or_404(Job, job_id)
+    if not policy.can_view_job(current_user, job):
+        abort(403)
+    return job
+
+
+@bp.app_template_filter("job_kind")
+def _job_kind(kind: str) -> str:
+    return kind_label(kind)
+
+
+@bp.app_template_global()
+def failed_jobs() -> int:
+    """Failed jobs the current user may see (the dashboard's button says how many)."""
+    query = policy.visible_jobs(current_user).where(Job.status == JobStatus.FAILED)
+    return db.session.scalar(query.with_only_columns(db.func.count(Job.id)))
+
+
+@bp.get("/staff/jobs")
+@staff_required
+def manage_index():
+    """Jobs of the user's units (all of them for admins); failed ones first of all."""
+    wanted = request.args.get("status", "failed")
+    wanted = wanted if wanted in FILTERS else "failed"
+    query = policy.visible_jobs(current_user)
+    if FILTERS[wanted] is not None:
+        query = query.where(Job.status.in_(FILTERS[wanted]))
+    page = request.args.get("page", 1, type=int)
+    jobs = db.paginate(query.order_by(Job.id.desc()), page=page, per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("staff/jobs.html", jobs=jobs, wanted=wanted, filters=list(FILTERS))
+
+
+@bp.get("/staff/jobs/<int:job_id>")
+@staff_required
+def manage_job(job_id: int):
+    """One job: its progress while it runs (the page refreshes itself), then its outcome."""
+    job = _load(job_id)
+    return render_template("staff/job.html", job=job,
+                           can_retry=policy.can_retry_job(current_user, job),
+                           refresh=REFRESH_SECONDS if job.active else None)
+
+
+@bp.post("/staff/jobs/<int:job_id>/retry")
+@staff_required
+def manage_retry(job_id: int):
+    """Queue a failed job again."""
+    job = _load(job_id)
+    if not policy.can_retry_job(current_user, job):
+        abort(403 if job.status == JobStatus.FAILED else 409)
+    retry_job(job, actor=current_user)
+    db.session.commit()
+    flash(_("任务已重新排队。"), "success")
+    return redirect(url_for(".manage_job", job_id=job.id))
