@@ -28,7 +28,8 @@ bp = Blueprint("comments", __name__)
 
 
 def _public_consultation(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
+    consultation = db.get_or_404(Consultation, consultation_id,
+                                 options=(db.joinedload(Consultation.versions),))
     if not is_public(consultation):
         abort(404)
     return consultation
@@ -109,9 +110,10 @@ def new(consultation_id: int):
                 selected=_article(articles, form), citizen=citizen,
             ), 503, {"Retry-After": str(error.retry_after)}
         else:
+            tracking_no = comment.tracking_no  # not read back after the commit
             db.session.commit()
             flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
-            return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+            return redirect(url_for("comments.receipt", tracking_no=tracking_no), 303)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "comments/form.html", consultation=consultation, form=form, message=message,
