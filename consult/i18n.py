@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import support
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
+from wtforms.i18n import messages_path
 
 from consult import audit, clock
 from consult.extensions import babel
@@ -44,6 +48,28 @@ def local_date(value) -> str:
     return value.isoformat()
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages in the request's language, each catalog parsed once per process.
+
+    Flask-WTF would parse the catalog file again in every request that builds a form (~1 ms);
+    it uses `request.wtforms_translations` when that is set, so it is set to this.
+    """
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalog(str(get_locale())).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)
+
+
+_WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="../translations"
@@ -53,8 +79,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["audit_action"] = audit.action_label
 
+    @app.before_request
+    def _wtforms_translations():
+        request.wtforms_translations = _WTFORMS_TRANSLATIONS
+
     @app.context_processor
     def _language():
-        from flask_babel import get_locale
-
         return {"html_lang": str(get_locale() or "zh_Hans").replace("_", "-")}

@@ -63,17 +63,21 @@ def staff_required(view):
     return wrapped
 
 
-def load_or_403(model: type[M], object_id: int, check: Callable[..., bool]) -> M:
-    """The object (404 when there is none) if `check(current_user, obj)` allows it, else 403."""
-    obj = db.get_or_404(model, object_id)
+def load_or_403(model: type[M], object_id: int, check: Callable[..., bool], *,
+                options=()) -> M:
+    """The object (404 when there is none) if `check(current_user, obj)` allows it, else 403.
+    `options`: loader options (what the view will read, in the same query)."""
+    obj = db.get_or_404(model, object_id, options=options)
     if not check(current_user, obj):
         abort(403)
     return obj
 
 
-def public_or_404(model: type[M], object_id: int, is_public: Callable[[M], bool]) -> M:
-    """The object if the public may see it; 404 for one that does not exist or is not public."""
-    obj = db.get_or_404(model, object_id)
+def public_or_404(model: type[M], object_id: int, is_public: Callable[[M], bool], *,
+                  options=()) -> M:
+    """The object if the public may see it; 404 for one that does not exist or is not public.
+    `options`: loader options (what the view will read, in the same query)."""
+    obj = db.get_or_404(model, object_id, options=options)
     if not is_public(obj):
         abort(404)
     return obj

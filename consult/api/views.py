@@ -51,8 +51,10 @@ def _private(payload, status: int = 200):
 
 
 def _public_consultation(consultation_id: int) -> Consultation:
-    """The consultation, or 404 when it does not exist or is not public (drafts, pending)."""
-    consultation = db.session.get(Consultation, consultation_id)
+    """The consultation (with its versions, in the same query), or 404 when it does not exist
+    or is not public (drafts, pending)."""
+    consultation = db.session.get(Consultation, consultation_id,
+                                  options=(db.joinedload(Consultation.versions),))
     if consultation is None or not is_public(consultation):
         raise NotFound(_("找不到该意见征集。"))
     return consultation
@@ -128,12 +130,13 @@ def submit_comment(consultation_id: int):
     comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
                                                 client=f"api:{client_key()}",
                                                 must_verify=gate.verify, language=language())
+    tracking_no, status = comment.tracking_no, comment.status
     response = _private({
-        "tracking_no": comment.tracking_no,
-        "status": comment.status.value,
-        "receipt_url": external_url("comments.receipt", tracking_no=comment.tracking_no),
+        "tracking_no": tracking_no,
+        "status": status.value,
+        "receipt_url": external_url("comments.receipt", tracking_no=tracking_no),
     }, 201)
-    response.headers["Location"] = external_url("api.receipt", tracking_no=comment.tracking_no)
+    response.headers["Location"] = external_url("api.receipt", tracking_no=tracking_no)
     return response
 
 

@@ -17,6 +17,7 @@ from consult.comments.views import bp
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
 from consult.errors import NotFound, ValidationFailed, WindowClosed
+from consult.extensions import db
 from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
 
@@ -55,7 +56,8 @@ def _article(articles, form):
 @commits
 def new(consultation_id: int):
     """Comment on a whole draft or one article; the answer is a redirect to the receipt."""
-    consultation = public_or_404(Consultation, consultation_id, is_public)
+    consultation = public_or_404(Consultation, consultation_id, is_public,
+                                 options=(db.joinedload(Consultation.versions),))
     if consultation.status != State.OPEN:
         return _closed(consultation)
     citizen = current_citizen()
