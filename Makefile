@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up and serve on SQLite with demo data) and `make test`;
+# Two commands: `make run` (set up and serve on SQLite with demo data) and `make test` (lint,
+# import contracts and the suite);
 # `make serve` runs the production-like stack (gunicorn, and the worker when there is one).
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -44,15 +45,16 @@ serve: install translations
 worker: install translations
 	$(BIN)/flask --app app worker
 
-test: install translations
-	$(BIN)/ruff check consult tests tools bench app.py
+test: install translations lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 messages: install
 	$(BIN)/python tools/translations.py
 
+# ruff, and the import contracts of .importlinter (the layers and the domain order).
 lint: install
 	$(BIN)/ruff check consult tests tools bench app.py
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance/consult.db

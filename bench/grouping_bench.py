@@ -10,7 +10,7 @@ Synthetic Chinese comments: ~70 % distinct texts made of policy phrases, ~30 % c
 dozen form letters, each copy with small random edits (a few characters replaced, deleted or
 inserted, punctuation changed, some in traditional characters, a signature added). Each size
 runs in a fresh child process, so that its peak memory (ru_maxrss) is its own; the time is the
-wall time of `consult.answers.grouping.find_groups` only (text generation excluded), and the
+wall time of `consult.answers.similarity.find_groups` only (text generation excluded), and the
 Python peak (tracemalloc) is measured in a second, separate run. The quadratic reference
 (`all_pairs_groups`, every pair through rapidfuzz) runs on small sizes to show what LSH avoids.
 It checks that the groups found are right: every form letter's copies in one group, no
@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from consult.answers.grouping import all_pairs_groups, find_groups  # noqa: E402
+from consult.answers.similarity import all_pairs_groups, find_groups  # noqa: E402
 
 PHRASES = (
     "建议", "进一步", "明确", "物业服务", "收费标准", "业主委员会", "公共收益", "停车位", "电梯",

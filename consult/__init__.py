@@ -60,10 +60,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     security_log.init_app(app)
 
     _import_models()
+    from consult import routes
     from consult.paging import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    _register_blueprints(app)
+    routes.register_blueprints(app)
     _init_abuse_control(app)
 
     from consult import cli
@@ -83,13 +84,16 @@ def _config_from_environment() -> type[Config]:
 
 
 def _import_models() -> None:
-    """Import every model module so the metadata (and Alembic) sees all tables."""
+    """Import every model module so the metadata (and Alembic) sees all tables, and every module
+    that receives domain events (`consult.signals`), so that no event goes unheard."""
     from consult import audit, mail, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
+    from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401
     from consult.citizens import models as _z  # noqa: F401
     from consult.comments import models as _c  # noqa: F401
+    from consult.comments import services as _cs  # noqa: F401  (consultations → comments)
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
@@ -103,32 +107,6 @@ def _import_job_handlers() -> None:
     """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
-
-
-def _register_blueprints(app: Flask) -> None:
-    from consult.answers.views import bp as answers_bp
-    from consult.api import bp as api_bp
-    from consult.auth.views import bp as auth_bp
-    from consult.catalogue.views import bp as catalogue_bp
-    from consult.citizens.views import bp as citizens_bp
-    from consult.comments.views import bp as comments_bp
-    from consult.consultations.views import bp as consultations_bp
-    from consult.extensions import csrf
-    from consult.hearings.views import bp as hearings_bp
-    from consult.jobs.views import bp as jobs_bp
-    from consult.main import bp as main_bp
-    from consult.policies.views import bp as policies_bp
-    from consult.security.views import bp as security_bp
-
-    for bp in (main_bp, auth_bp, consultations_bp, comments_bp, answers_bp, policies_bp):
-        app.register_blueprint(bp)
-    app.register_blueprint(citizens_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(hearings_bp)
-    app.register_blueprint(security_bp)
-    app.register_blueprint(jobs_bp)
-    csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
-    app.register_blueprint(api_bp)
 
 
 def _init_abuse_control(app: Flask) -> None:

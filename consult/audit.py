@@ -187,6 +187,21 @@ def verify() -> Verification:
 # ------------------------------------------------------------------ writing and reading
 
 
+# What each audit action means, for the audit trail on staff pages: every domain registers the
+# actions it records (`register_actions`), read back by the `audit_action` template filter.
+ACTIONS: dict[str, object] = {}
+
+
+def register_actions(actions: dict[str, object]) -> None:
+    """Name a domain's audit actions (lazy strings, translated when shown)."""
+    ACTIONS.update(actions)
+
+
+def action_label(action: str) -> str:
+    """The display name of an audit action; its code when no domain named it."""
+    return str(ACTIONS.get(action, action))
+
+
 def record(actor, action: str, obj, *, unit_id: int | None = None, reason: str | None = None,
            detail: dict | None = None) -> AuditEvent:
     """Add an audit row for `action` on `obj` to the current transaction (ids, no personal

@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Only count what would change.")
     def privacy_remask(dry_run):
         """Apply today's masking rules to published reports (a new revision with a note)."""
-        from consult.comments.remask import remask_reports
+        from consult.answers.remask import remask_reports
 
         lines = remask_reports(dry_run=dry_run)
         verb = "would publish" if dry_run else "published"

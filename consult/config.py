@@ -5,6 +5,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+from consult import holidays
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -41,8 +43,6 @@ def _database_url() -> str:
 
 def _calendar(name: str, key: str, path: str, *, shipped: bool = False) -> list[str]:
     """ISO dates from the environment variable `name`, else the file's `key`, else the default."""
-    from consult.consultations import holidays
-
     raw = None if shipped else os.environ.get(name)
     if raw is not None:
         values = [v.strip() for v in raw.split(",") if v.strip()]
@@ -125,7 +125,7 @@ class Config:
     WINDOW_BUSINESS_MIN_DAYS = 30
     # Public holidays and make-up working days (调休) as ISO dates: comma-separated in the
     # environment, else {"holidays": [...], "makeup_workdays": [...]} in HOLIDAYS_FILE, else the
-    # shipped list (consult/consultations/holidays.py; 2027 there is provisional).
+    # shipped list (consult/holidays.py; 2027 there is provisional).
     HOLIDAYS_FILE = os.environ.get("HOLIDAYS_FILE", str(INSTANCE_DIR / "holidays.json"))
     HOLIDAYS = _calendar("HOLIDAYS", "holidays", HOLIDAYS_FILE)
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)

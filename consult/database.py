@@ -31,6 +31,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from consult.errors import Unavailable
+from consult.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -142,8 +143,6 @@ def is_busy(error: BaseException) -> bool:
 
 def init_app(app: Flask) -> None:
     """Configure the app's engine (called by create_app once the engine exists)."""
-    from consult.extensions import db
-
     with app.app_context():
         configure_engine(db.engine, app.config)
 

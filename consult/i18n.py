@@ -9,8 +9,9 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from wtforms.i18n import messages_path
 
-from consult import clock
+from consult import audit, clock
 from consult.extensions import babel
+from consult.labels import label
 
 
 def select_locale() -> str:
@@ -75,10 +76,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
-
-    from consult.labels import label
-
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["audit_action"] = audit.action_label
 
     @app.before_request
     def _wtforms_translations():

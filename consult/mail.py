@@ -12,6 +12,11 @@ message), then sends each and marks it sent. A sender that dies between the SMTP
 acceptance and that mark leaves the message to be sent again when the claim expires — with
 the same `Message-ID` header, stored with the message when it was queued, so the resend is
 recognisable as the same mail.
+
+Every mail is a template, `templates/email/<kind>.txt` (its `subject` and its body), rendered
+by `queue_mail` in the recipient's language: the one their account saved, else the one of the
+page on which they commented or subscribed, else the default (Simplified Chinese). The language
+of whoever caused the mail (a moderator, an approver) plays no part.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_mail import Message
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult import clock
 from consult.extensions import db, mail
+from consult.jobs.dispatch import dispatch_after_commit, worker_name
 from consult.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -73,8 +80,6 @@ def new_message_id() -> str:
 
 def queue(kind: str, recipient: str, subject: str, body: str) -> OutboxMessage:
     """Queue a mail in the current transaction; it goes out after the commit."""
-    from consult.jobs.transport import dispatch_after_commit
-
     message = OutboxMessage(
         kind=kind, recipient=recipient, subject=subject, body=body, next_attempt_at=clock.now(),
         message_id=new_message_id(),
@@ -82,6 +87,34 @@ def queue(kind: str, recipient: str, subject: str, body: str) -> OutboxMessage:
     db.session.add(message)
     dispatch_after_commit(outbox=True)
     return message
+
+
+DEFAULT_LANGUAGE = "zh_Hans"
+
+
+def language_of(*candidates: str | None) -> str:
+    """The first of `candidates` that is one of the site's languages, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return next((c for c in candidates if c in languages), DEFAULT_LANGUAGE)
+
+
+def render(kind: str, language: str | None, **context) -> tuple[str, str]:
+    """(subject, body) of `templates/email/<kind>.txt` in `language`: the template sets
+    `subject` and its output is the body."""
+    with force_locale(language_of(language)):
+        template = current_app.jinja_env.get_template(f"email/{kind}.txt")
+        module = template.make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        body = str(module)
+    if not subject:
+        raise ValueError(f"email/{kind}.txt sets no subject")
+    return subject, body
+
+
+def queue_mail(kind: str, recipient: str, *, language: str | None, **context) -> OutboxMessage:
+    """Queue the mail `kind` to `recipient`, written in `language` (theirs; None: the default)."""
+    subject, body = render(kind, language, **context)
+    return queue(kind, recipient, subject, body)
 
 
 def backlog() -> int:
@@ -110,8 +143,6 @@ def due_messages():
 
 def claim_due(limit: int) -> list[int]:
     """Claim up to `limit` due messages for this sender and commit the claim; their ids."""
-    from consult.jobs.queue import worker_name
-
     now = clock.now()
     # Look before writing: an idle check must not take SQLite's write lock.
     found = db.session.scalar(db.select(OutboxMessage.id).where(_due(now)).limit(1))

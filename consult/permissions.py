@@ -2,13 +2,40 @@
 
 A role held in a unit also holds in every unit below it. Domain `policy.py` modules combine
 these permissions with an object's state; views and templates ask those `can_*` functions.
+Core: it reads users, memberships and units by their attributes and imports no domain.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from consult.auth.models import Membership, Role, Unit, User
+from flask_babel import lazy_gettext as _l
+
+from consult import labels
+from consult.errors import ConsultError, NotAllowed
+
+if TYPE_CHECKING:  # the types only: this core module imports no domain at run time
+    from consult.auth.models import Membership, Unit, User
+
+
+class Role(enum.StrEnum):
+    """The roles of SPEC §2, held by a staff user in a unit (`consult.auth.models.Membership`)."""
+
+    EDITOR = "editor"
+    APPROVER = "approver"
+    LEGAL_REVIEWER = "legal_reviewer"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = labels.define("role", {
+    Role.EDITOR: _l("编辑"),
+    Role.APPROVER: _l("审核人"),
+    Role.LEGAL_REVIEWER: _l("合法性审核人"),
+    Role.ADMIN: _l("平台管理员"),
+})
 
 
 class Perm(enum.StrEnum):
@@ -94,3 +121,29 @@ def unit_ids_with(user: User | None, perm: Perm) -> set[int]:
 
 def is_staff(user: User | None) -> bool:
     return is_admin(user) or bool(memberships_granting(user, Perm.VIEW_STAFF))
+
+
+# ------------------------------------------------------------------------------ role vs state
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A staff action on an object, as one policy decides it: whether it is allowed (`allows`:
+    role × unit × state, the `can_*` the page's button also asks), whether the object's state
+    allows it at all (`state_allows`), and the 409 that says why not (`conflict`), for users
+    concerned with the object (`concerned`; by default anyone). The others get a 403."""
+
+    allows: Callable[[Any, Any], bool]
+    state_allows: Callable[[Any], bool]
+    conflict: Callable[[Any], ConsultError]
+    concerned: Callable[[Any, Any], bool] = lambda user, obj: True
+
+
+def require(rule: Rule, user, obj) -> None:
+    """Raise NotAllowed (403) unless `rule` allows `user` to act on `obj`; raise its conflict
+    (409) instead when `user` is concerned and only the object's state stands in the way."""
+    if rule.allows(user, obj):
+        return
+    if rule.concerned(user, obj) and not rule.state_allows(obj):
+        raise rule.conflict(obj)
+    raise NotAllowed()

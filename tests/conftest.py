@@ -16,6 +16,7 @@ from flask_sqlalchemy.session import Session
 
 from consult import clock, create_app
 from consult.extensions import db
+from consult.mail import OutboxMessage
 from tests import factories
 from tests.storage_backends import moto_endpoint, s3_bucket, storage_backend  # noqa: F401
 
@@ -32,8 +33,17 @@ def pytest_report_header(config):
 
 
 def _fresh_g(sender, **extra):
-    """Give every request a fresh `g`, as it has outside tests."""
+    """Give every request a fresh `g`, as it has outside tests, and what the test has written
+    so far as committed data: a request that rolls back (`consult.web.commits` on a refusal)
+    undoes its own work only, as it does outside tests (the test's transaction is still rolled
+    back at its end)."""
     g.__dict__.clear()
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False  # the test's objects stay
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +135,22 @@ def make():
     return factories
 
 
+@pytest.fixture
+def unit(make):
+    """A unit for the test's staff (a test module may give it a name of its own)."""
+    return make.unit("市测试局")
+
+
+@pytest.fixture
+def editor(make, unit):
+    return make.user("editor", unit)
+
+
+@pytest.fixture
+def approver(make, unit):
+    return make.user("approver", unit)
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -154,3 +180,48 @@ def real_session():
     yield
     db.session.remove()
     db.session = swapped
+
+
+def table_counts() -> dict[str, int]:
+    """Rows in every table: a refused request must leave every count as it was."""
+    return {table.name: db.session.scalar(db.select(db.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def staff_post(client, url, data=None):
+    """POST as staff, with the CSRF token of the workspace page of the same session."""
+    token = csrf_from(client.get("/staff").get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **(data or {})})
+
+
+# ------------------------------------------------------------------ mail
+
+LINK = re.compile(r"https?://consult\.test(/\S+)")
+
+
+def mails_to(address: str) -> list[OutboxMessage]:
+    """Mail queued to `address`, oldest first."""
+    return db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.recipient == address)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def link_in(message: OutboxMessage) -> str:
+    """The path of the (first) link of this site in a mail."""
+    match = LINK.search(message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def last_link_to(address: str) -> str:
+    messages = mails_to(address)
+    assert messages, f"no mail to {address}"
+    return link_in(messages[-1])
+
+
+def sign_in(client, post_form, citizen, password: str = factories.PASSWORD):
+    """Sign a citizen account in (through the sign-in form)."""
+    response = post_form(client, "/account/login", {"email": citizen.email, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response

@@ -10,7 +10,14 @@ from consult.answers.models import Disposition, DispositionCode
 from consult.auth.models import Membership, Role, Unit, User
 from consult.comments.models import Category, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no
-from consult.consultations.models import Consultation, ConsultationType, DraftVersion, State
+from consult.consultations import services
+from consult.consultations.models import (
+    Article,
+    Consultation,
+    ConsultationType,
+    DraftVersion,
+    State,
+)
 from consult.consultations.parsing import parse_articles
 from consult.extensions import db
 
@@ -69,8 +76,6 @@ def consultation(state: str | State = State.OPEN, unit: Unit | None = None, *,
     version = DraftVersion(number=1)
     obj.versions.append(version)
     for item in parse_articles(text).articles:
-        from consult.consultations.models import Article
-
         version.articles.append(Article(number=item.number, label=item.label,
                                         chapter=item.chapter, section=item.section,
                                         heading=item.heading, text=item.text))
@@ -133,3 +138,47 @@ def citizen(email: str | None = None, *, password: str = PASSWORD, verified: boo
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+# ------------------------------------------------------------------ drafts as typed
+
+PASTED_DRAFT = """关于加强城市道路停车管理的若干规定（征求意见稿）
+第一章 总则
+第一条 为了规范城市道路停车秩序，
+根据有关法律法规，制定本规定。
+第二条 本规定适用于本市城市道路范围内的机动车停放管理。
+第二章 停车泊位
+第三条 公安交通管理部门会同城市管理部门设置道路停车泊位。
+"""
+
+
+def draft_form(unit, **overrides) -> dict:
+    """The new-draft form as an editor fills it in (`overrides` for the fields to change)."""
+    today = clock.today()
+    data = {
+        "unit_id": unit.id,
+        "title": "关于加强城市道路停车管理的若干规定（征求意见稿）",
+        "type": "normative_document",
+        "summary": "规范道路停车。",
+        "explanation": "为解决停车难问题，起草本规定。",
+        "opens_on": (today + timedelta(days=1)).isoformat(),
+        "closes_on": (today + timedelta(days=30)).isoformat(),
+        "short_window_reason": "",
+        "text": PASTED_DRAFT,
+    }
+    data.update(overrides)
+    return data
+
+
+def draft_input(**overrides):
+    """What the services take for a draft (`consultations.services.DraftInput`)."""
+    today = clock.today()
+    values = dict(
+        title="关于进一步优化营商环境的若干措施（征求意见稿）",
+        type=ConsultationType.NORMATIVE_DOCUMENT,
+        summary="摘要", explanation="起草说明",
+        opens_on=today + timedelta(days=1), closes_on=today + timedelta(days=30),
+        text="第一条 总则。\n第二条 适用范围。\n第三条 施行日期。",
+    )
+    values.update(overrides)
+    return services.DraftInput(**values)

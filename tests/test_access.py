@@ -25,7 +25,7 @@ from consult.jobs import queue as jobs_queue
 from consult.jobs.models import JobStatus
 from consult.policies import services as policy_services
 from consult.policies.models import InterpretationKind
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, table_counts
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -172,6 +172,7 @@ def test_anonymous_users_are_sent_to_login(client, world):
     # A valid CSRF token from this session, so that authentication is what refuses.
     token = csrf_from(client.get("/login").get_data(as_text=True))
     before = _audit_count()
+    rows = table_counts()
     failures = []
     for method, url, _rule in requests_for(world):
         response = _send(client, method, url, token, _form(world))
@@ -180,11 +181,13 @@ def test_anonymous_users_are_sent_to_login(client, world):
             failures.append((method, url, response.status_code, response.headers.get("Location")))
     assert not failures
     assert _audit_count() == before, "a refused request changed something"
+    assert table_counts() == rows
 
 
 def test_staff_of_another_unit_get_403_everywhere(client_as, world):
     client = client_as(world.stranger)
     token = csrf_from(client.get("/staff").get_data(as_text=True))
+    rows = table_counts()
     failures = []
     for method, url, rule in requests_for(world):
         response = _send(client, method, url, token, _form(world))
@@ -201,18 +204,24 @@ def test_staff_of_another_unit_get_403_everywhere(client_as, world):
     ), "a refused request changed something"
     assert world.comment.disposition is None
     assert world.policy.published_at is None
+    assert table_counts() == rows
+    assert world.draft.state == "draft" and world.draft.title == "甲单位的草稿"
+    assert world.item.published_at is None and world.item.title == "甲单位的决策事项"
 
 
 def test_signed_in_users_without_a_staff_role_get_403_everywhere(client_as, world):
     client = client_as(world.nobody)
     # Any page carries a token for a signed-in user: the logout form in the header.
     token = csrf_from(client.get("/").get_data(as_text=True))
+    rows = table_counts()
     failures = []
     for method, url, _rule in requests_for(world):
         response = _send(client, method, url, token, _form(world))
         if response.status_code != 403:
             failures.append((method, url, response.status_code))
     assert not failures
+    assert table_counts() == rows, "a refused request changed something"
+    assert world.comment.disposition is None and world.policy.published_at is None
 
 
 def test_unit_a_approver_can_open_every_staff_page(client_as, world):

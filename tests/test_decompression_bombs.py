@@ -145,20 +145,10 @@ def no_parser(monkeypatch):
         raise AssertionError("an XML parser saw the hostile file")
 
     monkeypatch.setattr("consult.answers.sheet.load_workbook", refuse)
-    monkeypatch.setattr("consult.consultations.importing.docx.Document", refuse)
+    monkeypatch.setattr("consult.consultations.extraction.docx.Document", refuse)
 
 
 # --- the two importers, through their pages ---------------------------------------------------
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市生态环境局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
 
 
 def upload_sheet(client, c, data: bytes):

@@ -98,3 +98,41 @@ def test_upgrade_keeps_a_skeleton_database_with_data(empty_database_url,
         assert db.session.get(Consultation, 1).current_version.articles[0].label == "第一条"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrade_backfills_when_each_report_was_first_published(empty_database_url,
+                                                                 real_session):
+    """0003_house: a consultation whose report has two revisions is known as reported since the
+    first; one without a published report is not reported."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0003_sec_content")
+        now = "2026-03-01 08:00:00"
+        statements = [
+            "INSERT INTO units (id, name, is_legal_office, created_at) "
+            "VALUES (1, '市人社局', false, :now)",
+        ] + [
+            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
+            f"updated_at) VALUES ({i}, '办法{i}', 'rule', 1, '', '', '{state}', "
+            "'2026-01-01 00:00:00', '2026-01-31 15:59:59', 'none', 'post', false, :now, :now)"
+            for i, state in ((1, "report_published"), (2, "scheduled"))
+        ] + [
+            "INSERT INTO reports (id, consultation_id, revision, summary, published_at, "
+            f"created_at) VALUES ({i}, {c}, {rev}, '', {at}, :now)"
+            for i, c, rev, at in ((1, 1, 1, "'2026-02-10 02:00:00'"),
+                                  (2, 1, 2, "'2026-02-20 02:00:00'"),
+                                  (3, 2, 1, "NULL"))  # a draft revision: not published
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        from consult.consultations.models import Consultation
+
+        reported, waiting = db.session.get(Consultation, 1), db.session.get(Consultation, 2)
+        assert reported.report_published
+        assert reported.report_published_at.isoformat() == "2026-02-10T02:00:00+00:00"
+        assert not waiting.report_published and waiting.report_published_at is None
+        db.session.remove()
+        db.engine.dispose()

@@ -11,15 +11,23 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
 
-from consult import clock
-from consult.answers.models import Disposition, DispositionCode, ReasonTemplate
+from consult import audit, clock
+from consult.answers.models import (
+    CommentGroup,
+    Disposition,
+    DispositionCode,
+    GroupStatus,
+    ReasonTemplate,
+)
 from consult.audit import AuditEvent
+from consult.auth.models import User
 from consult.comments.models import Comment
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, NotFound, ValidationFailed
 from consult.extensions import db
 
 CHUNK = 500  # ids per IN (...) query
+REASON_MAX = 5_000  # characters of an answer's reason
 
 
 def check_reason(code: DispositionCode, reason: str | None) -> str | None:
@@ -33,9 +41,7 @@ def check_reason(code: DispositionCode, reason: str | None) -> str | None:
 
 def check_editable(consultation: Consultation) -> None:
     """Answers and groups change until the report is published, never after."""
-    from consult.answers.services import published_report
-
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
 
 
@@ -60,8 +66,6 @@ def load_comments(consultation: Consultation, ids: Iterable[int]) -> list[Commen
 def in_confirmed_group(comment: Comment) -> bool:
     """Whether the comment is answered through its group (its FK is read afresh: bulk updates
     of group_id do not refresh an already loaded `comment.group`)."""
-    from consult.answers.models import CommentGroup, GroupStatus
-
     if comment.group_id is None:
         return False
     group = db.session.get(CommentGroup, comment.group_id)
@@ -69,13 +73,13 @@ def in_confirmed_group(comment: Comment) -> bool:
 
 
 def write_answers(comments: Sequence[Comment], code: DispositionCode, reason: str | None, *,
-                  actor, detail: dict) -> int:
+                  actor: User, detail: dict) -> int:
     """Give each comment this answer (checked by the caller); return how many changed."""
     return write_answer_list([(c, code, reason) for c in comments], actor=actor, detail=detail)
 
 
-def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | None]], *, actor,
-                      detail: dict) -> int:
+def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | None]], *,
+                      actor: User, detail: dict) -> int:
     """Give each comment its answer (checked by the caller), with one audit row each, in one
     flush; return how many changed (an answer that is already so writes nothing)."""
     now = clock.now()
@@ -104,7 +108,7 @@ def write_answer_list(answers: Sequence[tuple[Comment, DispositionCode, str | No
 
 
 def answer_many(consultation: Consultation, comments: Sequence[Comment], code: DispositionCode,
-                reason: str | None, *, actor) -> int:
+                reason: str | None, *, actor: User) -> int:
     """One answer for a selection of comments (all or nothing); return how many changed.
 
     Every comment must need an answer and must not belong to a confirmed group (a group is
@@ -140,10 +144,8 @@ def reason_templates(consultation: Consultation) -> list[ReasonTemplate]:
 
 
 def add_reason_template(consultation: Consultation, *, title: str, code: DispositionCode,
-                        text: str, actor) -> ReasonTemplate:
+                        text: str, actor: User) -> ReasonTemplate:
     """Keep a reason the unit gives often, to fill answers with (F12)."""
-    from consult import audit
-
     title, text = (title or "").strip(), (text or "").strip()
     fields = {}
     if not title:
@@ -161,10 +163,8 @@ def add_reason_template(consultation: Consultation, *, title: str, code: Disposi
     return template
 
 
-def delete_reason_template(template: ReasonTemplate, *, actor) -> None:
+def delete_reason_template(template: ReasonTemplate, *, actor: User) -> None:
     """Answers already given keep their text: a template is only copied into them."""
-    from consult import audit
-
     audit.record(actor, "delete_reason_template", template,
                  unit_id=template.consultation.unit_id, detail={"title": template.title})
     db.session.delete(template)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from consult import clock, mail
@@ -68,18 +67,16 @@ def new_comments(user: User, since, until) -> list[tuple]:
             for cid, count, waiting in rows]
 
 
-def _body(user: User, lines: list[tuple], since, until) -> str:
-    total = sum(count for _c, count, _w in lines)
-    parts = [_("%(name)s，您好：", name=user.name), "",
-             _("%(since)s 至 %(until)s，您所在单位的意见征集共收到 %(n)d 条新意见：",
-               since=clock.local(since).strftime("%Y-%m-%d %H:%M"),
-               until=clock.local(until).strftime("%Y-%m-%d %H:%M"), n=total), ""]
-    for consultation, count, waiting in lines:
-        parts.append(_("《%(title)s》：新意见 %(n)d 条", title=consultation.title, n=count)
-                     + (_("（其中待审核 %(k)d 条）", k=waiting) if waiting else ""))
-        parts.append("  " + external_url("answers.manage_queue", consultation_id=consultation.id))
-    parts += ["", _("这是每日自动发送的新意见提醒。")]
-    return "\n".join(parts)
+def _mail(user: User, lines: list[tuple], since, until, total: int) -> None:
+    """Queue the digest, in the user's language."""
+    mail.queue_mail(
+        "staff_digest", user.email, language=user.language, user=user, total=total,
+        since=clock.local(since).strftime("%Y-%m-%d %H:%M"),
+        until=clock.local(until).strftime("%Y-%m-%d %H:%M"),
+        lines=[{"consultation": consultation, "count": count, "waiting": waiting,
+                "link": external_url("answers.manage_queue", consultation_id=consultation.id)}
+               for consultation, count, waiting in lines],
+    )
 
 
 def send_digests() -> DigestResult:
@@ -104,9 +101,7 @@ def send_digests() -> DigestResult:
                                          comments=total, created_at=now))
                 db.session.flush()
                 if total:
-                    mail.queue("staff_digest", user.email,
-                               _("新意见提醒：%(n)d 条新意见", n=total),
-                               _body(user, lines, since, now))
+                    _mail(user, lines, since, now, total)
         except IntegrityError:  # another run got there first
             result.already_sent += 1
             continue

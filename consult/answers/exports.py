@@ -19,8 +19,7 @@ from urllib.parse import quote, urlsplit
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
-from consult.answers.models import DispositionCode
-from consult.answers.services import UNSPECIFIED_REGION
+from consult.answers.models import UNSPECIFIED_REGION, DispositionCode
 from consult.comments.models import Category, Channel, HiddenReason
 from consult.labels import label
 

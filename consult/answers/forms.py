@@ -8,9 +8,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from consult.labels import DISPOSITION_LABELS
-
-REASON_MAX = 5_000
+from consult.answers.bulk import REASON_MAX
+from consult.answers.models import DISPOSITION_LABELS
 
 
 class AnswerForm(FlaskForm):

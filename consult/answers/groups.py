@@ -1,6 +1,6 @@
 """Groups of near-identical comments (F13): suggest, confirm, split, merge, answer once.
 
-The detector (`consult/answers/grouping.py`) only *suggests*: staff confirm a group, take
+The detector (`consult/answers/similarity.py`) only *suggests*: staff confirm a group, take
 members out of it, or merge groups. A confirmed group is answered as a whole — the answer is
 written to every member that needs one — and its members cannot be answered one by one, so a
 group never disagrees with itself. Nothing is deleted but the group rows: comments stay, each
@@ -16,10 +16,12 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from consult import audit, clock
-from consult.answers import grouping
 from consult.answers.bulk import CHUNK, check_editable, check_reason, write_answers
-from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
+from consult.answers.models import CommentGroup, Disposition, DispositionCode, GroupStatus
+from consult.answers.similarity import DEFAULT_SIMILARITY, find_groups
+from consult.auth.models import User
 from consult.comments.models import Comment, CommentStatus
+from consult.comments.services import public_text
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, NotFound, ValidationFailed
 from consult.extensions import db
@@ -63,19 +65,19 @@ def _pick_representative(group: CommentGroup) -> None:
     group.representative = chosen
 
 
-def suggest_groups(consultation: Consultation, *, actor,
+def suggest_groups(consultation: Consultation, *, actor: User,
                    similarity: int | None = None) -> list[CommentGroup]:
     """Run the detector over the comments not in a confirmed group and store what it finds as
     suggested groups, replacing earlier suggestions. Hidden comments are left out. (A large
     consultation runs the same three steps as a job: consult/answers/jobs.py.)"""
     similarity = similarity or default_similarity()
     rows = suggestion_input(consultation)
-    found = grouping.find_groups(rows, similarity=similarity)
+    found = find_groups(rows, similarity=similarity)
     return store_suggestions(consultation, found, actor=actor, similarity=similarity)
 
 
 def default_similarity() -> int:
-    return current_app.config.get("GROUP_SIMILARITY", grouping.DEFAULT_SIMILARITY)
+    return current_app.config.get("GROUP_SIMILARITY", DEFAULT_SIMILARITY)
 
 
 def suggestion_input(consultation: Consultation) -> list[tuple[int, str]]:
@@ -95,7 +97,7 @@ def suggestion_input(consultation: Consultation) -> list[tuple[int, str]]:
     return [(row.id, row.body) for row in rows]
 
 
-def store_suggestions(consultation: Consultation, found: Sequence[Sequence[int]], *, actor,
+def store_suggestions(consultation: Consultation, found: Sequence[Sequence[int]], *, actor: User,
                       similarity: int) -> list[CommentGroup]:
     """Replace the consultation's suggested groups with `found` (lists of comment ids). The
     comments are checked again, as the detector may have run on a slightly older state: a
@@ -160,7 +162,7 @@ def group_answer(group: CommentGroup) -> dict:
     }
 
 
-def _spread_answer(group: CommentGroup, *, actor) -> int:
+def _spread_answer(group: CommentGroup, *, actor: User) -> int:
     """Members of a confirmed group that have no answer get the one its answered members share
     (none when they disagree: then staff answer the group)."""
     answer, unanswered = _answered_alike(group)
@@ -171,14 +173,14 @@ def _spread_answer(group: CommentGroup, *, actor) -> int:
                          detail={"group": group.id, "spread": True})
 
 
-def _confirm(group: CommentGroup, actor) -> None:
+def _confirm(group: CommentGroup, actor: User) -> None:
     if group.status != GroupStatus.CONFIRMED:
         group.status = GroupStatus.CONFIRMED
         group.confirmed_by = actor
         group.confirmed_at = clock.now()
 
 
-def confirm_group(group: CommentGroup, *, actor) -> int:
+def confirm_group(group: CommentGroup, *, actor: User) -> int:
     """Staff agree the members are one comment; return how many members got the answer the
     others already share."""
     check_editable(group.consultation)
@@ -190,7 +192,7 @@ def confirm_group(group: CommentGroup, *, actor) -> int:
     return _spread_answer(group, actor=actor)
 
 
-def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor
+def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor: User
                 ) -> CommentGroup | None:
     """Take members out of a group (they keep any answer they have, now as their own). A group
     left with fewer than two members is dissolved: None is returned."""
@@ -215,7 +217,8 @@ def split_group(group: CommentGroup, comments: Sequence[Comment], *, actor
     return group
 
 
-def ungroup_comments(consultation: Consultation, comments: Sequence[Comment], *, actor) -> int:
+def ungroup_comments(consultation: Consultation, comments: Sequence[Comment], *,
+                     actor: User) -> int:
     """Take comments out of whatever groups they are in (see `split_group`)."""
     check_editable(consultation)
     by_group: dict[int, list[Comment]] = {}
@@ -249,7 +252,7 @@ def _gather(consultation: Consultation, target: CommentGroup, comments: Sequence
     return moved
 
 
-def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor) -> int:
+def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor: User) -> int:
     """Merge other groups of the same consultation into `target`, which is then confirmed;
     return how many members got the answer the others share."""
     check_editable(target.consultation)
@@ -268,7 +271,7 @@ def merge_groups(target: CommentGroup, sources: Sequence[CommentGroup], *, actor
     return _spread_answer(target, actor=actor)
 
 
-def group_comments(consultation: Consultation, comments: Sequence[Comment], *, actor
+def group_comments(consultation: Consultation, comments: Sequence[Comment], *, actor: User
                    ) -> CommentGroup:
     """Make a confirmed group of comments staff chose (the detector may miss a paraphrase)."""
     check_editable(consultation)
@@ -291,7 +294,7 @@ def group_comments(consultation: Consultation, comments: Sequence[Comment], *, a
 
 
 def answer_group(group: CommentGroup, code: DispositionCode, reason: str | None, *,
-                 actor) -> int:
+                 actor: User) -> int:
     """One answer for a confirmed group: every member that needs an answer gets it (each
     keeps its own Disposition, so receipts and the report count every member)."""
     reason = check_reason(code, reason)
@@ -331,8 +334,6 @@ class ReportGroup:
     anyone can re-compute every total from the items."""
 
     def __init__(self, group: CommentGroup, representative: Comment, code: str, reason):
-        from consult.comments.services import public_text
-
         self.item = {
             "kind": "group", "group_id": group.id, "tracking_no": None, "tracking_nos": [],
             "count": 0, "version": representative.version.number,
@@ -370,8 +371,6 @@ def report_groups(consultation: Consultation) -> dict[int, ReportGroup]:
     """Confirmed groups the report shows once: two or more published members, all with the
     same answer. (A group whose members were answered differently before it was confirmed
     shows its members one by one until staff answer it as a whole: totals stay exact.)"""
-    from consult.answers.models import Disposition
-
     answers: dict[int, list] = {}
     for row in db.session.execute(
         db.select(Comment.group_id, Disposition.code, Disposition.reason,

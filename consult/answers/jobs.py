@@ -11,11 +11,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import clock
-from consult.answers import grouping, groups, policy
+from consult.answers import groups, policy
+from consult.answers.digest import send_digests
 from consult.answers.files import JOB_KIND as FILE_JOB
 from consult.answers.files import built_file, file_inputs, render_file, store_file
 from consult.answers.models import Report
 from consult.answers.services import blockers, build_report, publish_report, published_report
+from consult.answers.similarity import find_groups
+from consult.comments.models import Comment
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, NotAllowed, NotFound
 from consult.extensions import db
@@ -56,7 +59,7 @@ def run_suggestions(job, ctx) -> dict:
     db.session.commit()  # the detector's minutes hold no database lock
     steps = {"normalise": _("整理文字"), "compare": _("比对相近意见")}
     report = ctx.scaled(5, 90)
-    found = grouping.find_groups(
+    found = find_groups(
         rows, similarity=ctx.args.get("similarity") or groups.default_similarity(),
         progress=lambda fraction, step=None: report(fraction, steps.get(step)))
     ctx.progress(92, _("保存分组"))
@@ -64,8 +67,6 @@ def run_suggestions(job, ctx) -> dict:
     created = groups.store_suggestions(
         consultation, found, actor=ctx.actor,
         similarity=ctx.args.get("similarity") or groups.default_similarity())
-    from consult.comments.models import Comment
-
     grouped = db.session.scalar(db.select(db.func.count(Comment.id)).where(
         Comment.group_id.in_([g.id for g in created]))) if created else 0
     return {"groups": len(created), "comments": grouped, "looked_at": len(rows)}
@@ -151,8 +152,6 @@ def run_file_build(job, ctx) -> dict:
 
 @handler("staff_digest", _l("每日新意见提醒"))
 def run_digest(job, ctx) -> dict:
-    from consult.answers.digest import send_digests
-
     ctx.begin_writing()
     result = send_digests()
     return {"sent": result.sent, "nothing_new": result.nothing_new,

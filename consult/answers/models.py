@@ -5,12 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
+
+# The region key of the comments that name none, in the report's totals by region.
+UNSPECIFIED_REGION = "unspecified"
 
 
 class DispositionCode(enum.StrEnum):
@@ -19,6 +23,15 @@ class DispositionCode(enum.StrEnum):
     NOT_ADOPTED = "not_adopted"
     ALREADY_PROVIDED = "already_provided"
     OUT_OF_SCOPE = "out_of_scope"
+
+
+DISPOSITION_LABELS = labels.define("disposition", {
+    DispositionCode.ADOPTED: _l("采纳"),
+    DispositionCode.PARTLY_ADOPTED: _l("部分采纳"),
+    DispositionCode.NOT_ADOPTED: _l("不予采纳"),
+    DispositionCode.ALREADY_PROVIDED: _l("已有规定"),
+    DispositionCode.OUT_OF_SCOPE: _l("不属于本次征求意见范围"),
+})
 
 
 class Disposition(db.Model):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from consult.consultations.models import Consultation, State
-from consult.permissions import Perm, has_permission
+from consult.errors import InvalidTransition
+from consult.permissions import Perm, Rule, has_permission, require
 
 
 def can_view_comments(user, consultation: Consultation) -> bool:
@@ -17,10 +20,24 @@ def can_answer(user, consultation: Consultation) -> bool:
 
 def can_publish_report(user, consultation: Consultation) -> bool:
     """Approvers of the unit, once the window has closed, for the first revision."""
-    from consult.answers.services import published_report
-
     return (
         has_permission(user, Perm.PUBLISH_REPORT, consultation.unit)
         and consultation.status in (State.CLOSED, State.POLICY_ISSUED)
-        and published_report(consultation) is None
+        and not consultation.report_published
     )
+
+
+PUBLISH_REPORT = Rule(
+    allows=can_publish_report,
+    state_allows=lambda c: c.status in (State.CLOSED, State.POLICY_ISSUED)
+    and not c.report_published,
+    conflict=lambda c: InvalidTransition(
+        _("只能在征求意见截止后、报告尚未发布时发布采纳情况报告。")),
+    concerned=lambda user, c: has_permission(user, Perm.PUBLISH_REPORT, c.unit),
+)
+
+
+def require_publish_report(user, consultation: Consultation) -> None:
+    """403 for those who may not publish the unit's reports; 409 for its approvers while the
+    consultation is not closed, or the report is out already."""
+    require(PUBLISH_REPORT, user, consultation)

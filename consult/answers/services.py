@@ -5,19 +5,41 @@ from __future__ import annotations
 import hashlib
 import json
 
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock, mail
-from consult.answers.models import Disposition, DispositionCode, Report
+from consult.answers.bulk import in_confirmed_group, write_answer_list
+from consult.answers.files import queue_builds
+from consult.answers.groups import report_groups
+from consult.answers.models import UNSPECIFIED_REGION, Disposition, DispositionCode, Report
+from consult.auth.models import User
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
+from consult.labels import label
 from consult.urls import external_url
 
-UNSPECIFIED_REGION = "unspecified"
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "publish_report": _l("发布意见采纳情况报告"),
+    "answer": _l("答复意见"),
+    "revise_answer": _l("修改答复"),
+    "suggest_groups": _l("查找相同意见"),
+    "confirm_group": _l("确认相同意见组"),
+    "split_group": _l("移出相同意见组"),
+    "merge_groups": _l("合并相同意见组"),
+    "group_comments": _l("合并为相同意见组"),
+    "answer_group": _l("统一答复相同意见组"),
+    "add_reason_template": _l("添加理由模板"),
+    "delete_reason_template": _l("删除理由模板"),
+    "import_answers": _l("导入答复表"),
+})
+
 
 
 def published_report(consultation: Consultation) -> Report | None:
@@ -34,7 +56,7 @@ def published_report(consultation: Consultation) -> Report | None:
 
 
 def answer_comment(comment: Comment, code: DispositionCode, reason: str | None, *,
-                   actor) -> Disposition:
+                   actor: User) -> Disposition:
     """Record or revise the unit's answer to one comment, until the report is published."""
     reason = (reason or "").strip() or None
     if code != DispositionCode.ADOPTED and not reason:
@@ -43,10 +65,8 @@ def answer_comment(comment: Comment, code: DispositionCode, reason: str | None, 
     if not comment.needs_answer:
         message = _("该意见未公开（未验证、待审核或不予公开），无需答复。")
         raise Conflict(message, code="not_answerable")
-    if published_report(comment.consultation) is not None:
+    if comment.consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
-    from consult.answers.bulk import in_confirmed_group, write_answer_list
-
     if in_confirmed_group(comment):  # its group answers for it (consult/answers/groups.py)
         raise Conflict(_("该意见属于已确认的相同意见组，请答复整组或先将其移出该组。"),
                        code="answer_the_group")
@@ -127,8 +147,6 @@ def comment_count(consultation: Consultation) -> int:
 def builds_in_a_job(consultation: Consultation) -> bool:
     """Whether the report of `consultation` is too large to build within a request
     (REPORT_JOB_MIN_COMMENTS)."""
-    from flask import current_app
-
     return comment_count(consultation) >= current_app.config["REPORT_JOB_MIN_COMMENTS"]
 
 
@@ -146,8 +164,6 @@ def build_report(consultation: Consultation, *, revision: int, summary: str,
     items = []
     public_name, public_region = Comment.public_name.fget, Comment.public_region.fget
     zone = clock.local_zone()
-    from consult.answers.groups import report_groups
-
     campaigns = report_groups(consultation)  # confirmed groups: one item each (F13)
     for done, comment in enumerate(_report_rows(consultation)):
         if progress and done % PROGRESS_STEP == 0:
@@ -219,7 +235,7 @@ def digest_of(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def publish_report(consultation: Consultation, *, summary: str, actor,
+def publish_report(consultation: Consultation, *, summary: str, actor: User,
                    correction_note: str | None = None, progress=None) -> Report:
     """Freeze and publish the next revision of the report, then tell commenters who asked and
     queue the build of its PDF and XLSX. The report is built before anything is written, so a
@@ -249,6 +265,7 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
     content["digest"] = digest_of(content)
     if previous is None:
         transition(consultation, "publish_report", actor=actor)
+        consultation.report_published_at = now
     report = Report(
         consultation=consultation, revision=revision, summary=summary.strip(),
         correction_note=(correction_note or "").strip() or None, content=content,
@@ -259,13 +276,11 @@ def publish_report(consultation: Consultation, *, summary: str, actor,
                  reason=report.correction_note, detail={"revision": revision})
     if previous is None:
         _notify_commenters(consultation)
-    from consult.answers.files import queue_builds
-
     queue_builds(report)
     return report
 
 
-def publish_revision(consultation: Consultation, *, note: str, actor,
+def publish_revision(consultation: Consultation, *, note: str, actor: User | None,
                      content: dict | None = None) -> Report:
     """The next revision of a published report, for a change the law requires after publication
     (a comment hidden, personal data erased or masked anew), with `note` published beside it.
@@ -303,22 +318,11 @@ def _notify_commenters(consultation: Consultation) -> None:
     for comment in comments_of(consultation):
         if not (comment.email and comment.notify):
             continue
-        disposition = comment.disposition
-        answer = (
-            _("采纳情况：%(code)s\n理由：%(reason)s", code=disposition_label(disposition.code),
-              reason=disposition.reason or "—")
-            if disposition and comment.needs_answer else _("（该意见未公开，无需答复。）")
-        )
-        body = _(
-            "您好：\n\n《%(title)s》的意见采纳情况已公布。\n您的意见编号：%(no)s\n%(answer)s\n\n"
-            "查看完整报告：%(link)s",
-            title=consultation.title, no=comment.tracking_no, answer=answer, link=link,
-        )
-        mail.queue("report_published", comment.email,
-                   _("意见采纳情况已公布：%(title)s", title=consultation.title), body)
+        answered = comment.disposition is not None and comment.needs_answer
+        mail.queue_mail("report_published", comment.email, language=comment.language,
+                        consultation=consultation, comment=comment, link=link,
+                        disposition=comment.disposition if answered else None)
 
 
 def disposition_label(code: DispositionCode) -> str:
-    from consult.labels import label
-
     return label(code, "disposition")

@@ -22,20 +22,21 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consult import archives, audit, clock
-from consult.answers.bulk import check_editable, write_answer_list
-from consult.answers.forms import REASON_MAX
+from consult.answers.bulk import REASON_MAX, check_editable, write_answer_list
 from consult.answers.groups import group_answer
 from consult.answers.models import (
+    DISPOSITION_LABELS,
     AnswerSheetImport,
     CommentGroup,
     DispositionCode,
     GroupStatus,
 )
+from consult.auth.models import User
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
-from consult.labels import DISPOSITION_LABELS, label
+from consult.labels import label
 
 SHEET_TITLE = "答复"
 MAX_ROWS = 100_000
@@ -365,7 +366,7 @@ def check_rows(consultation: Consultation, rows: list[dict]) -> list[RowCheck]:
 
 
 def store_upload(consultation: Consultation, data: bytes, filename: str, *,
-                 actor) -> AnswerSheetImport:
+                 actor: User) -> AnswerSheetImport:
     """Read an uploaded sheet and keep what it says until staff confirm it."""
     check_editable(consultation)
     rows = read_sheet(data, consultation)
@@ -377,7 +378,7 @@ def store_upload(consultation: Consultation, data: bytes, filename: str, *,
     return upload
 
 
-def apply_upload(upload: AnswerSheetImport, *, actor) -> dict[str, int]:
+def apply_upload(upload: AnswerSheetImport, *, actor: User) -> dict[str, int]:
     """Apply every change of a checked sheet in one go, or nothing if any row is wrong."""
     consultation = upload.consultation
     check_editable(consultation)

@@ -6,26 +6,29 @@ no CSRF token because the API uses no session cookie.
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
-from consult import clock, ratelimit
-from consult.answers.models import Report
+from consult import ratelimit
 from consult.answers.services import published_report
-from consult.api import bp, schemas, serializers
+from consult.api import schemas, serializers
 from consult.catalogue import queries as catalogue_queries
 from consult.catalogue.models import CatalogueItem
 from consult.comments import services as comments
 from consult.comments.models import Comment
+from consult.comments.services import received_counts
+from consult.consultations import queries
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
-from consult.consultations.states import PUBLIC_STATES, list_filter
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
 from consult.urls import external_url
+from consult.web import commits, language
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_MAX_AGE = 60  # seconds a proxy may serve a public read without asking again
 
@@ -57,58 +60,26 @@ def _public_consultation(consultation_id: int) -> Consultation:
     return consultation
 
 
-def _comment_counts(ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Comment.consultation_id, func.count(Comment.id))
-        .where(Comment.consultation_id.in_(ids))
-        .group_by(Comment.consultation_id)
-    )
-    return dict(rows.all())
-
-
-def _reported(ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(db.session.scalars(
-        db.select(Report.consultation_id)
-        .where(Report.consultation_id.in_(ids), Report.published_at.is_not(None))
-        .distinct()
-    ))
-
-
 @bp.get("/consultations")
 def list_consultations():
     """Public consultations, filtered by status/unit/type/q, one page at a time."""
     params = schemas.parse_list_params(request.args)
     C = Consultation
-    query = db.select(C).where(C.state.in_(PUBLIC_STATES), list_filter(params.status, clock.now()))
-    if params.unit_id is not None:
-        query = query.where(C.unit_id == params.unit_id)
-    if params.type is not None:
-        query = query.where(C.type == params.type)
-    if params.q:
-        query = query.where(or_(C.title.icontains(params.q, autoescape=True),
-                                C.summary.icontains(params.q, autoescape=True)))
-    total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
-    if params.status == "open":
-        order = (C.closes_at.asc(), C.id.asc())  # the soonest to close first
-    else:
-        order = (C.opens_at.desc(), C.id.desc())
+    query = queries.public_list_query(params.status, unit_id=params.unit_id,
+                                      type_=params.type, q=params.q)
+    total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
     page = params.page
     consultations = db.session.scalars(
-        query.order_by(*order).limit(page.per_page).offset(page.offset).options(
+        query.limit(page.per_page).offset(page.offset).options(
             db.selectinload(C.unit),
             db.selectinload(C.versions),
             db.selectinload(C.policy).selectinload(Policy.interpretations),
         )
     ).all()
-    ids = [c.id for c in consultations]
-    counts, reported = _comment_counts(ids), _reported(ids)
+    counts = received_counts(consultations)
     items = [
         serializers.consultation_item(c, comment_count=counts.get(c.id, 0),
-                                      has_report=c.id in reported)
+                                      has_report=c.report_published)
         for c in consultations
     ]
     return _public(serializers.page_of(items, page=page.page, per_page=page.per_page,
@@ -122,7 +93,7 @@ def consultation_detail(consultation_id: int):
     return _public(serializers.consultation_detail(
         consultation,
         comment_count=comments.received_count(consultation),
-        has_report=published_report(consultation) is not None,
+        has_report=consultation.report_published,
     ))
 
 
@@ -147,8 +118,10 @@ def list_comments(consultation_id: int):
 
 
 @bp.post("/consultations/<int:consultation_id>/comments")
+@commits
 def submit_comment(consultation_id: int):
-    """A citizen's comment; a retry with the same Idempotency-Key answers the same again."""
+    """A citizen's comment; a retry with the same Idempotency-Key answers the same again. The
+    201 goes out once the comment is committed (`@commits`)."""
     consultation = _public_consultation(consultation_id)
     key = schemas.idempotency_key()
     data = schemas.comment_input(schemas.json_object())
@@ -156,9 +129,8 @@ def submit_comment(consultation_id: int):
     gate = ratelimit.comment_gate(ratelimit.comment_person(email=data.email))
     comment, _created = comments.submit_comment(consultation, data, idempotency_key=key,
                                                 client=f"api:{client_key()}",
-                                                must_verify=gate.verify)
-    tracking_no, status = comment.tracking_no, comment.status  # not read back after the commit
-    db.session.commit()
+                                                must_verify=gate.verify, language=language())
+    tracking_no, status = comment.tracking_no, comment.status
     response = _private({
         "tracking_no": tracking_no,
         "status": status.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
@@ -14,14 +13,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult import clock
 from consult.extensions import db
+from consult.permissions import Role
 from consult.types import UTCDateTime, enum_column
 
-
-class Role(enum.StrEnum):
-    EDITOR = "editor"
-    APPROVER = "approver"
-    LEGAL_REVIEWER = "legal_reviewer"
-    ADMIN = "admin"
+__all__ = ["Membership", "Role", "Unit", "User"]
 
 
 class Unit(db.Model):
@@ -76,6 +71,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the user last signed in with: their mail (the daily digest) is written in it.
+    language: Mapped[str | None] = mapped_column(String(10))
     # Part of every session and remember-me cookie (get_id): a new stamp ends them all. It
     # changes on logout, password change and deactivation (SECURITY.md, finding 5).
     session_stamp: Mapped[str] = mapped_column(String(32), default=new_session_stamp)

@@ -30,11 +30,14 @@ def create_user(*, email: str, name: str, password: str, unit_name: str | None =
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, *, language: str | None = None) -> User | None:
     """The active user with these credentials, or None. Exactly one password check whatever
-    the address names, so the answer's timing tells nobody which accounts exist."""
+    the address names, so the answer's timing tells nobody which accounts exist. The user keeps
+    the `language` they signed in with: their mail (the daily digest) is written in it."""
     user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
     if not passwords.check(user.password_hash if user else None, password) or not user.active:
         return None
     user.last_login_at = clock.now()
+    if language:
+        user.language = language
     return user

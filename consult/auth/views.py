@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -19,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from consult.auth.forms import LoginForm
@@ -27,10 +24,10 @@ from consult.auth.models import User
 from consult.auth.services import authenticate
 from consult.extensions import db, login_manager
 from consult.paging import MAX_ID
-from consult.permissions import is_staff
 from consult.security import log as security_log
 from consult.security import signin
 from consult.security.models import LoginKind
+from consult.web import commit_refusal, commits, language, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -67,32 +64,8 @@ def _end_stale_session():
         logout_user()
 
 
-def staff_required(view):
-    """Anonymous users go to the login page; signed-in users without a staff role get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not is_staff(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (no scheme, no host, no `//` or `\\` tricks)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
+@commits
 def login():
     """Staff sign in with e-mail and password; the error never says which of the two was wrong."""
     form = LoginForm()
@@ -108,30 +81,29 @@ def login():
         if wait:
             form.password.data = ""
             return signin.throttled("auth/login.html", wait, form=form)
-        user = authenticate(email, form.password.data)
+        user = authenticate(email, form.password.data, language=language())
         if user is not None:
             login_user(user)
             target = safe_next(form.next.data) or url_for("consultations.dashboard")
             response = signin.succeeded(LoginKind.STAFF, email, redirect(target),
                                         account_id=user.id)
-            db.session.commit()
             flash(_("欢迎您，%(name)s。", name=user.name), "success")
             return response
         signin.failed(LoginKind.STAFF, email)
-        db.session.commit()
+        commit_refusal()  # the failed attempt counts (throttling), though the answer is 422
         error = _("电子邮箱或密码不正确。")
     form.password.data = ""
     return render_template("auth/login.html", form=form, error=error), 422
 
 
 @bp.post("/logout")
+@commits
 def logout():
     """Sign out everywhere (POST only, so a link or an image cannot sign anyone out): the
     account's session stamp changes, so no copy of any of its cookies works any more."""
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         user.end_sessions()
-        db.session.commit()
         security_log.event("logout", kind="staff", id=user.id)
     logout_user()
     flash(_("您已退出登录。"), "success")

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from consult.catalogue.models import CATALOGUE_STATUS_LABELS, METHOD_LABELS
 from consult.catalogue.services import REASON_MAX, TITLE_MAX, YEAR_MAX, YEAR_MIN, ItemInput
-from consult.labels import CATALOGUE_STATUS_LABELS, METHOD_LABELS
 
 
 class CatalogueItemForm(FlaskForm):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
@@ -20,12 +21,29 @@ class CatalogueStatus(enum.StrEnum):
     IMPLEMENTED = "implemented"
 
 
+CATALOGUE_STATUS_LABELS = labels.define("catalogue_status", {
+    CatalogueStatus.PLANNED: _l("计划中"),
+    CatalogueStatus.CONSULTING: _l("征求意见中"),
+    CatalogueStatus.DECIDED: _l("已决策"),
+    CatalogueStatus.IMPLEMENTED: _l("已实施"),
+})
+
+
 class ParticipationMethod(enum.StrEnum):
     ONLINE_COMMENT = "online_comment"
     HEARING = "hearing"
     SYMPOSIUM = "symposium"
     SURVEY = "survey"
     EXPERT_REVIEW = "expert_review"
+
+
+METHOD_LABELS = labels.define("method", {
+    ParticipationMethod.ONLINE_COMMENT: _l("网上征求意见"),
+    ParticipationMethod.HEARING: _l("听证会"),
+    ParticipationMethod.SYMPOSIUM: _l("座谈会"),
+    ParticipationMethod.SURVEY: _l("问卷调查"),
+    ParticipationMethod.EXPERT_REVIEW: _l("专家论证"),
+})
 
 
 class CatalogueItem(db.Model):

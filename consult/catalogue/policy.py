@@ -7,11 +7,14 @@ it is a public act, so publishing and every later change need an approver of the
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from consult.auth.models import Unit
 from consult.catalogue.models import CatalogueItem
 from consult.catalogue.services import next_status
+from consult.errors import InvalidTransition
 from consult.extensions import db
-from consult.permissions import Perm, has_permission, is_admin, unit_ids_with
+from consult.permissions import Perm, Rule, has_permission, is_admin, require, unit_ids_with
 
 
 def _unit_of(item_or_unit) -> Unit:
@@ -49,6 +52,18 @@ def can_publish(user, item: CatalogueItem) -> bool:
 
 def can_set_status(user, item: CatalogueItem) -> bool:
     return next_status(item.status) is not None and can_manage(user, item)
+
+
+PUBLISH = Rule(
+    allows=can_publish, state_allows=lambda item: not is_public(item),
+    conflict=lambda item: InvalidTransition(_("该决策事项已公布。"), code="already_published"),
+    concerned=can_manage,
+)
+
+
+def require_publish(user, item: CatalogueItem) -> None:
+    """403 for those who may not publish it; 409 for its keepers once it is published."""
+    require(PUBLISH, user, item)
 
 
 def unit_ids_for_create(user) -> set[int] | None:

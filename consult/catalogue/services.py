@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
-from consult.auth.models import Unit
+from consult.auth.models import Unit, User
 from consult.catalogue.models import (
     CatalogueChange,
     CatalogueItem,
@@ -21,6 +22,14 @@ from consult.catalogue.models import (
 )
 from consult.errors import InvalidTransition, ValidationFailed
 from consult.extensions import db
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create_catalogue_item": _l("新增决策事项"),
+    "edit_catalogue_item": _l("修改决策事项"),
+    "publish_catalogue_item": _l("公布决策事项"),
+    "catalogue_status": _l("更新状态"),
+})
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 TITLE_MAX = 300
@@ -104,14 +113,14 @@ def next_number(year: int) -> int:
     return (highest or 0) + 1
 
 
-def _record_change(item: CatalogueItem, changes: dict, *, actor, reason: str | None):
+def _record_change(item: CatalogueItem, changes: dict, *, actor: User, reason: str | None):
     entry = CatalogueChange(item=item, at=clock.now(), actor_id=getattr(actor, "id", None),
                             changes=changes, reason=reason)
     db.session.add(entry)
     return entry
 
 
-def create_item(unit: Unit, data: ItemInput, *, actor) -> CatalogueItem:
+def create_item(unit: Unit, data: ItemInput, *, actor: User) -> CatalogueItem:
     """Add an unpublished item to the unit's catalogue of `data.year`, numbered within the year."""
     values = _clean(data)
     item = CatalogueItem(unit=unit, status=CatalogueStatus.PLANNED,
@@ -121,7 +130,7 @@ def create_item(unit: Unit, data: ItemInput, *, actor) -> CatalogueItem:
     return item
 
 
-def update_item(item: CatalogueItem, data: ItemInput, *, actor,
+def update_item(item: CatalogueItem, data: ItemInput, *, actor: User,
                 reason: str | None = None) -> CatalogueItem:
     """Edit an item; once it is published the change is recorded and needs a reason."""
     values = _clean(data)
@@ -150,7 +159,7 @@ def update_item(item: CatalogueItem, data: ItemInput, *, actor,
     return item
 
 
-def publish_item(item: CatalogueItem, *, actor) -> CatalogueItem:
+def publish_item(item: CatalogueItem, *, actor: User) -> CatalogueItem:
     """Make the item public; from now on its changes are shown, not silent."""
     if item.published_at is not None:
         raise InvalidTransition(_("该决策事项已公布。"), code="already_published")
@@ -159,7 +168,7 @@ def publish_item(item: CatalogueItem, *, actor) -> CatalogueItem:
     return item
 
 
-def publish_items(unit: Unit, year: int, *, actor) -> list[CatalogueItem]:
+def publish_items(unit: Unit, year: int, *, actor: User) -> list[CatalogueItem]:
     """Publish every unpublished item of the unit's catalogue of `year`."""
     items = db.session.scalars(
         db.select(CatalogueItem)
@@ -172,7 +181,8 @@ def publish_items(unit: Unit, year: int, *, actor) -> list[CatalogueItem]:
     return list(items)
 
 
-def set_status(item: CatalogueItem, status, *, actor, reason: str | None = None) -> CatalogueItem:
+def set_status(item: CatalogueItem, status, *, actor: User,
+               reason: str | None = None) -> CatalogueItem:
     """Move the item one step on (planned → consulting → decided → implemented); never back."""
     try:
         target = CatalogueStatus(status)
@@ -212,14 +222,14 @@ def check_item_for_unit(item_id: int | None, unit: Unit) -> CatalogueItem | None
     return item
 
 
-def link_consultation(item: CatalogueItem, consultation, *, actor) -> None:
+def link_consultation(item: CatalogueItem, consultation, *, actor: User) -> None:
     """Say that `consultation` is the public participation of `item` (F1 ↔ F2 both ways)."""
     check_item_for_unit(item.id, consultation.unit)
     consultation.catalogue_item = item
     audit.record(actor, "link_catalogue_item", consultation, detail={"item_id": item.id})
 
 
-def unlink_consultation(consultation, *, actor) -> None:
+def unlink_consultation(consultation, *, actor: User) -> None:
     """Take `consultation` out of its catalogue item."""
     if consultation.catalogue_item_id is None:
         return

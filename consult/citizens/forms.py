@@ -7,14 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from consult.web import strip
 
 
 def _email_field(description=None):
     return EmailField(
-        _l("电子邮箱"), filters=[_strip], description=description,
+        _l("电子邮箱"), filters=[strip], description=description,
         validators=[DataRequired(_l("请填写电子邮箱。")),
                     Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
                     Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False)],
@@ -24,15 +22,11 @@ def _email_field(description=None):
 
 def _display_name_field():
     return StringField(
-        _l("称呼"), filters=[_strip],
+        _l("称呼"), filters=[strip],
         validators=[Optional(), Length(max=100, message=_l("称呼不能超过 100 字。"))],
         description=_l("只在“我的意见”页面显示，不会公开。"),
         render_kw={"maxlength": 100, "autocomplete": "nickname"},
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A button behind a mailed link, so that a mail scanner's GET changes nothing."""
 
 
 class RegisterForm(FlaskForm):
@@ -86,7 +80,7 @@ class ErasureRequestForm(FlaskForm):
     """Erase the personal data of one comment without an account: tracking number + email."""
 
     tracking_no = StringField(
-        _l("意见编号"), filters=[_strip],
+        _l("意见编号"), filters=[strip],
         validators=[DataRequired(_l("请输入意见编号。")),
                     Length(max=40, message=_l("意见编号格式不正确。"))],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},

@@ -27,6 +27,8 @@ class Citizen(db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the account last signed up or in with: its mail is written in it.
+    language: Mapped[str | None] = mapped_column(String(10))
     # Kept in the session and checked on every request: a new stamp ends every session. It
     # changes on logout, password change and erasure (SECURITY.md, finding 5).
     session_stamp: Mapped[str] = mapped_column(String(32), default=new_session_stamp)

@@ -16,13 +16,13 @@ from flask import current_app, g, session
 from flask_babel import gettext as _
 
 from consult import audit, clock, mail
-from consult.answers.services import published_report
 from consult.citizens.models import Citizen
 from consult.comments.models import Comment
 from consult.comments.privacy import erase_comments, forget_mail_to
 from consult.comments.services import public_text
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.security import log as security_log
 from consult.security import passwords
 from consult.tokens import LinkInvalid, make_token, read_token
 from consult.uploads import attachments_of
@@ -64,6 +64,10 @@ def current_citizen() -> Citizen | None:
     return citizen
 
 
+# The security log names the signed-in citizen of each request (consult/security/log.py).
+security_log.register_citizen_loader(current_citizen)
+
+
 def sign_in(citizen: Citizen) -> None:
     session[SESSION_KEY] = citizen.id
     session[SESSION_STAMP] = citizen.session_stamp
@@ -81,30 +85,35 @@ def sign_out(*, everywhere: bool = False) -> None:
     g.citizen = None
 
 
-def authenticate(email: str, password: str) -> Citizen | None:
+def authenticate(email: str, password: str, *, language: str | None = None) -> Citizen | None:
     """The active account with this email and password; None whatever the reason. Exactly one
-    password check whatever the address names (no timing tells who has an account)."""
+    password check whatever the address names (no timing tells who has an account). The account
+    keeps the `language` it signed in with: its mail is written in it."""
     citizen = by_email(email)
     if not passwords.check(citizen.password_hash if citizen else None, password) \
             or not citizen.is_active:
         return None
+    if language:
+        citizen.language = language
     return citizen
 
 
 # ------------------------------------------------------------------ sign-up and password links
 
 
-def register(email: str, display_name: str | None = None) -> Citizen:
+def register(email: str, display_name: str | None = None, *,
+             language: str | None = None) -> Citizen:
     """Start a sign-up (or a password reset): mail a link to set the password.
 
     The page answers the same whether or not the address has an account, so it tells nobody
-    who is registered; the mail itself says which case it is.
+    who is registered; the mail itself says which case it is. A new account keeps the page's
+    `language`; an existing one keeps its own (whoever asks for the link may not own it).
     """
     email = normalize_email(email)
     citizen = by_email(email)
     if citizen is None:
         citizen = Citizen(email=email, display_name=(display_name or "").strip() or None,
-                          created_at=clock.now())
+                          created_at=clock.now(), language=language)
         db.session.add(citizen)
         db.session.flush()
     _queue_password_link(citizen)
@@ -115,22 +124,9 @@ def _queue_password_link(citizen: Citizen) -> None:
     token = make_token(PASSWORD_SALT, {"c": citizen.id, "e": citizen.email,
                                        "s": citizen.password_stamp})
     link = external_url("citizens.set_password", token=token)
-    days = current_app.config["VERIFY_MAX_AGE_DAYS"]
-    if citizen.email_verified_at is None:
-        subject = _("请确认您的电子邮箱，完成公众账号注册")
-        body = _(
-            "您好：\n\n有人用本邮箱注册了公众参与平台的公众账号。如果是您本人，请在 %(days)d 天内"
-            "打开以下链接，设置密码并完成注册：\n%(link)s\n\n如果不是您本人操作，请忽略本邮件。",
-            days=days, link=link,
-        )
-    else:
-        subject = _("您的公众账号：重新设置密码")
-        body = _(
-            "您好：\n\n本邮箱已经注册过公众账号。如需重新设置密码，请在 %(days)d 天内打开以下链接："
-            "\n%(link)s\n\n如果不是您本人操作，请忽略本邮件，您的账号不会有任何变化。",
-            days=days, link=link,
-        )
-    mail.queue("citizen_password", citizen.email, subject, body)
+    mail.queue_mail("citizen_password", citizen.email, language=citizen.language, link=link,
+                    new_account=citizen.email_verified_at is None,
+                    days=current_app.config["VERIFY_MAX_AGE_DAYS"])
 
 
 def citizen_for_password_link(token: str) -> Citizen:
@@ -176,12 +172,8 @@ def update_profile(citizen: Citizen, *, display_name: str | None, email: str) ->
         return False
     token = make_token(EMAIL_SALT, {"c": citizen.id, "old": citizen.email, "new": email})
     link = external_url("citizens.confirm_email", token=token)
-    body = _(
-        "您好：\n\n您申请把公众账号的电子邮箱改为本邮箱。请在 %(days)d 天内打开以下链接确认："
-        "\n%(link)s\n\n如果不是您本人操作，请忽略本邮件。",
-        days=current_app.config["VERIFY_MAX_AGE_DAYS"], link=link,
-    )
-    mail.queue("citizen_email", email, _("请确认您的新电子邮箱"), body)
+    mail.queue_mail("citizen_email", email, language=citizen.language, link=link,
+                    days=current_app.config["VERIFY_MAX_AGE_DAYS"])
     return True
 
 
@@ -231,9 +223,9 @@ def export_data(citizen: Citizen) -> dict:
     """Everything kept about the account and its comments, contact data included (PIPL Art 45)."""
     comments = []
     for comment in my_comments(citizen):
-        report = published_report(comment.consultation)
         answer = None
-        if report is not None and comment.disposition is not None and comment.needs_answer:
+        if (comment.consultation.report_published and comment.disposition is not None
+                and comment.needs_answer):
             answer = {"disposition": comment.disposition.code.value,
                       "reason": comment.disposition.reason}
         comments.append({

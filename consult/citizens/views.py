@@ -22,10 +22,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from consult.answers.services import published_report
-from consult.auth.views import safe_next
 from consult.citizens import services
 from consult.citizens.forms import (
-    ConfirmForm,
     EraseForm,
     ErasureRequestForm,
     LoginForm,
@@ -36,13 +34,12 @@ from consult.citizens.forms import (
 )
 from consult.citizens.services import current_citizen
 from consult.comments import privacy
-from consult.consultations.forms import attach_errors
-from consult.errors import Conflict, ValidationFailed
-from consult.extensions import db
+from consult.errors import Conflict
 from consult.security import log as security_log
 from consult.security import signin
 from consult.security.models import LoginKind
 from consult.tokens import LinkExpired, LinkInvalid
+from consult.web import ConfirmForm, commit_refusal, commits, form_errors, language, safe_next
 
 bp = Blueprint("citizens", __name__)
 
@@ -101,30 +98,31 @@ def _private(response):
 
 
 @bp.route("/account/register", methods=["GET", "POST"])
+@commits
 def register():
     """Sign up with an email address; the mailed link sets the password."""
     form = RegisterForm()
     if form.validate_on_submit():
-        services.register(form.email.data, form.display_name.data)
-        db.session.commit()
+        services.register(form.email.data, form.display_name.data, language=language())
         return render_template("citizens/check_mail.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
     return render_template("citizens/register.html", form=form), status
 
 
 @bp.route("/account/reset", methods=["GET", "POST"])
+@commits
 def reset():
     """Forgot the password: the same mailed link as at sign-up."""
     form = ResetForm()
     if form.validate_on_submit():
-        services.register(form.email.data)
-        db.session.commit()
+        services.register(form.email.data, language=language())
         return render_template("citizens/check_mail.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
     return render_template("citizens/reset.html", form=form), status
 
 
 @bp.route("/account/password/<token>", methods=["GET", "POST"])
+@commits
 def set_password(token: str):
     """The mailed link: choose a password; the address is then verified and you are signed in."""
     try:
@@ -134,13 +132,10 @@ def set_password(token: str):
     form = SetPasswordForm()
     message = None
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as failed:
             citizen = services.set_password(token, form.password.data)
-        except ValidationFailed as error:
-            message = error.message
-            attach_errors(form, error)
-        else:
-            db.session.commit()
+        message = failed.message
+        if not failed:
             services.sign_in(citizen)
             flash(_("密码已设置，您已登录。"), "success")
             return redirect(url_for("citizens.account"), 303)
@@ -150,6 +145,7 @@ def set_password(token: str):
 
 
 @bp.route("/account/login", methods=["GET", "POST"])
+@commits
 def login():
     """Citizens sign in with email and password; the error never says which was wrong."""
     form = LoginForm()
@@ -165,28 +161,27 @@ def login():
         if wait:
             form.password.data = ""
             return signin.throttled("citizens/login.html", wait, form=form)
-        citizen = services.authenticate(email, form.password.data)
+        citizen = services.authenticate(email, form.password.data, language=language())
         if citizen is not None:
             services.sign_in(citizen)
             target = safe_next(form.next.data) or url_for("citizens.account")
             response = signin.succeeded(LoginKind.CITIZEN, email, redirect(target, 303),
                                         account_id=citizen.id)
-            db.session.commit()
             flash(_("您已登录。"), "success")
             return response
         signin.failed(LoginKind.CITIZEN, email)
-        db.session.commit()
+        commit_refusal()  # the failed attempt counts (throttling), though the answer is 422
         error = _("电子邮箱或密码不正确，或者账号尚未通过邮箱确认。")
     form.password.data = ""
     return render_template("citizens/login.html", form=form, error=error), 422
 
 
 @bp.post("/account/logout")
+@commits
 def logout():
     """Sign out of the citizen account everywhere (POST only): no copy of the cookie works."""
     citizen = current_citizen()
     services.sign_out(everywhere=True)
-    db.session.commit()
     if citizen is not None:
         security_log.event("logout", kind="citizen", id=citizen.id)
     flash(_("您已退出公众账号。"), "success")
@@ -218,6 +213,7 @@ def data():
 
 @bp.route("/account/edit", methods=["GET", "POST"])
 @citizen_required
+@commits
 def edit():
     """Correct my display name or email (a new email is confirmed by a link sent to it)."""
     citizen = current_citizen()
@@ -225,7 +221,6 @@ def edit():
     if form.validate_on_submit():
         mailed = services.update_profile(citizen, display_name=form.display_name.data,
                                          email=form.email.data)
-        db.session.commit()
         if mailed:
             flash(_("已向新邮箱发送确认链接，确认后新邮箱生效。"), "success")
         else:
@@ -236,6 +231,7 @@ def edit():
 
 
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
+@commits
 def confirm_email(token: str):
     """The link sent to a new address: confirm the change with a button."""
     form = ConfirmForm()
@@ -244,11 +240,10 @@ def confirm_email(token: str):
     except (LinkInvalid, LinkExpired) as error:
         return link_error(error)
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with form_errors(None, catch=(Conflict,)) as failed:
             services.confirm_email_change(token)
-        except Conflict as error:
-            return render_template("error.html", status=409, message=error.message), 409
-        db.session.commit()
+        if failed:
+            return render_template("error.html", status=409, message=failed.message), 409
         services.sign_out()  # sign in again with the new address
         flash(_("电子邮箱已修改，请用新邮箱登录。"), "success")
         return redirect(url_for("citizens.login"), 303)
@@ -261,6 +256,7 @@ def confirm_email(token: str):
 
 @bp.route("/account/erase", methods=["GET", "POST"])
 @citizen_required
+@commits
 def erase():
     """Erase my account and the personal data on my comments (with the password, confirmed)."""
     citizen = current_citizen()
@@ -269,7 +265,6 @@ def erase():
     if form.validate_on_submit():
         if citizen.check_password(form.password.data):
             count = services.erase_account(citizen)
-            db.session.commit()
             services.sign_out()
             flash(_("您的账号和 %(n)d 条意见中的个人信息已删除。", n=count), "success")
             return redirect(url_for("main.index"), 303)
@@ -284,18 +279,19 @@ def erase():
 
 
 @bp.route("/privacy/erase", methods=["GET", "POST"])
+@commits
 def erase_request():
     """Erase one comment's personal data with its tracking number and email (no account)."""
     form = ErasureRequestForm()
     if form.validate_on_submit():
         privacy.request_erasure(form.tracking_no.data, form.email.data)
-        db.session.commit()
         return render_template("citizens/erase_requested.html")
     status = 422 if request.method == "POST" else 200
     return render_template("citizens/erase_request.html", form=form), status
 
 
 @bp.route("/privacy/erase/<token>", methods=["GET", "POST"])
+@commits
 def erase_comment(token: str):
     """The link mailed for an erasure request: confirm with a button."""
     form = ConfirmForm()
@@ -307,7 +303,6 @@ def erase_comment(token: str):
         return render_template("citizens/erased.html", already=True)
     if request.method == "POST" and form.validate_on_submit():
         privacy.erase_comment_by_token(token)
-        db.session.commit()
         return render_template("citizens/erased.html", comment=comment)
     return render_template(
         "citizens/confirm.html", form=form, title=_("确认删除个人信息"),

@@ -1,14 +1,13 @@
 """A citizen's attachment to a comment (F6): private by default, shown to the unit's staff.
 
 Files are checked and stored by `consult.uploads` inside `submit_comment`; staff download them
-through `comments.manage_attachment`. Templates get `comment_files(comments)`: one query for a
-whole page of comments.
+through `comments.manage_attachment`. Templates get `files_of` as `comment_files(comments)`: one
+query for a whole page of comments.
 """
 
 from __future__ import annotations
 
 from consult.comments.models import Comment
-from consult.comments.views import bp
 from consult.extensions import db
 from consult.uploads import Attachment
 
@@ -26,8 +25,3 @@ def files_of(comments) -> dict[int, list[Attachment]]:
     ):
         files.setdefault(attachment.owner_id, []).append(attachment)
     return files
-
-
-@bp.app_context_processor
-def _files_in_templates():
-    return {"comment_files": files_of}

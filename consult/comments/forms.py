@@ -1,4 +1,11 @@
-"""Forms of the comments domain: a citizen's comment and the receipt lookup."""
+"""Forms of the comments domain: a citizen's comment, the staff's register of comments from other
+channels, moderation, and the receipt lookup. Types, lengths and choices only; the rules are the
+services'.
+
+The submitter's fields (article, text, identity, region, name, contact data, notification) are
+declared once, in `SubmitterForm`, and validated alike on the citizen's form (`CommentForm`) and
+the staff's register (`RecordForm`); each only words them for its reader.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     RadioField,
@@ -30,20 +38,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from consult.comments.models import Category
-from consult.labels import CATEGORY_LABELS
+from consult.comments.models import (
+    CATEGORY_LABELS,
+    CHANNEL_LABELS,
+    HIDDEN_REASON_LABELS,
+    Category,
+    Channel,
+)
+from consult.comments.moderation import NOTE_MAX
+from consult.comments.services import CommentInput
+from consult.web import one_newline, strip
 
 WHOLE_DRAFT = ""
 ARTICLE_LABEL_TEXT = 24  # characters of an article's text shown when it has no heading
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _newlines(value):
-    """One character per line break, as browsers count them for maxlength."""
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+RECORDED_CHANNELS = [c for c in Channel if c != Channel.WEB]
+NO_HEARING = ""
 
 
 def article_choices(articles) -> list[tuple[str, str]]:
@@ -71,67 +80,115 @@ class _BodyLength:
             raise ValidationError(message)
 
 
-# The submitter's fields, validated alike on the citizen's form and the staff's register.
-REGION_VALIDATORS = [Optional(), Length(max=100, message=_l("所在地区不能超过 100 字。"))]
-NAME_VALIDATORS = [Optional(), Length(max=100, message=_l("署名不能超过 100 字。"))]
-EMAIL_VALIDATORS = [
-    Optional(),
-    Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
-    Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
-]
-PHONE_VALIDATORS = [
-    Optional(),
-    Length(max=40, message=_l("联系电话不能超过 40 个字符。")),
-    Regexp(r"^[0-9+\-()（） ]+$", message=_l("联系电话只能包含数字、空格和 + - ( )。")),
-]
+class SubmitterForm(FlaskForm):
+    """The comment and its submitter's fields, with the checks both channels share.
 
+    Subclasses set `DESCRIPTIONS` (field → hint), `CATEGORY_REQUIRED` (the message when no
+    identity is chosen) and `KEY_PREFIX` (idempotency keys of one form never match another's).
+    """
 
-class CommentForm(FlaskForm):
-    """A comment on a whole draft or one article (F6). Contact data stays private."""
+    DESCRIPTIONS: dict = {}
+    CATEGORY_REQUIRED = _l("请选择您的身份。")
+    KEY_PREFIX = "form"
 
-    article = SelectField(
-        _l("针对的条款"), validate_choice=False,
-        description=_l("可以对征求意见稿整体提出意见，也可以选择具体条款。"),
-    )
+    article = SelectField(_l("针对的条款"), validate_choice=False)
     body = TextAreaField(
         _l("意见内容"),
-        filters=[_newlines, _strip],
+        filters=[one_newline, strip],
         validators=[DataRequired(message=_l("请填写意见内容。")), _BodyLength()],
         render_kw={"rows": 10},
     )
+    region = StringField(
+        _l("所在地区"), filters=[strip],
+        validators=[Optional(), Length(max=100, message=_l("所在地区不能超过 100 字。"))],
+        render_kw={"maxlength": 100},
+    )
+    display_name = StringField(
+        _l("署名"), filters=[strip],
+        validators=[Optional(), Length(max=100, message=_l("署名不能超过 100 字。"))],
+        render_kw={"maxlength": 100},
+    )
+    email = EmailField(
+        _l("电子邮箱"), filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
+            Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
+        ],
+        render_kw={"maxlength": 254},
+    )
+    phone = TelField(
+        _l("联系电话"), filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("联系电话不能超过 40 个字符。")),
+            Regexp(r"^[0-9+\-()（） ]+$", message=_l("联系电话只能包含数字、空格和 + - ( )。")),
+        ],
+        render_kw={"maxlength": 40},
+    )
+    # A retried submission of the same form makes one comment (F11).
+    nonce = HiddenField()
+
+    def __init__(self, *args, articles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.article.choices = article_choices(articles)
+        for name, text in self.DESCRIPTIONS.items():
+            self[name].description = text
+        if not self.nonce.data:
+            self.nonce.data = secrets.token_urlsafe(16)
+
+    def validate_article(self, field):
+        if (field.data or WHOLE_DRAFT) not in {value for value, _label in self.article.choices}:
+            raise ValidationError(_("所选条款不存在。"))
+
+    def validate_category(self, field):
+        if field.data not in {c.value for c in Category}:
+            raise ValidationError(str(self.CATEGORY_REQUIRED))
+
+    @property
+    def article_number(self) -> int | None:
+        return int(self.article.data) if self.article.data else None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The form's nonce plus the text: a retry (or a double click) is one comment, a
+        different text another."""
+        nonce = (self.nonce.data or "")[:40]
+        if not nonce:
+            return None
+        digest = hashlib.sha256(self.body.data.encode("utf-8")).hexdigest()[:32]
+        return f"{self.KEY_PREFIX}:{nonce}:{digest}"
+
+    def comment_input(self) -> CommentInput:
+        """What the services take, from the validated fields."""
+        return CommentInput(
+            body=self.body.data, category=Category(self.category.data),
+            article_number=self.article_number, display_name=self.display_name.data,
+            publish_name=self.publish_name.data, email=self.email.data, phone=self.phone.data,
+            region=self.region.data, notify=self.notify.data,
+        )
+
+
+class CommentForm(SubmitterForm):
+    """A comment on a whole draft or one article (F6). Contact data stays private."""
+
+    DESCRIPTIONS = {
+        "article": _l("可以对征求意见稿整体提出意见，也可以选择具体条款。"),
+        "region": _l("例如：某某区、某某街道。用于统计意见来源。"),
+        "display_name": _l("姓名或单位名称。只有勾选下面的“同意公开我的署名”时才会公开。"),
+        "email": _l("不公开，仅用于发送回执和采纳情况通知。"),
+        "phone": _l("不公开，仅供起草单位必要时与您联系。"),
+    }
+
     category = RadioField(
         _l("您的身份"),
         choices=[(c.value, CATEGORY_LABELS[c]) for c in Category],
         default=Category.INDIVIDUAL.value, validate_choice=False,
         validators=[InputRequired(message=_l("请选择您的身份。"))],
     )
-    region = StringField(
-        _l("所在地区"), filters=[_strip],
-        validators=REGION_VALIDATORS,
-        description=_l("例如：某某区、某某街道。用于统计意见来源。"),
-        render_kw={"maxlength": 100, "autocomplete": "address-level2"},
-    )
-    display_name = StringField(
-        _l("署名"), filters=[_strip],
-        validators=NAME_VALIDATORS,
-        description=_l("姓名或单位名称。只有勾选下面的“同意公开我的署名”时才会公开。"),
-        render_kw={"maxlength": 100, "autocomplete": "name"},
-    )
     publish_name = BooleanField(
         _l("同意公开我的署名"),
         description=_l("不勾选时，您的意见将以匿名方式公开。"),
-    )
-    email = EmailField(
-        _l("电子邮箱"), filters=[_strip],
-        validators=EMAIL_VALIDATORS,
-        description=_l("不公开，仅用于发送回执和采纳情况通知。"),
-        render_kw={"maxlength": 254, "autocomplete": "email", "inputmode": "email"},
-    )
-    phone = TelField(
-        _l("联系电话"), filters=[_strip],
-        validators=PHONE_VALIDATORS,
-        description=_l("不公开，仅供起草单位必要时与您联系。"),
-        render_kw={"maxlength": 40, "autocomplete": "tel", "inputmode": "tel"},
     )
     notify = BooleanField(
         _l("采纳情况公布时发邮件通知我"), default=True,
@@ -145,53 +202,128 @@ class CommentForm(FlaskForm):
         render_kw={"accept": ".pdf,.docx,application/pdf,application/vnd.openxmlformats-"
                              "officedocument.wordprocessingml.document"},
     )
-    # A retried submission of the same form makes one comment (F11).
-    nonce = HiddenField()
     # A honeypot (F11): hidden from people (CSS, aria-hidden, no tab stop, no autofill), so
     # only a bot fills it in. Its name is one no browser autofills.
     remark = StringField(
-        _l("此项请留空"), filters=[_strip],
+        _l("此项请留空"), filters=[strip],
         render_kw={"tabindex": "-1", "autocomplete": "off", "maxlength": 200},
     )
 
-    def __init__(self, *args, articles=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.article.choices = article_choices(articles)
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         self.body.description = _(
             "请写明您的意见、建议和理由，不超过 %(limit)d 字。请勿填写身份证号、电话等个人信息。",
             limit=limit,
         )
         self.body.render_kw = {**(self.body.render_kw or {}), "maxlength": limit}
-        if not self.nonce.data:
-            self.nonce.data = secrets.token_urlsafe(16)
-
-    def validate_article(self, field):
-        known = {value for value, _label in self.article.choices}
-        if (field.data or WHOLE_DRAFT) not in known:
-            raise ValidationError(_("所选条款不存在。"))
-
-    def validate_category(self, field):
-        if field.data not in {c.value for c in Category}:
-            raise ValidationError(_("请选择您的身份。"))
-
-    @property
-    def article_number(self) -> int | None:
-        return int(self.article.data) if self.article.data else None
+        # What a browser may fill in for the citizen (never for the staff's register).
+        for name, value in (("region", "address-level2"), ("display_name", "name"),
+                            ("email", "email"), ("phone", "tel")):
+            self[name].render_kw = {**(self[name].render_kw or {}), "autocomplete": value}
+        self.email.render_kw["inputmode"] = "email"
+        self.phone.render_kw["inputmode"] = "tel"
 
     @property
     def filled_by_a_bot(self) -> bool:
         """The honeypot has something in it."""
         return bool(self.remark.data)
 
+
+class RecordForm(SubmitterForm):
+    """A comment that reached the unit by letter, e-mail, hearing or symposium (F11b)."""
+
+    DESCRIPTIONS = {
+        "display_name": _l("姓名或单位名称。只有提出人同意公开署名时才勾选下一项。"),
+        "email": _l("不公开。填写后系统会向提出人发送回执。"),
+        "phone": _l("不公开。"),
+        "body": _l("照录来信、来件或会议上提出的意见原文。"),
+    }
+    CATEGORY_REQUIRED = _l("请选择提出人身份。")
+    KEY_PREFIX = "record"
+
+    channel = SelectField(
+        _l("收到渠道"),
+        choices=[(c.value, CHANNEL_LABELS[c]) for c in RECORDED_CHANNELS],
+        validate_choice=False,
+        validators=[InputRequired(_l("请选择收到渠道。"))],
+    )
+    hearing = SelectField(
+        _l("听证会/座谈会"), validate_choice=False,
+        description=_l("在听证会或座谈会上提出的意见，请选择对应的会议。"),
+    )
+    received_on = DateField(
+        _l("收到日期"),
+        validators=[InputRequired(_l("请填写有效的收到日期（年-月-日）。"))],
+        description=_l("信函以邮戳日期为准。须在征求意见期限内，且不能晚于今天。"),
+    )
+    category = SelectField(
+        _l("提出人身份"),
+        choices=[(c.value, CATEGORY_LABELS[c]) for c in Category],
+        default=Category.INDIVIDUAL.value, validate_choice=False,
+        validators=[InputRequired(_l("请选择提出人身份。"))],
+    )
+    publish_name = BooleanField(_l("提出人同意公开署名"))
+    notify = BooleanField(_l("采纳情况公布时发邮件通知提出人"), default=True)
+    scan = FileField(
+        _l("信函扫描件（PDF）"),
+        description=_l("可不上传。仅供本单位工作人员查看，不公开。"),
+    )
+
+    def __init__(self, *args, hearings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hearing.choices = [(NO_HEARING, str(_l("不是在会议上提出的")))] + [
+            (str(h.id), f"{CHANNEL_LABELS[Channel(h.kind.value)]}：{h.title}") for h in hearings
+        ]
+
+    def validate_channel(self, field):
+        if field.data not in {c.value for c in RECORDED_CHANNELS}:
+            raise ValidationError(_("请选择收到渠道。"))
+
+    def validate_hearing(self, field):
+        if (field.data or NO_HEARING) not in {value for value, _label in self.hearing.choices}:
+            raise ValidationError(_("所选听证会/座谈会不存在。"))
+
     @property
-    def idempotency_key(self) -> str | None:
-        """The form's nonce plus the text: a retry is one comment, a different text another."""
-        nonce = (self.nonce.data or "")[:40]
-        if not nonce:
-            return None
-        digest = hashlib.sha256(self.body.data.encode("utf-8")).hexdigest()[:32]
-        return f"form:{nonce}:{digest}"
+    def hearing_id(self) -> int | None:
+        return int(self.hearing.data) if self.hearing.data else None
+
+
+class HideForm(FlaskForm):
+    """Hide one comment: a reason code is required (the glossary's five; no "duplicate").
+
+    The moderation pages show one per comment under the page's one csrf_token.
+    """
+
+    class Meta:
+        csrf = False
+
+    reason = SelectField(
+        _l("不予公开的原因"),
+        choices=[("", _l("请选择原因"))]
+        + [(code.value, text) for code, text in HIDDEN_REASON_LABELS.items()],
+        validate_choice=False,
+        validators=[InputRequired(_l("请选择不予公开的原因。"))],
+    )
+    note = TextAreaField(
+        _l("说明"), filters=[strip],
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明不能超过 2000 字。"))],
+        description=_l("可不填。说明会写入通知邮件，并（隐去个人信息后）显示在意见回执上。"),
+    )
+
+    def validate_reason(self, field):
+        if field.data not in {code.value for code in HIDDEN_REASON_LABELS}:
+            raise ValidationError(_("请选择不予公开的原因。"))
+
+
+class UnhideForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    note = TextAreaField(
+        _l("恢复公开的说明"), filters=[strip],
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明不能超过 2000 字。"))],
+    )
 
 
 class LookupForm(FlaskForm):
@@ -201,7 +333,7 @@ class LookupForm(FlaskForm):
         csrf = False
 
     tracking_no = StringField(
-        _l("意见编号"), filters=[_strip],
+        _l("意见编号"), filters=[strip],
         validators=[InputRequired(message=_l("请输入意见编号。")),
                     Length(max=40, message=_l("意见编号格式不正确。"))],
         description=_l("提交意见后获得的回执编号，例如 ZX26-7K3M-9QXD，不区分大小写。"),

@@ -26,6 +26,7 @@ import json
 from flask import current_app
 from flask_babel import gettext as _
 
+from consult.comments.models import Comment
 from consult.errors import ValidationFailed
 from consult.extensions import db
 
@@ -51,8 +52,6 @@ def fingerprint(data) -> str:
 
 def lookup(key: str):
     """The comment already made with this scoped key, if any."""
-    from consult.comments.models import Comment
-
     return db.session.scalar(db.select(Comment).where(Comment.idempotency_key == key))
 
 

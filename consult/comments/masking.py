@@ -6,7 +6,7 @@ and room numbers of street addresses, and the names writers give as their own re
 Everything else is left exactly as written (full-width digits stay full-width, invisible
 characters stay where they were, outside a masked span). Masking happens when a text is shown
 (`mask()` at display; a published report freezes what it showed, and `flask --app app privacy
-remask` applies new rules to published reports, consult/comments/remask.py).
+remask` applies new rules to published reports, consult/answers/remask.py).
 
 How it works: the text is folded to a copy in which every Unicode digit (Arabic-Indic ٠١٢,
 Devanagari, full-width, mathematical, circled ①) is an ASCII digit, every space (ideographic,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
 from consult.comments.masking import mask
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
@@ -22,12 +23,30 @@ class Category(enum.StrEnum):
     OTHER = "other"
 
 
+CATEGORY_LABELS = labels.define("category", {
+    Category.INDIVIDUAL: _l("个人"),
+    Category.ENTERPRISE: _l("企业"),
+    Category.ORGANISATION: _l("社会组织"),
+    Category.EXPERT: _l("专家学者"),
+    Category.OTHER: _l("其他"),
+})
+
+
 class Channel(enum.StrEnum):
     WEB = "web"
     LETTER = "letter"
     EMAIL = "email"
     HEARING = "hearing"
     SYMPOSIUM = "symposium"
+
+
+CHANNEL_LABELS = labels.define("channel", {
+    Channel.WEB: _l("网站"),
+    Channel.LETTER: _l("信函"),
+    Channel.EMAIL: _l("电子邮件"),
+    Channel.HEARING: _l("听证会"),
+    Channel.SYMPOSIUM: _l("座谈会"),
+})
 
 
 class CommentStatus(enum.StrEnum):
@@ -38,12 +57,30 @@ class CommentStatus(enum.StrEnum):
     HIDDEN = "hidden"
 
 
+COMMENT_STATUS_LABELS = labels.define("comment_status", {
+    CommentStatus.SUBMITTED: _l("已提交"),
+    CommentStatus.UNVERIFIED: _l("待验证"),
+    CommentStatus.PENDING_MODERATION: _l("待审核"),
+    CommentStatus.PUBLISHED: _l("已公开"),
+    CommentStatus.HIDDEN: _l("不予公开"),
+})
+
+
 class HiddenReason(enum.StrEnum):
     ABUSIVE = "abusive"
     OFF_TOPIC = "off_topic"
     PERSONAL_DATA = "personal_data"
     SPAM = "spam"
     OTHER = "other"
+
+
+HIDDEN_REASON_LABELS = labels.define("hidden_reason", {
+    HiddenReason.ABUSIVE: _l("含辱骂、攻击性内容"),
+    HiddenReason.OFF_TOPIC: _l("与征求意见内容无关"),
+    HiddenReason.PERSONAL_DATA: _l("含无法隐去的个人信息"),
+    HiddenReason.SPAM: _l("广告或垃圾信息"),
+    HiddenReason.OTHER: _l("其他原因"),
+})
 
 
 class Comment(db.Model):
@@ -90,6 +127,9 @@ class Comment(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The citizen account that was signed in when the comment was made (optional accounts).
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
+    # The language of the page it was written on (zh_Hans, zh_Hant, en): its author's mail is
+    # written in it (`consult.mail.send`). None for comments recorded by staff.
+    language: Mapped[str | None] = mapped_column(String(10))
     # Its group of near-identical comments (F13; consult/answers/groups.py), if any.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"), index=True)
 

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from consult import audit, mail
-from consult.answers.services import publish_revision, published_report
+from consult import audit, mail, signals
+from consult.auth.models import User
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus, HiddenReason
-from consult.comments.privacy import HIDDEN_AFTER_REPORT_NOTE
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
-from consult.labels import label
 from consult.urls import external_url
 
 NOTE_MAX = 2_000
 AWAITING = (CommentStatus.PENDING_MODERATION, CommentStatus.SUBMITTED)
 
 
-def approve_comment(comment: Comment, *, actor) -> Comment:
+def approve_comment(comment: Comment, *, actor: User) -> Comment:
     """A comment awaiting moderation goes public (and then needs an answer)."""
     if comment.status not in AWAITING:
         raise InvalidTransition(_("只有待审核的意见可以审核通过。"), code="not_pending")
@@ -35,7 +33,7 @@ def approve_comment(comment: Comment, *, actor) -> Comment:
 
 
 def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note: str | None, *,
-                 actor) -> Comment:
+                 actor: User) -> Comment:
     """Withhold a comment from publication with a reason; it stays in the database and the totals.
 
     The author, if they left an e-mail address, is told the reason and given their receipt link.
@@ -58,18 +56,18 @@ def hide_comment(comment: Comment, reason_code: HiddenReason | str | None, note:
     audit.record(actor, "hide_comment", comment, unit_id=comment.consultation.unit_id,
                  detail={"hidden_reason": reason.value, "from": before.value,
                          "note": bool(note)})
-    if published_report(comment.consultation) is not None:
-        publish_revision(comment.consultation, note=HIDDEN_AFTER_REPORT_NOTE, actor=actor)
+    # The answers domain publishes the report's next revision, when there is a report.
+    signals.send_required(signals.comment_hidden, comment, actor=actor)
     if comment.email:
         _queue_hidden_mail(comment)
     return comment
 
 
-def unhide_comment(comment: Comment, *, actor, note: str | None = None) -> Comment:
+def unhide_comment(comment: Comment, *, actor: User, note: str | None = None) -> Comment:
     """Publish a hidden comment after all, as long as the report is not out."""
     if comment.status != CommentStatus.HIDDEN:
         raise InvalidTransition(_("该意见没有被设为不予公开。"), code="not_hidden")
-    if published_report(comment.consultation) is not None:
+    if comment.consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，不能再恢复公开。"), code="report_published")
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
@@ -92,6 +90,14 @@ def awaiting_moderation_query(consultation_ids):
         db.select(Comment)
         .where(Comment.consultation_id.in_(consultation_ids), Comment.status.in_(AWAITING))
         .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def awaiting_count(consultation_ids) -> int:
+    """Comments awaiting moderation on the given consultations (a list or a SELECT of ids)."""
+    return db.session.scalar(
+        db.select(db.func.count(Comment.id)).where(
+            Comment.consultation_id.in_(consultation_ids), Comment.status.in_(AWAITING))
     )
 
 
@@ -128,15 +134,6 @@ def _status_before_hiding(comment: Comment) -> CommentStatus:
 
 
 def _queue_hidden_mail(comment: Comment) -> None:
-    link = external_url("comments.receipt", tracking_no=comment.tracking_no)
-    note = _("说明：%(note)s\n", note=mask(comment.hidden_note)) if comment.hidden_note else ""
-    body = _(
-        "您好：\n\n您对《%(title)s》提出的意见（意见编号：%(no)s）经审核不予公开。\n"
-        "原因：%(reason)s\n%(note)s\n"
-        "该意见没有被删除，仍计入意见采纳情况的统计。您可以凭意见编号查看回执：\n%(link)s\n\n"
-        "此邮件由系统自动发送，请勿回复。",
-        title=comment.consultation.title, no=comment.tracking_no,
-        reason=label(comment.hidden_reason, "hidden_reason"), note=note, link=link,
-    )
-    mail.queue("comment_hidden", comment.email,
-               _("您的意见不予公开：%(no)s", no=comment.tracking_no), body)
+    mail.queue_mail("comment_hidden", comment.email, language=comment.language, comment=comment,
+                    note=mask(comment.hidden_note) if comment.hidden_note else None,
+                    link=external_url("comments.receipt", tracking_no=comment.tracking_no))

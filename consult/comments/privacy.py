@@ -16,7 +16,6 @@ publication of the report, or after the close (or withdrawal) when there is no r
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,23 +24,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, update
 
-from consult import audit, clock, mail, storage
-from consult.answers.models import Report
+from consult import audit, clock, mail, signals, storage
 from consult.comments.models import Comment, CommentStatus
+from consult.comments.services import get_by_tracking_no
 from consult.consultations.models import Consultation
+from consult.errors import NotFound
 from consult.extensions import db
 from consult.mail import OutboxMessage
-from consult.tokens import make_token, read_token
+from consult.tokens import LinkInvalid, make_token, read_token
 from consult.uploads import Attachment
 from consult.urls import external_url
 
 # Stored in place of an unpublished comment's text once its author had it erased.
 ERASED_TEXT = "［已应本人要求删除］"
-# The public notes of report revisions published for changes after publication. Stored as
-# written here (the report is a public record in the default language), anonymous.
-HIDDEN_AFTER_REPORT_NOTE = "一条意见依法不予公开。"
-ERASURE_NOTE = "一处个人信息依申请删除。"
-ERASURE_NOTE_MANY = "%d 处个人信息依申请删除。"
 ERASE_SALT = "comment-erase"
 ORPHAN_FILE_GRACE_SECONDS = 3600  # an upload being saved right now has no row yet
 SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -66,74 +61,10 @@ def erase_comments(comments: list[Comment], *, reason: str) -> int:
         ):
             db.session.delete(attachment)
     db.session.flush()
-    redact_reports(comments, reason=reason)
+    # The answers domain takes the erased data out of the published reports.
+    signals.send_required(signals.comments_erased, None, comments=comments, reason=reason)
     forget_mail_to(emails)
     return len(comments)
-
-
-def redact_reports(comments: list[Comment], *, reason: str) -> int:
-    """Remove erased names (and erased texts) from published reports; return reports changed.
-
-    A published report is otherwise immutable. Erasure is the one exception the law demands:
-    every published revision is changed in place (an UPDATE past the ORM's immutability guard,
-    with a new digest), recorded in the audit log with the tracking numbers concerned (no
-    personal data); then, so that the change is not silent, the next revision is published
-    with the anonymous note ERASURE_NOTE.
-    """
-    from consult.answers.services import digest_of, publish_revision
-
-    numbers = {c.tracking_no: c for c in comments}
-    consultation_ids = {c.consultation_id for c in comments}
-    reports = db.session.scalars(
-        db.select(Report).where(Report.consultation_id.in_(consultation_ids),
-                                Report.published_at.is_not(None))
-        .order_by(Report.consultation_id, Report.revision)
-    ).all()
-    newest: dict[int, tuple[Report, dict, set[str]]] = {}
-    changed_reports = 0
-    for report in reports:
-        content = copy.deepcopy(report.content or {})
-        touched = sorted(_redact(content, numbers))
-        newest[report.consultation_id] = (report, content, set(touched))
-        if not touched:
-            continue
-        content["digest"] = digest_of(content)
-        db.session.execute(
-            update(Report).where(Report.id == report.id)
-            .values(content=content, digest=content["digest"])
-            .execution_options(synchronize_session=False)
-        )
-        db.session.expire(report)
-        audit.record(None, "redact_report", report, unit_id=report.consultation.unit_id,
-                     reason=reason, detail={"revision": report.revision, "comments": touched})
-        changed_reports += 1
-    for report, content, touched in newest.values():
-        if touched:
-            note = ERASURE_NOTE if len(touched) == 1 else ERASURE_NOTE_MANY % len(touched)
-            publish_revision(report.consultation, note=note, actor=None,
-                             content=copy.deepcopy(content))
-    return changed_reports
-
-
-def _redact(node, numbers: dict[str, Comment]) -> set[str]:
-    """Blank the name (and an erased text) of every item naming one of `numbers`, anywhere."""
-    touched: set[str] = set()
-    if isinstance(node, list):
-        for child in node:
-            touched |= _redact(child, numbers)
-    elif isinstance(node, dict):
-        comment = numbers.get(node.get("tracking_no"))
-        if comment is not None:
-            if node.get("name"):
-                node["name"] = None
-                touched.add(comment.tracking_no)
-            if comment.body == ERASED_TEXT and node.get("text") not in (None, ERASED_TEXT):
-                node["text"] = ERASED_TEXT
-                touched.add(comment.tracking_no)
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                touched |= _redact(value, numbers)
-    return touched
 
 
 def forget_mail_to(emails: set[str]) -> None:
@@ -160,9 +91,6 @@ def request_erasure(tracking_no: str, email: str) -> bool:
     The answer to the person asking is the same either way (nobody learns whose comment it is);
     the return value is for tests and logs only.
     """
-    from consult.comments.services import get_by_tracking_no
-    from consult.errors import NotFound
-
     try:
         comment = get_by_tracking_no(tracking_no)
     except NotFound:
@@ -172,15 +100,8 @@ def request_erasure(tracking_no: str, email: str) -> bool:
         return False
     token = make_token(ERASE_SALT, {"c": comment.id, "e": email})
     link = external_url("citizens.erase_comment", token=token)
-    days = current_app.config["VERIFY_MAX_AGE_DAYS"]
-    body = _(
-        "您好：\n\n我们收到了删除意见 %(no)s 中您的个人信息的申请。\n"
-        "如确系您本人申请，请在 %(days)d 天内打开以下链接并确认：\n%(link)s\n\n"
-        "如非您本人操作，请忽略本邮件，您的意见不会有任何变化。",
-        no=comment.tracking_no, days=days, link=link,
-    )
-    mail.queue("erase_request", comment.email,
-               _("确认删除个人信息：%(no)s", no=comment.tracking_no), body)
+    mail.queue_mail("erase_request", comment.email, language=comment.language, comment=comment,
+                    link=link, days=current_app.config["VERIFY_MAX_AGE_DAYS"])
     return True
 
 
@@ -190,8 +111,6 @@ def comment_for_erasure(token: str) -> Comment | None:
     comment = db.session.get(Comment, int(payload.get("c", 0))) if isinstance(payload, dict) \
         else None
     if comment is None:
-        from consult.tokens import LinkInvalid
-
         raise LinkInvalid(_("该链接无效，请检查是否完整复制了邮件中的链接。"))
     if not comment.email or comment.email.lower() != payload.get("e"):
         return None
@@ -221,12 +140,8 @@ class PurgeLine:
 
 def retention_start(consultation: Consultation) -> datetime | None:
     """When the retention period starts: the report's first publication, else the close."""
-    first_report = db.session.scalar(
-        db.select(db.func.min(Report.published_at))
-        .where(Report.consultation_id == consultation.id, Report.published_at.is_not(None))
-    )
-    if first_report is not None:
-        return first_report
+    if consultation.report_published_at is not None:
+        return consultation.report_published_at
     end = consultation.closes_at
     if consultation.withdrawn_at is not None and consultation.withdrawn_at < end:
         end = consultation.withdrawn_at

@@ -3,7 +3,7 @@ moderator, even where the consultation publishes first and moderates after.
 
 The list is a text file (SENSITIVE_WORDS_FILE; the default `sensitive_words.txt` beside this
 module): `[类别]` lines start a category, the other lines are words. A text matches after the
-same folding on both sides (`consult.answers.grouping.normalise`): NFKC (full-width forms),
+same folding on both sides (`consult.textfold.normalise`): NFKC (full-width forms),
 traditional to simplified (OpenCC t2s), lower case, and every space, punctuation mark, symbol
 and invisible character removed — so 網絡賭博, ｗｅｂ, 网 络 赌 博 and 网*络*赌*博 are all
 caught. The comment keeps the categories that matched (never the words: the moderator sees why,
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from consult.answers.grouping import normalise
+from consult.textfold import normalise
 
 DEFAULT_FILE = Path(__file__).with_name("sensitive_words.txt")
 

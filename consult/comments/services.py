@@ -7,10 +7,12 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from consult import audit, clock, mail, uploads
+from consult import audit, clock, mail, signals, uploads
+from consult.auth.models import User
 from consult.comments import idempotency, screening
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
@@ -24,8 +26,17 @@ from consult.errors import (
     WindowClosed,
 )
 from consult.extensions import db
-from consult.tokens import LinkExpired, make_token, read_token
+from consult.labels import label
+from consult.tokens import LinkExpired, LinkInvalid, make_token, read_token
 from consult.urls import external_url
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "approve_comment": _l("意见审核通过"),
+    "hide_comment": _l("意见不予公开"),
+    "unhide_comment": _l("意见恢复公开"),
+    "record_comment": _l("登记意见"),
+})
 
 VERIFY_SALT = "comment-verify"
 ATTACHMENT_KINDS = {"pdf", "docx"}
@@ -79,7 +90,8 @@ def screen(body: str, data: CommentInput) -> list[str] | None:
 def submit_comment(consultation: Consultation, data: CommentInput, *,
                    idempotency_key: str | None = None, client: str | None = None, citizen=None,
                    attachment: FileStorage | None = None,
-                   must_verify: bool = False) -> tuple[Comment, bool]:
+                   must_verify: bool = False,
+                   language: str | None = None) -> tuple[Comment, bool]:
     """Save a citizen's comment while the window is open; return (comment, created).
 
     A retry by the same `client` with the same idempotency key returns the first comment
@@ -87,7 +99,8 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     is a 422. `citizen` is the signed-in citizen account, if any; `attachment` one PDF/DOCX.
     `must_verify`: the client's address sent more than its share (consult/ratelimit.py), so the
     comment counts only once its author confirms their e-mail address, whatever the
-    consultation's own verification setting.
+    consultation's own verification setting. `language` is the page's: the author's mail is
+    written in it (a signed-in citizen's own saved language first).
     """
     key = request_print = None
     if idempotency_key:
@@ -115,6 +128,7 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
         received_at=now,
         verified_at=now if verified else None,
         citizen_id=getattr(citizen, "id", None),
+        language=getattr(citizen, "language", None) or language,
     )
     try:
         with db.session.begin_nested():
@@ -181,8 +195,15 @@ def _checked_content(consultation: Consultation, data: CommentInput) -> tuple[st
     return body, find_article(consultation, data.article_number)
 
 
+def accepts_recorded(consultation: Consultation) -> bool:
+    """Whether comments from other channels are taken: opened, not withdrawn, report not out."""
+    return consultation.status in (State.OPEN, State.CLOSED, State.POLICY_ISSUED) and (
+        not consultation.report_published
+    )
+
+
 def record_comment(consultation: Consultation, data: CommentInput, channel: Channel,
-                   received_on: date, *, actor, hearing=None, scan=None,
+                   received_on: date, *, actor: User, hearing=None, scan=None,
                    idempotency_key: str | None = None) -> Comment:
     """Register a comment received by letter, e-mail, hearing or symposium (F11b).
 
@@ -190,8 +211,6 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
     after the window has closed when it was received (postmarked) within the window, until the
     report is published. `scan` is the scanned letter (PDF), kept for staff only.
     """
-    from consult.answers.services import published_report
-
     channel = Channel(channel)
     if channel == Channel.WEB:
         message = _("网站提交的意见无需登记，请选择收到意见的渠道。")
@@ -204,7 +223,7 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
         existing = idempotency.lookup(key)
         if existing is not None:
             return idempotency.replay(existing, request_print)
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，不能再登记意见。"), code="report_published")
     if consultation.status not in (State.OPEN, State.CLOSED, State.POLICY_ISSUED):
         raise WindowClosed(_("该意见征集尚未开始或已撤回，不能登记意见。"))
@@ -286,20 +305,12 @@ def _clean(value: str | None) -> str | None:
 
 
 def _queue_receipt(comment: Comment) -> None:
-    link = external_url("comments.receipt", tracking_no=comment.tracking_no)
-    body = _(
-        "您好：\n\n您对《%(title)s》提出的意见已收到。\n意见编号：%(no)s\n"
-        "您可以随时凭意见编号查询办理情况和采纳情况：\n%(link)s\n\n此邮件由系统自动发送，请勿回复。",
-        title=comment.consultation.title, no=comment.tracking_no, link=link,
-    )
+    verify_link = None
     if comment.status == CommentStatus.UNVERIFIED:
-        body = _(
-            "请在 %(days)d 天内打开以下链接，确认这条意见是您本人提交的"
-            "（验证后意见才会公开并获得答复）：\n%(link)s\n\n",
-            days=current_app.config["VERIFY_MAX_AGE_DAYS"],
-            link=external_url("comments.verify", token=verification_token(comment)),
-        ) + body
-    mail.queue("receipt", comment.email, _("意见回执：%(no)s", no=comment.tracking_no), body)
+        verify_link = external_url("comments.verify", token=verification_token(comment))
+    mail.queue_mail("receipt", comment.email, language=comment.language, comment=comment,
+                    link=external_url("comments.receipt", tracking_no=comment.tracking_no),
+                    verify_link=verify_link, days=current_app.config["VERIFY_MAX_AGE_DAYS"])
 
 
 def get_by_tracking_no(value: str) -> Comment:
@@ -326,8 +337,6 @@ def status_note(comment: Comment) -> str:
 
     Names and regions are masked by `Comment.public_name` / `public_region` (free text, F10).
     """
-    from consult.labels import label
-
     if comment.status == CommentStatus.UNVERIFIED:
         return _("请点击确认邮件中的链接验证您的意见。"
                  "验证前，意见不会公开，也不需答复，但计入统计。")
@@ -352,6 +361,19 @@ def public_comments_query(consultation: Consultation):
     )
 
 
+def received_counts(consultations) -> dict[int, int]:
+    """Comments received per consultation, in one query for a whole list page."""
+    ids = [c.id for c in consultations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Comment.consultation_id, db.func.count(Comment.id))
+        .where(Comment.consultation_id.in_(ids))
+        .group_by(Comment.consultation_id)
+    )
+    return {consultation_id: count for consultation_id, count in rows}
+
+
 def received_count(consultation: Consultation) -> int:
     return db.session.scalar(
         db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id)
@@ -368,8 +390,6 @@ def verification_token(comment: Comment) -> str:
 
 def comment_for_verification(token: str) -> Comment:
     """The comment a verification link names (LinkInvalid 400 / LinkExpired 410 otherwise)."""
-    from consult.tokens import LinkInvalid
-
     payload = read_token(VERIFY_SALT, token)
     comment = None
     if isinstance(payload, dict) and isinstance(payload.get("c"), int):
@@ -395,3 +415,22 @@ def verify_comment(token: str) -> tuple[Comment, bool]:
                                     sensitive=comment.sensitive_categories)
     db.session.flush()
     return comment, True
+
+
+# ------------------------------------------------------------------ news for commenters
+
+
+@signals.extension_recipients.connect
+def commenters_who_asked(consultation: Consultation) -> dict[str, str | None]:
+    """Address → language of the commenters on `consultation` who left an address and asked
+    for news (notify), for its extension notices; unverified comments are left out."""
+    found: dict[str, str | None] = {}
+    for email, language in db.session.execute(
+        db.select(Comment.email, Comment.language).where(
+            Comment.consultation_id == consultation.id, Comment.notify.is_(True),
+            Comment.email.is_not(None), Comment.status != CommentStatus.UNVERIFIED,
+        ).order_by(Comment.id)
+    ):
+        if email and email.strip():
+            found[email.strip().lower()] = language  # the latest comment's language
+    return found

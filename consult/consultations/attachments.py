@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, uploads
+from consult.auth.models import User
 from consult.consultations.models import Consultation, State
 from consult.errors import InvalidTransition, NotFound
 from consult.extensions import db
@@ -46,7 +47,7 @@ def _note(attachment: Attachment) -> str:
 
 
 def add_attachment(consultation: Consultation, file: FileStorage, *, title: str | None = None,
-                   actor) -> Attachment:
+                   actor: User) -> Attachment:
     """Attach a PDF/DOCX/XLSX file: to a draft, or as 补充材料 while scheduled or open."""
     if not accepts_files(consultation):
         raise InvalidTransition(_("审核期间和征求意见截止后不能添加附件。"),
@@ -63,7 +64,7 @@ def add_attachment(consultation: Consultation, file: FileStorage, *, title: str 
     return attachment
 
 
-def remove_attachment(consultation: Consultation, attachment: Attachment, *, actor) -> None:
+def remove_attachment(consultation: Consultation, attachment: Attachment, *, actor: User) -> None:
     """Remove a draft's file (the stored bytes go with the next purge of unreferenced files)."""
     if consultation.state != State.DRAFT:
         raise InvalidTransition(_("只有草稿的附件可以删除；已公开的附件不能删除。"),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from consult.consultations.models import ConsultationType
+from consult.consultations.models import TYPE_LABELS, ConsultationType, Moderation, Verification
 from consult.consultations.services import DraftInput
-from consult.errors import ValidationFailed
-from consult.labels import TYPE_LABELS
+from consult.consultations.settings import MODERATION_LABELS, VERIFICATION_LABELS
 
 TEXT_MAX = 200_000  # a long rule pasted whole
 REASON_MAX = 2_000
@@ -21,13 +21,6 @@ def _optional_int(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
-
-def attach_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """Show a service's ValidationFailed beside the fields it names."""
-    for name, message in (error.fields or {}).items():
-        if name in form:
-            form[name].errors = [*form[name].errors, str(message)]
 
 
 class ConsultationForm(FlaskForm):
@@ -154,3 +147,29 @@ class SubscribeForm(FlaskForm):
     email = StringField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱。")),
                                                   Length(max=254)],
                         description=_l("我们会先发一封确认邮件；确认后，征求意见期限延长等情况会通知您。"))
+
+
+class CommentSettingsForm(FlaskForm):
+    """Shown on the consultation's staff page under its one csrf_token."""
+
+    class Meta:
+        csrf = False
+
+    moderation = SelectField(
+        _l("意见审核方式"), validate_choice=False,
+        choices=[(m.value, text) for m, text in MODERATION_LABELS.items()],
+        validators=[InputRequired(_l("请选择意见审核方式。"))],
+    )
+    verification = SelectField(
+        _l("提出意见的验证方式"), validate_choice=False,
+        choices=[(v.value, text) for v, text in VERIFICATION_LABELS.items()],
+        description=_l("征求意见开始后不能更改。"),
+    )
+
+    def validate_moderation(self, field):
+        if field.data not in {m.value for m in Moderation}:
+            raise ValidationError(_("请选择意见审核方式。"))
+
+    def validate_verification(self, field):
+        if field.data not in {v.value for v in Verification}:
+            raise ValidationError(_("请选择验证方式。"))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select
 
 from consult import audit, clock
+from consult.auth.models import User
 from consult.consultations.models import (
     Consultation,
     ConsultationType,
@@ -61,7 +62,7 @@ def require_sign_off(consultation: Consultation) -> None:
 
 
 def review(consultation: Consultation, decision: LegalDecision, opinion: str | None, *,
-           actor) -> LegalReview:
+           actor: User) -> LegalReview:
     """Sign off (approved) or return (returned, with an opinion) the consultation."""
     if not requires_review(consultation):
         raise Conflict(_("只有政府规章和重大行政决策须经合法性审核。"),

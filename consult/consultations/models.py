@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
+from consult.consultations.states import State, status_of
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
@@ -20,17 +22,12 @@ class ConsultationType(enum.StrEnum):
     OTHER = "other"
 
 
-class State(enum.StrEnum):
-    """The lifecycle of SPEC §3. OPEN and CLOSED are never stored: they follow the clock."""
-
-    DRAFT = "draft"
-    PENDING_APPROVAL = "pending_approval"
-    SCHEDULED = "scheduled"  # stored for every approved consultation until the report
-    OPEN = "open"
-    CLOSED = "closed"
-    REPORT_PUBLISHED = "report_published"
-    POLICY_ISSUED = "policy_issued"
-    WITHDRAWN = "withdrawn"
+TYPE_LABELS = labels.define("type", {
+    ConsultationType.RULE: _l("政府规章"),
+    ConsultationType.NORMATIVE_DOCUMENT: _l("行政规范性文件"),
+    ConsultationType.MAJOR_DECISION: _l("重大行政决策"),
+    ConsultationType.OTHER: _l("其他"),
+})
 
 
 class Verification(enum.StrEnum):
@@ -84,6 +81,9 @@ class Consultation(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the adoption report was first published (set by `answers.services.publish_report`):
+    # the domains below the answers ask the consultation whether its report is out.
+    report_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     unit = relationship("Unit")
     catalogue_item = relationship("CatalogueItem", back_populates="consultations")
@@ -98,9 +98,12 @@ class Consultation(db.Model):
     @property
     def status(self) -> State:
         """The public state, with scheduled/open/closed read off the clock."""
-        from consult.consultations.states import status_of
+        return status_of(self.state, self.opens_at, self.closes_at, clock.now())
 
-        return status_of(self, clock.now())
+    @property
+    def report_published(self) -> bool:
+        """Whether the adoption report is out (and with it the answers and the totals frozen)."""
+        return self.report_published_at is not None
 
     @property
     def current_version(self) -> DraftVersion | None:
@@ -190,6 +193,7 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last confirmation mail
+    language: Mapped[str | None] = mapped_column(String(10))  # of the page it was asked on
 
     consultation: Mapped[Consultation] = relationship()
 
@@ -201,6 +205,12 @@ class Subscription(db.Model):
 class LegalDecision(enum.StrEnum):
     APPROVED = "approved"
     RETURNED = "returned"
+
+
+LEGAL_DECISION_LABELS = labels.define("legal_decision", {
+    LegalDecision.APPROVED: _l("合法性审核通过"),
+    LegalDecision.RETURNED: _l("退回修改"),
+})
 
 
 class LegalReview(db.Model):

@@ -103,3 +103,46 @@ def parse_articles(text: str) -> ParsedDraft:
         if not article.text and article.heading:
             article.text, article.heading = article.heading, None
     return result
+
+
+# ------------------------------------------------------------------------------ numerals
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def int_to_chinese(n: int) -> str:
+    """1 → 一, 10 → 十, 21 → 二十一, 105 → 一百零五, 110 → 一百一十 (as 第N条 writes them)."""
+    if n <= 0 or n >= 10000:
+        return str(n)
+    if n < 10:
+        return CN_DIGITS[n]
+    if n < 20:
+        return "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    size, unit = (100, "百") if n < 1000 else (1000, "千")
+    head, rest = divmod(n, size)
+    out = CN_DIGITS[head] + unit
+    if rest == 0:
+        return out
+    if rest < size // 10:
+        out += "零"
+    return out + ("一" if 10 <= rest < 20 else "") + int_to_chinese(rest)
+
+
+def chinese_to_int(text: str) -> int | None:
+    """一 → 1, 十一 → 11, 二十 → 20, 一百零一 → 101; digits as they are; None if not a number."""
+    if text.isdigit():
+        return int(text)
+    digits = {ch: i for i, ch in enumerate(CN_DIGITS)} | {"〇": 0, "两": 2}
+    units = {"十": 10, "百": 100, "千": 1000}
+    total = current = 0
+    for ch in text:
+        if ch in digits:
+            current = digits[ch]
+        elif ch in units:
+            total += (current or 1) * units[ch]
+            current = 0
+        else:
+            return None
+    return total + current or None

@@ -1,11 +1,23 @@
-"""Who may do what to a consultation, given its state (role × unit × state)."""
+"""Who may do what to a consultation, given its state (role × unit × state).
+
+`can_*` answer yes or no (for the page's buttons); `require(user, consultation, action)` is what
+an action asks first: 403 when the user may not do it, 409 when they could and only the
+consultation's state stands in the way (the page then says why).
+"""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
+from consult.auth.models import Unit, User
+from consult.consultations import attachments, legal, settings
 from consult.consultations.models import Consultation, State
 from consult.consultations.states import PUBLIC_STATES, target_state
+from consult.errors import InvalidTransition
 from consult.extensions import db
-from consult.permissions import Perm, has_permission, unit_ids_with
+from consult.labels import label
+from consult.permissions import Perm, Rule, has_permission, unit_ids_with
+from consult.permissions import require as require_rule
 
 
 def is_public(consultation: Consultation) -> bool:
@@ -87,11 +99,15 @@ def is_legal_reviewer(user) -> bool:
     return has_permission(user, Perm.LEGAL_REVIEW)
 
 
+def can_see_legal_review(user, consultation: Consultation) -> bool:
+    """A legal reviewer who may see the consultation: the review form's own checks (the
+    window has closed, not yet signed off, not their own draft) are the service's."""
+    return is_legal_reviewer(user) and can_view_staff(user, consultation)
+
+
 def can_legal_review(user, consultation: Consultation) -> bool:
     """Legal reviewers (of any unit's consultations) once the window has closed, until signed
     off; never the draft's author or submitter."""
-    from consult.consultations import legal
-
     return (
         is_legal_reviewer(user)
         and legal.requires_review(consultation)
@@ -101,8 +117,63 @@ def can_legal_review(user, consultation: Consultation) -> bool:
     )
 
 
+def drafting_units(user: User) -> list[Unit]:
+    """Units in which the user may create drafts (their units and the units below them)."""
+    ids = unit_ids_with(user, Perm.EDIT_DRAFT)
+    if not ids:
+        return []
+    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
+
+
+def can_moderate_comments(user, consultation: Consultation) -> bool:
+    """The unit's moderators (the comments domain's `can_moderate` asks the same permission)."""
+    return has_permission(user, Perm.MODERATE, consultation.unit)
+
+
+def can_change_settings(user, consultation: Consultation) -> bool:
+    """How comments are received (moderation, verification): the unit's moderators, while the
+    settings still matter."""
+    return can_moderate_comments(user, consultation) and settings.settings_editable(consultation)
+
+
 def staff_query(user):
     """Consultations the user may see in the staff workspace, newest first."""
     ids = unit_ids_with(user, Perm.VIEW_STAFF)
     query = db.select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id.desc())
     return query.where(Consultation.unit_id.in_(ids or {-1}))
+
+
+def _state_refuses(consultation: Consultation) -> InvalidTransition:
+    return InvalidTransition(
+        _("当前状态（%(status)s）不允许此操作。", status=label(consultation.status, "state")))
+
+
+def _by_state_machine(action: str, check) -> Rule:
+    return Rule(allows=check,
+                state_allows=lambda c: target_state(action, c.status) is not None,
+                conflict=_state_refuses, concerned=can_view_staff)
+
+
+RULES: dict[str, Rule] = {
+    **{action: _by_state_machine(action, check) for action, check in (
+        ("submit", can_submit), ("approve", can_approve), ("return", can_return),
+        ("withdraw", can_withdraw), ("extend", can_extend), ("new_version", can_new_version),
+    )},
+    "edit": Rule(allows=can_edit, state_allows=lambda c: c.state == State.DRAFT,
+                 conflict=lambda c: InvalidTransition(_("只有草稿可以修改。")),
+                 concerned=can_view_staff),
+    "add_attachment": Rule(
+        allows=can_add_attachment, state_allows=attachments.accepts_files,
+        conflict=lambda c: InvalidTransition(_("审核期间和征求意见截止后不能添加附件。"),
+                                             code="attachments_closed")),
+    "remove_attachment": Rule(
+        allows=can_remove_attachment, state_allows=lambda c: c.state == State.DRAFT,
+        conflict=lambda c: InvalidTransition(_("只有草稿的附件可以删除；已公开的附件不能删除。"),
+                                             code="attachment_published")),
+}
+
+
+def require(user: User, consultation: Consultation, action: str) -> None:
+    """403 unless `user` may do `action` (a key of RULES) now; 409 when only the state stands
+    in the way."""
+    require_rule(RULES[action], user, consultation)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
+from consult.auth.models import User
 from consult.catalogue.services import check_item_for_unit
-from consult.consultations import windows
+from consult.consultations import subscriptions, windows
 from consult.consultations.models import (
     Article,
     Consultation,
@@ -23,6 +25,26 @@ from consult.consultations.states import target_state
 from consult.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from consult.extensions import db
 from consult.labels import label
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create": _l("创建草稿"),
+    "edit": _l("修改草稿"),
+    "submit": _l("提交审核"),
+    "approve": _l("审核通过"),
+    "return": _l("退回修改"),
+    "withdraw": _l("撤回"),
+    "extend": _l("延长征求意见期限"),
+    "new_version": _l("发布新版本"),
+    "legal_review": _l("合法性审核"),
+    "legal_sign_off": _l("合法性审核通过"),
+    "legal_return": _l("合法性审核退回"),
+    "change_settings": _l("更改意见设置"),
+    "import": _l("从文件导入"),
+    "add_attachment": _l("添加附件"),
+    "add_supplement": _l("添加补充材料"),
+    "remove_attachment": _l("删除附件"),
+})
 
 
 @dataclass
@@ -89,7 +111,7 @@ def _apply(consultation: Consultation, data: DraftInput) -> None:
     consultation.catalogue_item = check_item_for_unit(data.catalogue_item_id, consultation.unit)
 
 
-def create_draft(unit, data: DraftInput, *, actor) -> Consultation:
+def create_draft(unit, data: DraftInput, *, actor: User) -> Consultation:
     """Create a draft consultation with version 1 split into articles."""
     consultation = Consultation(unit=unit, state=State.DRAFT, created_by_id=actor.id)
     _apply(consultation, data)
@@ -101,7 +123,7 @@ def create_draft(unit, data: DraftInput, *, actor) -> Consultation:
     return consultation
 
 
-def update_draft(consultation: Consultation, data: DraftInput, *, actor) -> Consultation:
+def update_draft(consultation: Consultation, data: DraftInput, *, actor: User) -> Consultation:
     """Edit a draft that has not gone public; published drafts change only by a new version."""
     if consultation.state != State.DRAFT:
         raise InvalidTransition(_("只有草稿可以修改。"))
@@ -111,7 +133,7 @@ def update_draft(consultation: Consultation, data: DraftInput, *, actor) -> Cons
     return consultation
 
 
-def transition(consultation: Consultation, action: str, *, actor, reason: str | None = None,
+def transition(consultation: Consultation, action: str, *, actor: User, reason: str | None = None,
                detail: dict | None = None):
     """Move `consultation` by `action` if the state machine allows it; audit it."""
     status = consultation.status
@@ -127,7 +149,7 @@ def transition(consultation: Consultation, action: str, *, actor, reason: str | 
     return consultation
 
 
-def submit(consultation: Consultation, *, actor) -> Consultation:
+def submit(consultation: Consultation, *, actor: User) -> Consultation:
     """Editor sends the draft to an approver."""
     check_window(_as_input(consultation))
     transition(consultation, "submit", actor=actor)
@@ -137,7 +159,7 @@ def submit(consultation: Consultation, *, actor) -> Consultation:
     return consultation
 
 
-def approve(consultation: Consultation, *, actor) -> Consultation:
+def approve(consultation: Consultation, *, actor: User) -> Consultation:
     """Approver releases the draft; it opens by the clock. Nobody approves their own submission.
     A draft approved after its typed start opens at the approval, if the rest of its window
     still meets the minimum (consult.consultations.windows.opening_on_approval)."""
@@ -162,7 +184,7 @@ def approve(consultation: Consultation, *, actor) -> Consultation:
     return consultation
 
 
-def return_to_draft(consultation: Consultation, *, actor, reason: str) -> Consultation:
+def return_to_draft(consultation: Consultation, *, actor: User, reason: str) -> Consultation:
     """Approver sends the draft back with a reason."""
     reason = (reason or "").strip()
     if not reason:
@@ -172,7 +194,7 @@ def return_to_draft(consultation: Consultation, *, actor, reason: str) -> Consul
     return consultation
 
 
-def withdraw(consultation: Consultation, *, actor, reason: str) -> Consultation:
+def withdraw(consultation: Consultation, *, actor: User, reason: str) -> Consultation:
     """Withdraw a consultation; the reason is published."""
     reason = (reason or "").strip()
     if not reason:
@@ -183,7 +205,8 @@ def withdraw(consultation: Consultation, *, actor, reason: str) -> Consultation:
     return consultation
 
 
-def extend(consultation: Consultation, new_closes_on: date, reason: str, *, actor) -> Extension:
+def extend(consultation: Consultation, new_closes_on: date, reason: str, *,
+           actor: User) -> Extension:
     """Move the closing date later, with a public notice and a mail to those who asked (F4).
 
     Only while scheduled or open (409 otherwise); a date earlier than the current closing date
@@ -213,13 +236,11 @@ def extend(consultation: Consultation, new_closes_on: date, reason: str, *, acto
     return lengthen(consultation, new_closes_at, reason, actor=actor, audited=True)
 
 
-def lengthen(consultation: Consultation, new_closes_at, reason: str, *, actor,
+def lengthen(consultation: Consultation, new_closes_at, reason: str, *, actor: User,
              kind: str = "extension", version=None, short_window_reason: str | None = None,
              audited: bool = False) -> Extension:
     """Set the later closing date, publish the notice and mail it (the checks are the caller's:
     `extend`, or `versions.new_version` for a second round)."""
-    from consult.consultations import subscriptions
-
     old_closes_at = consultation.closes_at
     if not audited:
         audit.record(actor, "extend", consultation, reason=reason, detail={

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import audit
+from consult.auth.models import User
 from consult.consultations.models import Consultation, Moderation, State, Verification
 from consult.errors import Conflict
 
@@ -24,9 +25,7 @@ VERIFICATION_EDITABLE = (State.DRAFT, State.PENDING_APPROVAL, State.SCHEDULED)
 
 def settings_editable(consultation: Consultation) -> bool:
     """Settings matter until the report is out; a withdrawn consultation takes no comments."""
-    from consult.answers.services import published_report
-
-    return consultation.status != State.WITHDRAWN and published_report(consultation) is None
+    return consultation.status != State.WITHDRAWN and not consultation.report_published
 
 
 def verification_editable(consultation: Consultation) -> bool:
@@ -34,7 +33,7 @@ def verification_editable(consultation: Consultation) -> bool:
 
 
 def change_settings(consultation: Consultation, *, moderation: Moderation,
-                    verification: Verification, actor) -> bool:
+                    verification: Verification, actor: User) -> bool:
     """Set moderation and verification; returns whether anything changed.
 
     Switching to post-moderation does not publish comments already awaiting moderation: each

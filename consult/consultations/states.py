@@ -14,15 +14,45 @@ Steps that keep the stored state (they are still checked here, and audited):
 The legality review (合法性审核) of rules and major decisions is a gate, not a state: a
 consultation needs an approved `LegalReview` before its final policy can be linked
 (`consult.consultations.legal`).
+
+Pure: states, dates and the clock's `now` in, a status out; no model is imported here (the
+model imports its `State` from here, and `queries.py` turns statuses into SQL).
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from flask_babel import lazy_gettext as _l
 
-from consult.consultations.models import Consultation, State
+from consult import labels
+
+
+class State(enum.StrEnum):
+    """The lifecycle of SPEC §3. OPEN and CLOSED are never stored: they follow the clock."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    SCHEDULED = "scheduled"  # stored for every approved consultation until the report
+    OPEN = "open"
+    CLOSED = "closed"
+    REPORT_PUBLISHED = "report_published"
+    POLICY_ISSUED = "policy_issued"
+    WITHDRAWN = "withdrawn"
+
+
+STATE_LABELS = labels.define("state", {
+    State.DRAFT: _l("草稿"),
+    State.PENDING_APPROVAL: _l("待审核"),
+    State.SCHEDULED: _l("待发布"),
+    State.OPEN: _l("征集中"),
+    State.CLOSED: _l("已截止"),
+    State.REPORT_PUBLISHED: _l("已反馈"),
+    State.POLICY_ISSUED: _l("已出台"),
+    State.WITHDRAWN: _l("已撤回"),
+})
+
 
 # (action, from public status) -> to stored state. The one table of allowed transitions.
 TRANSITIONS: dict[tuple[str, State], State] = {
@@ -57,23 +87,13 @@ PUBLIC_STATES = (
 )
 
 
-def public_clause():
-    """A SQL condition for the consultations the public may see: a draft withdrawn before it was
-    ever approved was never public, and stays unpublished."""
-    C = Consultation
-    return or_(
-        C.state.in_([s for s in PUBLIC_STATES if s != State.WITHDRAWN]),
-        and_(C.state == State.WITHDRAWN, C.approved_at.is_not(None)),
-    )
-
-
-def status_of(consultation: Consultation, now: datetime) -> State:
-    """The public status of `consultation` at `now`."""
-    if consultation.state != State.SCHEDULED:
-        return consultation.state
-    if now < consultation.opens_at:
+def status_of(state: State, opens_at: datetime, closes_at: datetime, now: datetime) -> State:
+    """The public status at `now` of a consultation stored in `state` with this window."""
+    if state != State.SCHEDULED:
+        return state
+    if now < opens_at:
         return State.SCHEDULED
-    if now <= consultation.closes_at:
+    if now <= closes_at:
         return State.OPEN
     return State.CLOSED
 
@@ -83,38 +103,5 @@ def target_state(action: str, status: State) -> State | None:
     return TRANSITIONS.get((action, status))
 
 
-def status_clause(status: State, now: datetime):
-    """A SQL condition matching consultations whose public status is `status` at `now`."""
-    C = Consultation
-    if status == State.SCHEDULED:
-        return and_(C.state == State.SCHEDULED, C.opens_at > now)
-    if status == State.OPEN:
-        return and_(C.state == State.SCHEDULED, C.opens_at <= now, C.closes_at >= now)
-    if status == State.CLOSED:
-        return and_(C.state == State.SCHEDULED, C.closes_at < now)
-    return C.state == status
-
-
-def list_filter(name: str, now: datetime):
-    """The condition for the public list filter `status` (SPEC §5): open, closed, reported, all."""
-    from consult.answers.models import Report
-
-    reported = exists(
-        select(Report.id).where(Report.consultation_id == Consultation.id,
-                                Report.published_at.is_not(None))
-    )
-    if name == "open":
-        return status_clause(State.OPEN, now)
-    if name == "closed":
-        return or_(
-            status_clause(State.CLOSED, now),
-            and_(Consultation.state == State.POLICY_ISSUED, ~reported),
-        )
-    if name == "reported":
-        return reported
-    if name == "all":
-        return public_clause()
-    raise ValueError(name)
-
-
+# The public list's status filter (SPEC §5): open, closed, reported, all (`queries.list_filter`).
 LIST_FILTERS = ("open", "closed", "reported", "all")

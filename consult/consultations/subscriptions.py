@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from consult import clock, mail
-from consult.comments.models import Comment, CommentStatus
+from consult import clock, mail, signals
 from consult.consultations.models import Consultation, Extension, State, Subscription
 from consult.errors import InvalidTransition, NotFound, ValidationFailed
 from consult.extensions import db
@@ -38,8 +37,10 @@ def _normalise(email: str) -> str:
     return email
 
 
-def subscribe(consultation: Consultation, email: str) -> Subscription:
-    """Record the address and mail it a confirmation link (again, if it is waiting)."""
+def subscribe(consultation: Consultation, email: str, *,
+              language: str | None = None) -> Subscription:
+    """Record the address and mail it a confirmation link (again, if it is waiting), in the
+    `language` of the page it was asked on."""
     if not accepts_subscriptions(consultation):
         raise InvalidTransition(_("该意见征集已结束，不再接受订阅。"), code="subscriptions_closed")
     email = _normalise(email)
@@ -57,17 +58,11 @@ def subscribe(consultation: Consultation, email: str) -> Subscription:
     ):
         return subscription  # nothing to send: already confirmed, or just mailed
     subscription.mailed_at = now
+    subscription.language = language
     db.session.flush()
-    body = _(
-        "您好：\n\n有人（希望是您本人）在网站上用本邮箱订阅了以下意见征集的动态：\n%(title)s\n\n"
-        "如确是您本人，请打开下面的链接确认订阅：\n%(confirm)s\n\n"
-        "确认后，征求意见期限延长等情况会通过邮件告知您。"
-        "如果不是您本人订阅，请忽略本邮件，我们不会再给您发送邮件。\n",
-        title=consultation.title,
-        confirm=external_url("consultations.subscription_confirm", token=subscription.token),
-    )
-    mail.queue("subscription_confirm", email, _("请确认订阅：%(title)s", title=consultation.title),
-               body)
+    mail.queue_mail(
+        "subscription_confirm", email, language=subscription.language, consultation=consultation,
+        confirm=external_url("consultations.subscription_confirm", token=subscription.token))
     return subscription
 
 
@@ -95,47 +90,34 @@ def unsubscribe(token: str) -> Consultation:
     return consultation
 
 
-def extension_recipients(consultation: Consultation) -> dict[str, str | None]:
-    """Address → unsubscribe token (None for commenters) of everyone to tell of an extension:
-    confirmed subscribers, and commenters who left an address and asked for news (notify).
-    Addresses not yet verified are left out: mail goes only where its owner asked for it."""
-    recipients: dict[str, str | None] = {}
-    commenters = db.session.scalars(
-        db.select(Comment.email).where(
-            Comment.consultation_id == consultation.id, Comment.notify.is_(True),
-            Comment.email.is_not(None), Comment.status != CommentStatus.UNVERIFIED,
-        ).distinct()
-    )
-    for email in commenters:
-        if email and email.strip():
-            recipients.setdefault(email.strip().lower(), None)
+def extension_recipients(consultation: Consultation) -> dict[str, tuple[str | None, str | None]]:
+    """Address → (unsubscribe token, language) of everyone to tell of an extension: confirmed
+    subscribers, and those the domains above name through `signals.extension_recipients`
+    (commenters who left an address and asked for news; no token). Addresses not yet verified
+    are left out: mail goes only where its owner asked for it."""
+    recipients: dict[str, tuple[str | None, str | None]] = {}
+    for _receiver, found in signals.send_required(signals.extension_recipients, consultation):
+        for email, language in (found or {}).items():
+            recipients.setdefault(email, (None, language))
     for subscription in db.session.scalars(
         db.select(Subscription).where(Subscription.consultation_id == consultation.id,
                                       Subscription.confirmed_at.is_not(None))
     ):
-        recipients[subscription.email] = subscription.token
+        recipients[subscription.email] = (subscription.token, subscription.language)
     return recipients
 
 
 def notify_extension(consultation: Consultation, notice: Extension) -> int:
-    """Queue the extension notice for everyone who asked; returns how many mails."""
-    subject = _("延长征求意见期限公告：%(title)s", title=consultation.title)
+    """Queue the extension notice for everyone who asked, each in their language; returns how
+    many mails."""
     link = external_url("consultations.detail", consultation_id=consultation.id,
                         _anchor="extensions")
-    text = _(
-        "您好：\n\n“%(title)s”的征求意见期限已延长。\n原截止时间：%(old)s\n新截止时间：%(new)s\n"
-        "理由：%(reason)s\n\n查看详情、提出意见：\n%(link)s\n",
-        title=consultation.title, old=_local(notice.old_closes_at),
-        new=_local(notice.new_closes_at), reason=notice.reason, link=link,
-    )
     count = 0
-    for email, token in sorted(extension_recipients(consultation).items()):
-        if token:
-            footer = _("\n您订阅了该意见征集的动态。取消订阅：\n%(link)s\n",
-                       link=external_url("consultations.unsubscribe", token=token))
-        else:
-            footer = _("\n您收到本邮件，是因为您对该意见征集提出了意见并留下了电子邮箱。\n")
-        mail.queue("extension", email, subject, text + footer)
+    for email, (token, language) in sorted(extension_recipients(consultation).items()):
+        unsubscribe = external_url("consultations.unsubscribe", token=token) if token else None
+        mail.queue_mail("extension", email, language=language, consultation=consultation,
+                        notice=notice, old=_local(notice.old_closes_at),
+                        new=_local(notice.new_closes_at), link=link, unsubscribe=unsubscribe)
         count += 1
     return count
 

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from consult.consultations.attachments import TITLE_MAX
 from consult.consultations.forms import ConsultationForm
-from consult.labels import TYPE_LABELS
+from consult.consultations.models import TYPE_LABELS
 
 
 class ImportForm(FlaskForm):

@@ -15,7 +15,8 @@ from datetime import date
 from flask_babel import gettext as _
 
 from consult import clock
-from consult.consultations import windows
+from consult.auth.models import User
+from consult.consultations import services, windows
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.parsing import parse_articles
 from consult.consultations.states import target_state
@@ -34,7 +35,7 @@ def can_revise(consultation: Consultation) -> bool:
     return target_state("new_version", consultation.status) is not None
 
 
-def new_version(consultation: Consultation, text: str, changelog: str, *, actor,
+def new_version(consultation: Consultation, text: str, changelog: str, *, actor: User,
                 reopen_until: date | None = None,
                 short_window_reason: str | None = None) -> DraftVersion:
     """Publish version n+1 of the draft; with `reopen_until`, a second comment round.
@@ -42,8 +43,6 @@ def new_version(consultation: Consultation, text: str, changelog: str, *, actor,
     The second round runs from today to `reopen_until` and must meet the type's minimum (or give
     a reason, published with the notice); it is recorded as an extension 「第二轮征求意见」.
     """
-    from consult.consultations import services
-
     changelog = (changelog or "").strip()
     if not changelog:
         message = _("请填写修改说明（将与新版本一同公布）。")

@@ -12,11 +12,10 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from consult import clock
-from consult.comments.forms import _strip
-from consult.comments.models import Category
+from consult.comments.models import CATEGORY_LABELS, CHANNEL_LABELS, Category
 from consult.hearings.models import HearingKind
 from consult.hearings.services import HearingInput
-from consult.labels import CATEGORY_LABELS, CHANNEL_LABELS
+from consult.web import strip
 
 NOTICE_MAX = 20_000
 RECORD_MAX = 200_000
@@ -29,7 +28,7 @@ class HearingForm(FlaskForm):
         validate_choice=False, validators=[InputRequired(_l("请选择会议类型。"))],
     )
     title = StringField(
-        _l("会议名称"), filters=[_strip],
+        _l("会议名称"), filters=[strip],
         validators=[DataRequired(_l("请填写会议名称。")), Length(max=300)],
         description=_l("例如：《××管理办法（征求意见稿）》立法听证会"),
     )
@@ -39,11 +38,11 @@ class HearingForm(FlaskForm):
         description=_l("当地时间，格式：2025-03-15 14:30。"),
     )
     place = StringField(
-        _l("举行地点"), filters=[_strip],
+        _l("举行地点"), filters=[strip],
         validators=[DataRequired(_l("请填写举行地点。")), Length(max=300)],
     )
     notice = TextAreaField(
-        _l("会议公告"), filters=[_strip],
+        _l("会议公告"), filters=[strip],
         validators=[Optional(), Length(max=NOTICE_MAX)],
         description=_l("会议事项、参加人产生方式、报名办法等，会前向社会公布。"),
     )
@@ -69,9 +68,9 @@ class ParticipantForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField(_l("姓名"), filters=[_strip],
+    name = StringField(_l("姓名"), filters=[strip],
                        validators=[DataRequired(_l("请填写参加人姓名。")), Length(max=100)])
-    affiliation = StringField(_l("单位或身份"), filters=[_strip],
+    affiliation = StringField(_l("单位或身份"), filters=[strip],
                               validators=[Optional(), Length(max=200)])
     category = SelectField(
         _l("类别"), choices=[(c.value, CATEGORY_LABELS[c]) for c in Category],
@@ -88,7 +87,7 @@ class RecordTextForm(FlaskForm):
         csrf = False
 
     record = TextAreaField(
-        _l("会议记录"), filters=[_strip],
+        _l("会议记录"), filters=[strip],
         validators=[Optional(), Length(max=RECORD_MAX)],
         description=_l("发言要点、主要意见和会议结论。发布后向社会公开，不能再修改。"),
     )

@@ -7,15 +7,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, uploads
+from consult.auth.models import User
 from consult.comments.models import Category
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.hearings.models import Hearing, HearingKind, HearingParticipant
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "create_hearing": _l("新建听证会/座谈会"),
+    "edit_hearing": _l("修改听证会/座谈会"),
+    "publish_hearing_notice": _l("发布会议公告"),
+    "add_hearing_participant": _l("添加参加人"),
+    "remove_hearing_participant": _l("移除参加人"),
+    "save_hearing_record": _l("保存会议记录"),
+    "publish_hearing_record": _l("发布会议记录"),
+    "attach_hearing_file": _l("上传会议文件"),
+})
 
 FILE_ROLES = ("notice", "record")
 
@@ -29,7 +43,7 @@ class HearingInput:
     notice: str = ""
 
 
-def _audit(actor, action: str, hearing: Hearing, **kwargs) -> None:
+def _audit(actor: User, action: str, hearing: Hearing, **kwargs) -> None:
     audit.record(actor, action, hearing, unit_id=hearing.consultation.unit_id, **kwargs)
 
 
@@ -55,11 +69,9 @@ def _check_input(data: HearingInput) -> dict:
 
 def _check_consultation(consultation: Consultation) -> None:
     """Hearings belong to a consultation still gathering comments (or about to)."""
-    from consult.answers.services import published_report
-
     if consultation.status == State.WITHDRAWN:
         raise Conflict(_("该意见征集已撤回。"), code="withdrawn")
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布，不能再添加或修改听证会、座谈会。"),
                        code="report_published")
 
@@ -70,7 +82,7 @@ def _check_changeable(hearing: Hearing) -> None:
         raise Conflict(_("会议记录已发布，不能再修改。"), code="record_published")
 
 
-def create_hearing(consultation: Consultation, data: HearingInput, *, actor) -> Hearing:
+def create_hearing(consultation: Consultation, data: HearingInput, *, actor: User) -> Hearing:
     """Plan a hearing or symposium on a consultation; nothing is public until its notice is."""
     _check_consultation(consultation)
     values = _check_input(data)
@@ -82,7 +94,7 @@ def create_hearing(consultation: Consultation, data: HearingInput, *, actor) -> 
     return hearing
 
 
-def update_hearing(hearing: Hearing, data: HearingInput, *, actor) -> Hearing:
+def update_hearing(hearing: Hearing, data: HearingInput, *, actor: User) -> Hearing:
     """Change what, when and where (a published notice shows that it was updated)."""
     _check_changeable(hearing)
     for name, value in _check_input(data).items():
@@ -92,7 +104,7 @@ def update_hearing(hearing: Hearing, data: HearingInput, *, actor) -> Hearing:
     return hearing
 
 
-def publish_notice(hearing: Hearing, *, actor) -> Hearing:
+def publish_notice(hearing: Hearing, *, actor: User) -> Hearing:
     """Publish the notice (time, place, participants) on the consultation's public page."""
     _check_changeable(hearing)
     if hearing.published_at is not None:
@@ -108,7 +120,7 @@ def publish_notice(hearing: Hearing, *, actor) -> Hearing:
 
 
 def add_participant(hearing: Hearing, *, name: str, affiliation: str | None,
-                    category: Category, actor) -> HearingParticipant:
+                    category: Category, actor: User) -> HearingParticipant:
     """Add a person to the participant list (published with the notice)."""
     _check_changeable(hearing)
     participant = HearingParticipant(
@@ -122,7 +134,7 @@ def add_participant(hearing: Hearing, *, name: str, affiliation: str | None,
     return participant
 
 
-def remove_participant(participant: HearingParticipant, *, actor) -> None:
+def remove_participant(participant: HearingParticipant, *, actor: User) -> None:
     """Take a person off the list (a mistake, or they did not come), until the record is out."""
     hearing = participant.hearing
     _check_changeable(hearing)
@@ -132,7 +144,7 @@ def remove_participant(participant: HearingParticipant, *, actor) -> None:
            detail={"participant_id": participant_id})
 
 
-def save_record(hearing: Hearing, text: str | None, *, actor) -> Hearing:
+def save_record(hearing: Hearing, text: str | None, *, actor: User) -> Hearing:
     """Write or revise the record (minutes) before it is published."""
     _check_changeable(hearing)
     hearing.record = (text or "").strip() or None
@@ -140,7 +152,7 @@ def save_record(hearing: Hearing, text: str | None, *, actor) -> Hearing:
     return hearing
 
 
-def publish_record(hearing: Hearing, *, actor) -> Hearing:
+def publish_record(hearing: Hearing, *, actor: User) -> Hearing:
     """Publish the record once the hearing has been held; it cannot change afterwards."""
     _check_changeable(hearing)
     if hearing.published_at is None:
@@ -155,7 +167,7 @@ def publish_record(hearing: Hearing, *, actor) -> Hearing:
     return hearing
 
 
-def attach_file(hearing: Hearing, file: FileStorage, role: str, *, actor):
+def attach_file(hearing: Hearing, file: FileStorage, role: str, *, actor: User):
     """Keep the notice or record as a PDF; it is public once the notice or record is."""
     if role not in FILE_ROLES:
         message = _("请选择文件类别。")

@@ -8,16 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from consult import audit, clock, uploads
-from consult.auth.views import staff_required
 from consult.comments.models import Category
-from consult.consultations.forms import attach_errors
 from consult.consultations.models import Consultation
 from consult.consultations.policy import can_view_staff, is_public
-from consult.errors import ValidationFailed
 from consult.extensions import db
 from consult.hearings import policy, services
 from consult.hearings.forms import FileForm, HearingForm, ParticipantForm, RecordTextForm
 from consult.hearings.models import Hearing, HearingParticipant
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 bp = Blueprint("hearings", __name__)
 
@@ -29,17 +27,12 @@ def _hearing_helpers():
 
 
 def _consultation(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.can_manage_hearings(current_user, consultation):
-        abort(403)
-    return consultation
+    return load_or_403(Consultation, consultation_id, policy.can_manage_hearings)
 
 
 def _hearing(hearing_id: int) -> Hearing:
-    hearing = db.get_or_404(Hearing, hearing_id)
-    if not policy.can_manage_hearings(current_user, hearing.consultation):
-        abort(403)
-    return hearing
+    return load_or_403(Hearing, hearing_id,
+                       lambda user, hearing: policy.can_manage_hearings(user, hearing.consultation))
 
 
 def _to_detail(hearing: Hearing, anchor: str | None = None):
@@ -51,37 +44,35 @@ def _to_detail(hearing: Hearing, anchor: str | None = None):
 def manage_index(consultation_id: int):
     """A consultation's hearings and symposiums."""
     consultation = _consultation(consultation_id)
-    return render_template("staff/hearings.html", c=consultation,
+    return render_template("hearings/staff/hearings.html", c=consultation,
                            hearings=services.hearings_of(consultation))
 
 
 def _render_form(form, consultation, hearing=None, *, message=None, status=200):
-    return render_template("staff/hearing_form.html", form=form, c=consultation,
+    return render_template("hearings/staff/hearing_form.html", form=form, c=consultation,
                            hearing=hearing, message=message), status
 
 
 @bp.route("/staff/consultations/<int:consultation_id>/hearings/new", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_new(consultation_id: int):
     """Plan a hearing or symposium: what, when, where, and its notice."""
     consultation = _consultation(consultation_id)
     form = HearingForm(formdata=None) if request.method == "GET" else HearingForm()
     if request.method == "GET" or not form.validate():
         return _render_form(form, consultation, status=200 if request.method == "GET" else 422)
-    try:
-        with db.session.begin_nested():
-            hearing = services.create_hearing(consultation, form.hearing_input(),
-                                              actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, consultation, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        hearing = services.create_hearing(consultation, form.hearing_input(), actor=current_user)
+    if failed:
+        return _render_form(form, consultation, message=failed.message, status=422)
     flash(_("已保存。请添加参加人，并在会前发布会议公告。"), "success")
     return _to_detail(hearing)
 
 
 @bp.route("/staff/hearings/<int:hearing_id>/edit", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_edit(hearing_id: int):
     """Change a hearing's title, time, place or notice (until its record is published)."""
     hearing = _hearing(hearing_id)
@@ -94,14 +85,11 @@ def manage_edit(hearing_id: int):
     form = HearingForm()
     if not form.validate():
         return _render_form(form, hearing.consultation, hearing, status=422)
-    try:
-        with db.session.begin_nested():
-            services.update_hearing(hearing, form.hearing_input(), actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, hearing.consultation, hearing, message=error.message,
+    with form_errors(form) as failed:
+        services.update_hearing(hearing, form.hearing_input(), actor=current_user)
+    if failed:
+        return _render_form(form, hearing.consultation, hearing, message=failed.message,
                             status=422)
-    db.session.commit()
     flash(_("已保存修改。"), "success")
     return _to_detail(hearing)
 
@@ -109,7 +97,7 @@ def manage_edit(hearing_id: int):
 def render_detail(hearing: Hearing, *, participant_form=None, record_form=None, file_form=None,
                   message=None, status=200):
     return render_template(
-        "staff/hearing_detail.html", h=hearing, c=hearing.consultation,
+        "hearings/staff/hearing_detail.html", h=hearing, c=hearing.consultation,
         participant_form=participant_form or ParticipantForm(formdata=None),
         record_form=record_form or RecordTextForm(formdata=None, record=hearing.record or ""),
         file_form=file_form or FileForm(formdata=None),
@@ -127,42 +115,39 @@ def manage_detail(hearing_id: int):
 
 @bp.post("/staff/hearings/<int:hearing_id>/publish")
 @staff_required
+@commits
 def manage_publish(hearing_id: int):
     """Publish the notice on the consultation's public page."""
     hearing = _hearing(hearing_id)
-    try:
-        with db.session.begin_nested():
-            services.publish_notice(hearing, actor=current_user)
-    except ValidationFailed as error:
-        return render_detail(hearing, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(None) as failed:
+        services.publish_notice(hearing, actor=current_user)
+    if failed:
+        return render_detail(hearing, message=failed.message, status=422)
     flash(_("会议公告已发布。"), "success")
     return _to_detail(hearing)
 
 
 @bp.post("/staff/hearings/<int:hearing_id>/participants")
 @staff_required
+@commits
 def manage_add_participant(hearing_id: int):
     """Add a participant to the list."""
     hearing = _hearing(hearing_id)
     form = ParticipantForm()
     if not form.validate():
         return render_detail(hearing, participant_form=form, status=422)
-    try:
-        with db.session.begin_nested():
-            services.add_participant(hearing, name=form.name.data,
-                                     affiliation=form.affiliation.data,
-                                     category=Category(form.category.data), actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return render_detail(hearing, participant_form=form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        services.add_participant(hearing, name=form.name.data, affiliation=form.affiliation.data,
+                                 category=Category(form.category.data), actor=current_user)
+    if failed:
+        return render_detail(hearing, participant_form=form, message=failed.message, status=422)
     flash(_("已添加参加人 %(name)s。", name=form.name.data), "success")
     return _to_detail(hearing, "participants")
 
 
 @bp.post("/staff/hearings/<int:hearing_id>/participants/<int:participant_id>/remove")
 @staff_required
+@commits
 def manage_remove_participant(hearing_id: int, participant_id: int):
     """Take a participant off the list."""
     hearing = _hearing(hearing_id)
@@ -170,13 +155,13 @@ def manage_remove_participant(hearing_id: int, participant_id: int):
     if participant.hearing_id != hearing.id:
         abort(404)
     services.remove_participant(participant, actor=current_user)
-    db.session.commit()
     flash(_("已移除参加人 %(name)s。", name=participant.name), "success")
     return _to_detail(hearing, "participants")
 
 
 @bp.post("/staff/hearings/<int:hearing_id>/record")
 @staff_required
+@commits
 def manage_save_record(hearing_id: int):
     """Write or revise the record before it is published."""
     hearing = _hearing(hearing_id)
@@ -184,41 +169,37 @@ def manage_save_record(hearing_id: int):
     if not form.validate():
         return render_detail(hearing, record_form=form, status=422)
     services.save_record(hearing, form.record.data, actor=current_user)
-    db.session.commit()
     flash(_("会议记录已保存（尚未公开）。"), "success")
     return _to_detail(hearing, "record")
 
 
 @bp.post("/staff/hearings/<int:hearing_id>/record/publish")
 @staff_required
+@commits
 def manage_publish_record(hearing_id: int):
     """Publish the record once the hearing has been held."""
     hearing = _hearing(hearing_id)
-    try:
-        with db.session.begin_nested():
-            services.publish_record(hearing, actor=current_user)
-    except ValidationFailed as error:
-        return render_detail(hearing, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(None) as failed:
+        services.publish_record(hearing, actor=current_user)
+    if failed:
+        return render_detail(hearing, message=failed.message, status=422)
     flash(_("会议记录已发布。"), "success")
     return _to_detail(hearing, "record")
 
 
 @bp.post("/staff/hearings/<int:hearing_id>/files")
 @staff_required
+@commits
 def manage_upload(hearing_id: int):
     """Attach the notice or the record as a PDF."""
     hearing = _hearing(hearing_id)
     form = FileForm()
     if not form.validate():
         return render_detail(hearing, file_form=form, status=422)
-    try:
-        with db.session.begin_nested():
-            services.attach_file(hearing, form.file.data, form.role.data, actor=current_user)
-    except ValidationFailed as error:
-        form.file.errors = [*form.file.errors, error.fields.get("file", error.message)]
+    with form_errors(form, field="file") as failed:
+        services.attach_file(hearing, form.file.data, form.role.data, actor=current_user)
+    if failed:
         return render_detail(hearing, file_form=form, status=422)
-    db.session.commit()
     flash(_("文件已上传。"), "success")
     return _to_detail(hearing, "files")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
@@ -36,6 +37,13 @@ class JobStatus(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"  # out of attempts, or refused for good (e.g. no longer allowed)
 
+
+JOB_STATUS_LABELS = labels.define("job_status", {
+    JobStatus.QUEUED: _l("排队中"),
+    JobStatus.RUNNING: _l("进行中"),
+    JobStatus.DONE: _l("已完成"),
+    JobStatus.FAILED: _l("失败"),
+})
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
+from consult.errors import Conflict
+from consult.extensions import db
 from consult.jobs.models import Job, JobStatus
-from consult.permissions import Perm, has_permission, is_admin, unit_ids_with
+from consult.permissions import Perm, Rule, has_permission, is_admin, require, unit_ids_with
 
 # What retrying a job of each kind takes (in the job's unit); other kinds: admins only.
 RETRY_PERMISSIONS = {
@@ -33,9 +37,19 @@ def can_retry_job(user, job: Job) -> bool:
 
 def visible_jobs(user):
     """The jobs `user` may see, as a query."""
-    from consult.extensions import db
-
     query = db.select(Job)
     if not is_admin(user):
         query = query.where(Job.unit_id.in_(sorted(unit_ids_with(user, Perm.VIEW_STAFF))))
     return query
+
+
+RETRY = Rule(
+    allows=can_retry_job, state_allows=lambda job: job.status == JobStatus.FAILED,
+    conflict=lambda job: Conflict(_("只有失败的任务可以重试。"), code="job_not_failed"),
+)
+
+
+def require_retry(user, job: Job) -> None:
+    """409 while the job has not failed (there is nothing to retry); 403 for those who may not
+    ask for it again."""
+    require(RETRY, user, job)

@@ -18,8 +18,6 @@ its error, for staff to see at /staff/jobs and retry.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -35,11 +33,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from consult import audit, clock
 from consult.errors import Conflict, ConsultError
 from consult.extensions import db
+from consult.jobs.dispatch import dispatch_after_commit, uses_redis, worker_name
 from consult.jobs.models import ACTIVE, Job, JobStatus
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+REFRESH_SECONDS = 3  # a page showing a job at work reloads itself (no JavaScript needed)
 PROGRESS_EVERY = 0.5  # seconds between progress writes (the last one always goes out)
 
 
@@ -68,11 +68,6 @@ def kind_label(kind: str) -> str:
     return str(found.label) if found else kind
 
 
-def worker_name() -> str:
-    """Who holds a lease: host and process."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:120]
-
-
 # --- enqueueing --------------------------------------------------------------------------------
 
 
@@ -85,8 +80,6 @@ def enqueue(kind: str, args: dict | None = None, *, actor=None, unit_id: int | N
     """Record a job in the current transaction; after the commit it is handed to the worker.
     With `dedupe_key`, a job with that key that is still queued or running is returned
     instead of a second one."""
-    from consult.jobs import transport
-
     if kind not in HANDLERS:
         raise ValueError(f"no handler for job kind {kind!r}")
     if dedupe_key:
@@ -101,7 +94,7 @@ def enqueue(kind: str, args: dict | None = None, *, actor=None, unit_id: int | N
         requested_by_id=getattr(actor, "id", None),
         unit_id=unit_id if unit_id is not None else getattr(consultation, "unit_id", None),
         consultation_id=getattr(consultation, "id", None), created_at=now,
-        dispatched_at=now if transport.uses_redis() else None,
+        dispatched_at=now if uses_redis() else None,
     )
     try:
         with db.session.begin_nested():
@@ -112,14 +105,12 @@ def enqueue(kind: str, args: dict | None = None, *, actor=None, unit_id: int | N
         if existing is None:
             raise
         return existing
-    transport.dispatch_after_commit(job_id=job.id)
+    dispatch_after_commit(job_id=job.id)
     return job
 
 
 def retry_job(job: Job, *, actor) -> Job:
     """Queue a failed job again, with a fresh set of attempts."""
-    from consult.jobs import transport
-
     if job.status != JobStatus.FAILED:
         raise Conflict(_("只有失败的任务可以重试。"), code="job_not_failed")
     if job.dedupe_key and active_job(job.dedupe_key) is not None:
@@ -134,9 +125,9 @@ def retry_job(job: Job, *, actor) -> Job:
     job.progress, job.progress_text = 0, None
     job.finished_at = job.lease_until = job.worker = None
     job.active_key = job.dedupe_key
-    job.dispatched_at = now if transport.uses_redis() else None
+    job.dispatched_at = now if uses_redis() else None
     db.session.flush()
-    transport.dispatch_after_commit(job_id=job.id)
+    dispatch_after_commit(job_id=job.id)
     return job
 
 

@@ -19,7 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from consult import clock
 from consult.extensions import db
-from consult.jobs.models import ScheduledTask
+from consult.jobs.dispatch import dispatch_after_commit
+from consult.jobs.models import Job, JobStatus, ScheduledTask
+from consult.jobs.queue import enqueue
+from consult.mail import due_messages
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +55,18 @@ def _slice(now: datetime) -> str:
 
 def _start_job(kind: str) -> Callable[[], int | None]:
     def start() -> int | None:
-        from consult.jobs.queue import enqueue
-
         return enqueue(kind, dedupe_key=kind).id
 
     return start
 
 
 def mail_due() -> bool:
-    from consult.mail import due_messages
-
     return db.session.scalar(due_messages().limit(1)) is not None
 
 
 def _retry_outbox() -> None:
     """Mail whose retry time has come (or whose sender died) needs a delivery run."""
-    from consult.jobs import transport
-
-    transport.dispatch_after_commit(outbox=True)
+    dispatch_after_commit(outbox=True)
     return None
 
 
@@ -79,8 +76,6 @@ DONE_JOBS_KEPT = timedelta(days=30)
 def _prune_done_jobs() -> None:
     """Done jobs are kept a month (staff see what ran); failed ones until someone retries
     them."""
-    from consult.jobs.models import Job, JobStatus
-
     db.session.execute(
         db.delete(Job)
         .where(Job.status == JobStatus.DONE, Job.finished_at < clock.now() - DONE_JOBS_KEPT)

@@ -1,8 +1,8 @@
 """Handing committed jobs and mail to whoever runs them: RQ on Redis, or a thread of this process.
 
 Enqueueing (`consult.jobs.queue.enqueue`, `consult.mail.queue`) notes what the transaction added
-in the session; after the commit — never before, so a worker never looks for a row that is not
-there yet, and a rolled-back change hands on nothing — it goes to:
+in the session (`consult.jobs.dispatch`); after the commit — never before, so a worker never looks
+for a row that is not there yet, and a rolled-back change hands on nothing — it goes to:
 
 - **RQ** when `REDIS_URL` is set: an RQ job that carries only the row's id (the row is the
   record; RQ is the doorbell). Mail is one debounced "deliver the outbox" job.
@@ -16,55 +16,37 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
-from flask import Flask, current_app, has_app_context, has_request_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import Flask, has_request_context
+
+from consult.extensions import db
+from consult.jobs.dispatch import SESSION_KEY, dispatch_after_commit, on_commit, uses_redis
+from consult.jobs.rq import (
+    DELIVER_OUTBOX,
+    RUN_JOB,
+    enqueue_rq,
+    kick_outbox_rq,
+    pause_redis,
+    redis_connection,
+    redis_paused,
+    redis_status,
+    rq_queue,
+    safe_url,
+    set_worker_app,
+)
+from consult.jobs.worker import Ticker, work_until_idle
+
+# Names the tests and the worker have always found here.
+__all__ = ["DELIVER_OUTBOX", "RUN_JOB", "SESSION_KEY", "Runner", "dispatch",
+           "dispatch_after_commit", "init_app", "redis_connection", "redis_status", "rq_queue",
+           "runner", "set_worker_app", "uses_redis"]
 
 log = logging.getLogger(__name__)
-
-SESSION_KEY = "consult_dispatch"
-REDIS_DOWN_PAUSE = 10.0  # seconds without trying Redis again after it failed (per process)
-OUTBOX_KICK_TTL = 60  # seconds a pending "deliver the outbox" RQ job suppresses another
-RUN_JOB = "consult.jobs.transport.rq_run_job"
-DELIVER_OUTBOX = "consult.jobs.transport.rq_deliver_outbox"
-
-_worker_app: Flask | None = None  # the app of `flask --app app worker`, for RQ's job functions
-
-
-# --- after the commit --------------------------------------------------------------------------
-
-
-def dispatch_after_commit(*, job_id: int | None = None, outbox: bool = False) -> None:
-    """Remember to hand a job (or the outbox) on when the current transaction commits."""
-    from consult.extensions import db
-
-    pending = db.session.info.setdefault(SESSION_KEY, {"jobs": [], "outbox": False})
-    if job_id is not None and job_id not in pending["jobs"]:
-        pending["jobs"].append(job_id)
-    pending["outbox"] = pending["outbox"] or outbox
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(SESSION_KEY, None)
-    if pending and has_app_context():
-        dispatch(current_app._get_current_object(), pending["jobs"], outbox=pending["outbox"])
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(SESSION_KEY, None)
-
-
-def uses_redis(app: Flask | None = None) -> bool:
-    return bool((app or current_app).config.get("REDIS_URL"))
 
 
 def dispatch(app: Flask, job_ids: list[int], *, outbox: bool = False) -> None:
     """Hand committed jobs to RQ, or to this process's thread when there is no Redis."""
-    if uses_redis(app) and not _redis_paused(app):
+    if uses_redis(app) and not redis_paused(app):
         try:
             queue = rq_queue(app)
             for job_id in job_ids:
@@ -73,9 +55,9 @@ def dispatch(app: Flask, job_ids: list[int], *, outbox: bool = False) -> None:
                 kick_outbox_rq(app, queue)
             return
         except Exception as error:  # redis.RedisError, or a socket error under it
-            _pause_redis(app)
+            pause_redis(app)
             log.warning("Redis at %s did not answer (%s): jobs %s and the outbox stay queued in "
-                        "the database; this process runs them", _safe_url(app), error, job_ids)
+                        "the database; this process runs them", safe_url(app), error, job_ids)
     elif uses_redis(app):
         log.info("Redis paused after a failure: jobs %s run in this process", job_ids)
     background = runner(app)
@@ -85,112 +67,8 @@ def dispatch(app: Flask, job_ids: list[int], *, outbox: bool = False) -> None:
         background.kick()
 
 
-# --- Redis and RQ ------------------------------------------------------------------------------
-
-
-def redis_connection(app: Flask):
-    """One client per app (a connection pool), with short timeouts: a dead Redis must cost a
-    request milliseconds, not seconds."""
-    import redis
-
-    client = app.extensions.get("consult_redis")
-    if client is None:
-        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=0.5,
-                                      socket_timeout=5, health_check_interval=30)
-        app.extensions["consult_redis"] = client
-    return client
-
-
-def rq_queue(app: Flask):
-    from rq import Queue
-
-    return Queue(app.config["JOBS_QUEUE"], connection=redis_connection(app),
-                 default_timeout=app.config["JOB_TIMEOUT_SECONDS"])
-
-
-def enqueue_rq(app: Flask, queue, job_id: int) -> None:
-    # The job's outcome lives in the jobs table; RQ keeps nothing after a success.
-    queue.enqueue(RUN_JOB, job_id, job_timeout=app.config["JOB_TIMEOUT_SECONDS"],
-                  result_ttl=0, failure_ttl=24 * 3600, description=f"consult job {job_id}")
-
-
-def kick_outbox_rq(app: Flask, queue=None) -> bool:
-    """One pending "deliver the outbox" job at a time: a crowd's thousand receipts make one."""
-    queue = queue or rq_queue(app)
-    key = f"{app.config['JOBS_QUEUE']}:outbox-kick"
-    if not redis_connection(app).set(key, "1", nx=True, ex=OUTBOX_KICK_TTL):
-        return False
-    queue.enqueue(DELIVER_OUTBOX, job_timeout=app.config["JOB_TIMEOUT_SECONDS"], result_ttl=0,
-                  failure_ttl=24 * 3600, description="consult outbox delivery")
-    return True
-
-
-def redis_status(app: Flask) -> str:
-    """"ok", "down" or "not_configured" (for /healthz); always asks Redis itself."""
-    if not uses_redis(app):
-        return "not_configured"
-    try:
-        redis_connection(app).ping()
-    except Exception:  # redis.RedisError, or a socket error under it
-        return "down"
-    return "ok"
-
-
-def _redis_paused(app: Flask) -> bool:
-    return app.extensions.get("consult_redis_down_until", 0.0) > time.monotonic()
-
-
-def _pause_redis(app: Flask) -> None:
-    app.extensions["consult_redis_down_until"] = time.monotonic() + REDIS_DOWN_PAUSE
-
-
-def _safe_url(app: Flask) -> str:
-    """REDIS_URL without a password, for the log."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(app.config.get("REDIS_URL") or "")
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
-
-
-def _app_for_rq() -> Flask:
-    global _worker_app
-    if _worker_app is None:  # a plain `rq worker` process: build the app from the environment
-        from consult import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
-
-def set_worker_app(app: Flask | None) -> None:
-    global _worker_app
-    _worker_app = app
-
-
-def rq_run_job(job_id: int) -> None:
-    """RQ's job function: run the job row `job_id` (if it is still due)."""
-    from consult.extensions import db
-    from consult.jobs.queue import run_one
-
-    app = _app_for_rq()
-    with app.app_context():
-        try:
-            run_one(job_id)
-        finally:
-            db.session.remove()
-
-
-def rq_deliver_outbox() -> None:
-    """RQ's job function: deliver every due mail."""
-    from consult.extensions import db
-    from consult.mail import deliver_all
-
-    app = _app_for_rq()
-    redis_connection(app).delete(f"{app.config['JOBS_QUEUE']}:outbox-kick")  # new mail: kick
-    with app.app_context():
-        try:
-            deliver_all()
-        finally:
-            db.session.remove()
+# The hand-off of every committed transaction that queued something.
+on_commit(dispatch)
 
 
 # --- the in-process runner ---------------------------------------------------------------------
@@ -234,8 +112,6 @@ class Runner:
         self.wake.set()
 
     def _run(self) -> None:
-        from consult.jobs.worker import Ticker, work_until_idle
-
         # Without Redis no worker ticks the schedule: this thread does (with Redis, the
         # worker does; this thread only stands in while Redis is down).
         ticker = Ticker(self.app) if not uses_redis(self.app) else None
@@ -245,8 +121,6 @@ class Runner:
             if self.stopping:
                 return
             with self.app.app_context():
-                from consult.extensions import db
-
                 try:
                     work_until_idle(ticker=ticker)
                 except Exception:  # the database may be down; try again on the next wake

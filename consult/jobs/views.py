@@ -3,15 +3,16 @@ and retrying a failed one."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.auth.views import staff_required
 from consult.extensions import db
 from consult.jobs import policy
 from consult.jobs.models import ACTIVE, Job, JobStatus
-from consult.jobs.queue import kind_label, retry_job
+from consult.jobs.queue import REFRESH_SECONDS, kind_label, retry_job
+from consult.paging import page_number
+from consult.web import commits, load_or_403, staff_required
 
 bp = Blueprint("jobs", __name__)
 
@@ -22,14 +23,10 @@ FILTERS = {
     "done": (JobStatus.DONE,),
     "all": None,
 }
-REFRESH_SECONDS = 3  # a page showing a job at work reloads itself (no JavaScript needed)
 
 
 def _load(job_id: int) -> Job:
-    job = db.get_or_404(Job, job_id)
-    if not policy.can_view_job(current_user, job):
-        abort(403)
-    return job
+    return load_or_403(Job, job_id, policy.can_view_job)
 
 
 @bp.app_template_filter("job_kind")
@@ -53,10 +50,9 @@ def manage_index():
     query = policy.visible_jobs(current_user)
     if FILTERS[wanted] is not None:
         query = query.where(Job.status.in_(FILTERS[wanted]))
-    page = request.args.get("page", 1, type=int)
-    jobs = db.paginate(query.order_by(Job.id.desc()), page=page, per_page=PER_PAGE,
+    jobs = db.paginate(query.order_by(Job.id.desc()), page=page_number(), per_page=PER_PAGE,
                        error_out=False)
-    return render_template("staff/jobs.html", jobs=jobs, wanted=wanted, filters=list(FILTERS))
+    return render_template("jobs/staff/jobs.html", jobs=jobs, wanted=wanted, filters=list(FILTERS))
 
 
 @bp.get("/staff/jobs/<int:job_id>")
@@ -64,19 +60,18 @@ def manage_index():
 def manage_job(job_id: int):
     """One job: its progress while it runs (the page refreshes itself), then its outcome."""
     job = _load(job_id)
-    return render_template("staff/job.html", job=job,
+    return render_template("jobs/staff/job.html", job=job,
                            can_retry=policy.can_retry_job(current_user, job),
                            refresh=REFRESH_SECONDS if job.active else None)
 
 
 @bp.post("/staff/jobs/<int:job_id>/retry")
 @staff_required
+@commits
 def manage_retry(job_id: int):
     """Queue a failed job again."""
     job = _load(job_id)
-    if not policy.can_retry_job(current_user, job):
-        abort(403 if job.status == JobStatus.FAILED else 409)
+    policy.require_retry(current_user, job)
     retry_job(job, actor=current_user)
-    db.session.commit()
     flash(_("任务已重新排队。"), "success")
     return redirect(url_for(".manage_job", job_id=job.id))

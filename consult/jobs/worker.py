@@ -21,8 +21,10 @@ from flask import Flask
 from consult import clock
 from consult.extensions import db
 from consult.jobs import queue as jobs
-from consult.jobs import schedule, transport
+from consult.jobs import rq, schedule
+from consult.jobs.dispatch import uses_redis, worker_name
 from consult.jobs.models import Job, JobStatus
+from consult.mail import deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ def work_until_idle(*, ticker: Ticker | None = None, stop: threading.Event | Non
                     ) -> tuple[int, int]:
     """Tick the schedule (if given a ticker), then run due jobs and deliver due mail until
     neither has anything left; (jobs run, mails sent). Needs an app context."""
-    from consult.mail import deliver_due
-
     if ticker is not None:
         ticker.maybe_tick()
     ran = sent_total = 0
@@ -78,9 +78,9 @@ def sweep(app: Flask) -> int:
     db.session.commit()  # the UPDATE below starts a transaction of its own (SQLite)
     if not ids:
         return 0
-    queue = transport.rq_queue(app)
+    queue = rq.rq_queue(app)
     for job_id in ids:
-        transport.enqueue_rq(app, queue, job_id)
+        rq.enqueue_rq(app, queue, job_id)
     db.session.execute(db.update(Job).where(Job.id.in_(ids)).values(dispatched_at=now)
                        .execution_options(synchronize_session=False))
     db.session.commit()
@@ -90,18 +90,18 @@ def sweep(app: Flask) -> int:
 
 def run_worker(app: Flask, *, burst: bool = False) -> None:
     """The `worker` command: RQ when Redis answers, else polling the database."""
-    transport.set_worker_app(app)
+    rq.set_worker_app(app)
     # This process runs the work itself: no background thread beside it (it would be killed
     # mid-delivery when a --burst run ends).
     app.config["JOBS_BACKGROUND"] = False
-    log.info("worker %s starting (%s)", jobs.worker_name(),
-             "RQ on " + transport._safe_url(app) if transport.uses_redis(app) else "database")
-    if transport.uses_redis(app):
-        if transport.redis_status(app) == "ok":
+    log.info("worker %s starting (%s)", worker_name(),
+             "RQ on " + rq.safe_url(app) if uses_redis(app) else "database")
+    if uses_redis(app):
+        if rq.redis_status(app) == "ok":
             _run_rq(app, burst=burst)
             return
         log.warning("Redis at %s is down: running jobs from the database until it is back",
-                    transport._safe_url(app))
+                    rq.safe_url(app))
     _run_polling(app, burst=burst)
 
 
@@ -122,12 +122,12 @@ def _run_polling(app: Flask, *, burst: bool) -> None:
                 db.session.remove()
         if burst:
             break
-        if transport.uses_redis(app) and transport.redis_status(app) == "ok":
+        if uses_redis(app) and rq.redis_status(app) == "ok":
             log.info("Redis is back: the worker goes on with RQ")
             _run_rq(app, burst=False)
             return
         stop.wait(app.config["JOBS_POLL_SECONDS"])
-    log.info("worker %s stopped", jobs.worker_name())
+    log.info("worker %s stopped", worker_name())
 
 
 def _resume(app: Flask) -> None:
@@ -136,7 +136,7 @@ def _resume(app: Flask) -> None:
         try:
             sweep(app)
             if schedule.mail_due():
-                transport.kick_outbox_rq(app)
+                rq.kick_outbox_rq(app)
         except Exception:  # the database may be down: the schedule's thread sweeps again
             log.exception("worker: resuming left-over work failed")
             db.session.rollback()
@@ -151,7 +151,7 @@ def _tick_loop(app: Flask, stop: threading.Event) -> None:
     while not stop.wait(min(app.config["JOBS_TICK_SECONDS"], app.config["JOBS_POLL_SECONDS"])):
         with app.app_context():
             try:
-                if transport.redis_status(app) == "ok":
+                if rq.redis_status(app) == "ok":
                     ticker.maybe_tick()
                     sweep(app)
                 else:
@@ -167,9 +167,9 @@ def _tick_loop(app: Flask, stop: threading.Event) -> None:
 def _run_rq(app: Flask, *, burst: bool) -> None:
     from rq import SimpleWorker
 
-    queue = transport.rq_queue(app)
-    name = f"consult-{jobs.worker_name().replace(':', '-')}-{uuid.uuid4().hex[:6]}"
-    worker = SimpleWorker([queue], connection=transport.redis_connection(app), name=name)
+    queue = rq.rq_queue(app)
+    name = f"consult-{worker_name().replace(':', '-')}-{uuid.uuid4().hex[:6]}"
+    worker = SimpleWorker([queue], connection=rq.redis_connection(app), name=name)
     _resume(app)
     if burst:
         with app.app_context():
@@ -188,4 +188,4 @@ def _run_rq(app: Flask, *, burst: bool) -> None:
     finally:
         stop.set()
         ticker.join(timeout=10)
-    log.info("worker %s stopped", jobs.worker_name())
+    log.info("worker %s stopped", worker_name())

@@ -1,7 +1,1 @@
-"""Site-wide pages: home, health check."""
-
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from consult.main import views  # noqa: E402,F401
+"""Site-wide pages: home, privacy notice, health check (views.py)."""

@@ -1,48 +1,30 @@
 """Home page and health check."""
 
-from flask import jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from consult import clock
-from consult.answers.models import Report
-from consult.comments.forms import LookupForm
-from consult.consultations.models import Consultation
-from consult.consultations.states import PUBLIC_STATES
-from consult.consultations.views.public import public_list_query, received_counts
+from consult.comments.services import received_counts
+from consult.consultations import queries
 from consult.extensions import db
-from consult.main import bp
+from consult.jobs.queue import counts
+from consult.jobs.transport import redis_status
+from consult.mail import backlog
 from consult.policies.models import Policy
+
+bp = Blueprint("main", __name__)
 
 HOME_OPEN = 6
 HOME_REPORTED = 5
 HOME_POLICIES = 5
 
 
-def _recently_reported(limit: int) -> list[tuple[Consultation, object]]:
-    """Consultations whose report was published most recently, with that first publish time."""
-    first_published = (
-        db.select(Report.consultation_id, db.func.min(Report.published_at).label("at"))
-        .where(Report.published_at.is_not(None))
-        .group_by(Report.consultation_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        db.select(Consultation, first_published.c.at)
-        .join(first_published, first_published.c.consultation_id == Consultation.id)
-        .where(Consultation.state.in_(PUBLIC_STATES))
-        .order_by(first_published.c.at.desc(), Consultation.id.desc())
-        .limit(limit)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
 @bp.get("/")
 def index():
     """Open consultations closing soonest, recent reports and policies, a receipt lookup."""
-    open_now = db.session.scalars(public_list_query("open").limit(HOME_OPEN)).all()
-    open_total = db.session.scalar(
-        db.select(db.func.count()).select_from(public_list_query("open").order_by(None).subquery())
-    )
+    open_now = db.session.scalars(queries.public_list_query("open").limit(HOME_OPEN)).all()
+    open_total = db.session.scalar(db.select(db.func.count()).select_from(
+        queries.public_list_query("open").order_by(None).subquery()))
     policies = db.session.scalars(
         db.select(Policy).where(Policy.published_at.is_not(None))
         .order_by(Policy.published_at.desc(), Policy.id.desc()).limit(HOME_POLICIES)
@@ -52,9 +34,9 @@ def index():
         open_now=open_now,
         open_total=open_total,
         counts=received_counts(open_now),
-        reported=_recently_reported(HOME_REPORTED),
+        reported=[(c, c.report_published_at)
+                  for c in queries.recently_reported(HOME_REPORTED)],
         policies=policies,
-        lookup_form=LookupForm(formdata=None),
         today=clock.today(),
     )
 
@@ -69,12 +51,6 @@ def privacy():
 def healthz():
     """Database, Redis and queue depth. 503 when the database is down; 200 "degraded" when
     Redis is (jobs and mail then run from the database, rate limits count per process)."""
-    from flask import current_app
-
-    from consult.jobs.queue import counts
-    from consult.jobs.transport import redis_status
-    from consult.mail import backlog
-
     redis = redis_status(current_app)
     try:
         db.session.execute(text("SELECT 1"))

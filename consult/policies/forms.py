@@ -7,8 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from consult.labels import INTERPRETATION_KIND_LABELS
-from consult.policies.models import InterpretationKind
+from consult.policies.models import INTERPRETATION_KIND_LABELS, InterpretationKind
 from consult.policies.services import PolicyInput
 
 TEXT_MAX = 200_000

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult import clock
+from consult import clock, labels
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
 
@@ -19,10 +20,24 @@ class Validity(enum.StrEnum):
     REPEALED = "repealed"
 
 
+VALIDITY_LABELS = labels.define("validity", {
+    Validity.IN_FORCE: _l("现行有效"),
+    Validity.AMENDED: _l("已修改"),
+    Validity.REPEALED: _l("已废止"),
+})
+
+
 class InterpretationKind(enum.StrEnum):
     TEXT = "text"
     GRAPHIC = "graphic"
     QA = "qa"
+
+
+INTERPRETATION_KIND_LABELS = labels.define("interpretation_kind", {
+    InterpretationKind.TEXT: _l("文字解读"),
+    InterpretationKind.GRAPHIC: _l("图解"),
+    InterpretationKind.QA: _l("问答"),
+})
 
 
 class Policy(db.Model):

@@ -6,7 +6,19 @@ which answers 409; these say whether the user may act in the unit at all (403 ot
 
 from __future__ import annotations
 
-from consult.permissions import Perm, has_permission
+from flask_babel import gettext as _
+
+from consult.errors import Conflict
+from consult.permissions import Perm, Rule, has_permission, require
+
+
+def is_public(policy) -> bool:
+    return policy.published_at is not None
+
+
+def is_public_interpretation(interpretation) -> bool:
+    """Published, with its policy (an interpretation never goes out before the policy)."""
+    return interpretation.published_at is not None and is_public(interpretation.policy)
 
 
 def can_view_policy(user, policy) -> bool:
@@ -21,3 +33,16 @@ def can_draft_policy(user, obj) -> bool:
 def can_publish_policy(user, policy) -> bool:
     """Approvers of the unit publish the policy and its interpretations."""
     return has_permission(user, Perm.PUBLISH_POLICY, policy.unit)
+
+
+EDIT = Rule(
+    allows=lambda user, policy: policy.published_at is None and can_draft_policy(user, policy),
+    state_allows=lambda policy: policy.published_at is None,
+    conflict=lambda policy: Conflict(_("已发布的正式文件不能修改。"), code="policy_published"),
+    concerned=can_draft_policy,
+)
+
+
+def require_edit(user, policy) -> None:
+    """403 for those who may not draft the unit's policies; 409 once the policy is published."""
+    require(EDIT, user, policy)

@@ -6,14 +6,26 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock
+from consult.auth.models import User
 from consult.consultations import legal
 from consult.consultations.models import Consultation, State
 from consult.consultations.services import transition
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.policies.models import Interpretation, InterpretationKind, Policy
+
+# The audit actions this domain records, as the audit trail on staff pages names them.
+audit.register_actions({
+    "link_policy": _l("正式文件出台"),
+    "create_policy": _l("起草正式文件"),
+    "edit_policy": _l("修改正式文件"),
+    "publish_policy": _l("发布正式文件"),
+    "add_interpretation": _l("添加政策解读"),
+    "publish_interpretation": _l("发布政策解读"),
+})
 
 
 @dataclass
@@ -40,7 +52,7 @@ def _apply(policy: Policy, data: PolicyInput) -> None:
     policy.text = data.text.strip()
 
 
-def create_policy(consultation: Consultation, data: PolicyInput, *, actor) -> Policy:
+def create_policy(consultation: Consultation, data: PolicyInput, *, actor: User) -> Policy:
     """Draft the final policy of a closed consultation (published later by an approver)."""
     if consultation.policy is not None:
         raise Conflict(_("该意见征集已关联正式文件。"), code="policy_exists")
@@ -57,7 +69,7 @@ def create_policy(consultation: Consultation, data: PolicyInput, *, actor) -> Po
     return policy
 
 
-def update_policy(policy: Policy, data: PolicyInput, *, actor) -> Policy:
+def update_policy(policy: Policy, data: PolicyInput, *, actor: User) -> Policy:
     if policy.published_at is not None:
         raise Conflict(_("已发布的正式文件不能修改。"), code="policy_published")
     _apply(policy, data)
@@ -65,7 +77,7 @@ def update_policy(policy: Policy, data: PolicyInput, *, actor) -> Policy:
     return policy
 
 
-def publish_policy(policy: Policy, *, actor) -> Policy:
+def publish_policy(policy: Policy, *, actor: User) -> Policy:
     """Publish the policy with its interpretations (三同步); the draft becomes policy_issued."""
     if policy.published_at is not None:
         raise Conflict(_("该正式文件已发布。"), code="policy_published")
@@ -84,7 +96,7 @@ def publish_policy(policy: Policy, *, actor) -> Policy:
 
 
 def add_interpretation(policy: Policy, *, title: str, kind: InterpretationKind, body: str,
-                       actor, publish: bool = False) -> Interpretation:
+                       actor: User, publish: bool = False) -> Interpretation:
     """Add an interpretation; it is published with the policy, or at once if asked and allowed."""
     interpretation = Interpretation(
         policy=policy, title=title.strip(), kind=kind, body=body.strip(), created_by_id=actor.id,
@@ -96,7 +108,7 @@ def add_interpretation(policy: Policy, *, title: str, kind: InterpretationKind, 
     return interpretation
 
 
-def publish_interpretation(interpretation: Interpretation, *, actor) -> Interpretation:
+def publish_interpretation(interpretation: Interpretation, *, actor: User) -> Interpretation:
     if interpretation.policy.published_at is None:
         raise InvalidTransition(_("解读随正式文件一同发布。"))
     if interpretation.published_at is not None:
@@ -109,10 +121,8 @@ def publish_interpretation(interpretation: Interpretation, *, actor) -> Interpre
 
 def policy_flags(policy: Policy) -> dict[str, bool]:
     """Public warnings: linked before the report; interpretation pending (三同步, SPEC §6)."""
-    from consult.answers.services import published_report
-
     consultation = policy.consultation
     return {
-        "before_report": consultation is not None and published_report(consultation) is None,
+        "before_report": consultation is not None and not consultation.report_published,
         "interpretation_pending": not any(i.published_at for i in policy.interpretations),
     }

@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from consult.audit import verify
 from consult.extensions import db
+from consult.security import log as security_log
+from consult.security import throttle
 
 
 def init_app(app: Flask) -> None:
@@ -18,9 +21,6 @@ def init_app(app: Flask) -> None:
     @click.option("--all", "everything", is_flag=True, help="Clear every counter.")
     def clear_logins(email, client, everything):
         """Let an account or a client sign in again at once (login throttling)."""
-        from consult.security import log as security_log
-        from consult.security import throttle
-
         if not (email or client or everything):
             raise click.UsageError("give --email, --client or --all")
         count = throttle.clear(email=email, client=client, everything=everything)
@@ -34,8 +34,6 @@ def init_app(app: Flask) -> None:
     @audit.command("verify")
     def audit_verify():
         """Walk the audit log's hash chain; name the first broken link (exit status 1)."""
-        from consult.audit import verify
-
         result = verify()
         if result.intact:
             click.echo(f"audit log intact: {result.count} events, last hash {result.last_hash}")

@@ -27,8 +27,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
+from flask_login import current_user
 
 from consult import clock
+from consult.ratelimit import client_key
 
 SECURITY = logging.getLogger("consult.security")
 ACCESS = logging.getLogger("consult.access")
@@ -109,8 +111,6 @@ def account_ref(kind: str, email: str | None) -> str:
 def event(name: str, **fields) -> None:
     """Write one security event; the request's address and client are added."""
     if has_request_context():
-        from consult.ratelimit import client_key
-
         fields.setdefault("ip", request.remote_addr)
         fields.setdefault("client", client_key())
     SECURITY.info(" ".join([name] + [f"{key}={_value(value)}" for key, value in fields.items()]))
@@ -125,14 +125,20 @@ def redacted_path() -> str:
     return path
 
 
+# Who else may be signed in, besides staff (Flask-Login): the citizens domain registers its
+# `current_citizen` here (this core module imports no domain).
+_citizen_of_request: list = []
+
+
+def register_citizen_loader(loader) -> None:
+    """`loader()` is the signed-in citizen account of the request, or None."""
+    _citizen_of_request[:] = [loader]
+
+
 def _who() -> tuple[str, str]:
-    from flask_login import current_user
-
-    from consult.citizens.services import current_citizen
-
     user = getattr(current_user, "id", None) if current_user.is_authenticated else None
     try:
-        citizen = current_citizen()
+        citizen = _citizen_of_request[0]() if _citizen_of_request else None
     except Exception:  # an error page without a database still gets its access line
         citizen = None
     return _value(user), _value(getattr(citizen, "id", None))

@@ -6,11 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.auth.views import staff_required
-from consult.extensions import db
 from consult.paging import id_filter
 from consult.security import log as security_log
 from consult.security import policy, throttle
+from consult.web import commits, staff_required
 
 bp = Blueprint("security", __name__)
 
@@ -30,11 +29,13 @@ def _admin_only() -> None:
 def manage_logins():
     """Accounts and clients whose sign-ins are being slowed down, with a clear button each."""
     _admin_only()
-    return render_template("staff/security_logins.html", counters=throttle.live_counters())
+    return render_template("security/staff/security_logins.html",
+                           counters=throttle.live_counters())
 
 
 @bp.post("/staff/security/logins/clear")
 @staff_required
+@commits
 def manage_clear_logins():
     """Clear one counter (`id`) or all of them (`all`)."""
     _admin_only()
@@ -43,13 +44,12 @@ def manage_clear_logins():
     else:
         counter_id = id_filter(request.form.get("id", ""))
         if counter_id is None:
-            return render_template("staff/security_logins.html",
+            return render_template("security/staff/security_logins.html",
                                    counters=throttle.live_counters(),
                                    error=_("请选择要清除的记录。")), 422
         count = throttle.clear(ids=[counter_id])
         if not count:
             abort(404)
-    db.session.commit()
     security_log.event("login_counters_cleared", by=current_user.id, count=count)
     flash(_("已清除 %(n)d 条登录失败记录。", n=count), "success")
     return redirect(url_for("security.manage_logins"), 303)

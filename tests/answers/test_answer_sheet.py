@@ -19,16 +19,6 @@ from tests.conftest import csrf_from
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市生态环境局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="钱编辑")
-
-
-@pytest.fixture
 def consultation(make, unit):
     return make.consultation("closed", unit=unit, title="扬尘污染防治办法（征求意见稿）")
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from consult.answers import grouping, services
 from consult.answers import groups as groups_service
+from consult.answers import services, similarity
 from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
 from consult.answers.services import UNSPECIFIED_REGION
 from consult.audit import AuditEvent
@@ -29,10 +29,10 @@ OTHER_LETTER = ("建议在第五条中增加加装电梯的补贴标准，低楼
 
 
 def test_normalise_folds_width_script_case_and_punctuation():
-    assert grouping.normalise("建議：提高 ＡＢＣ 標準！！") == "建议提高abc标准"
-    assert grouping.normalise("提高到５００元。") == "提高到500元"
-    assert grouping.normalise("！！！……") == ""
-    assert grouping.normalise(None) == ""
+    assert similarity.normalise("建議：提高 ＡＢＣ 標準！！") == "建议提高abc标准"
+    assert similarity.normalise("提高到５００元。") == "提高到500元"
+    assert similarity.normalise("！！！……") == ""
+    assert similarity.normalise(None) == ""
 
 
 def test_form_letters_with_small_edits_are_one_group_distinct_comments_none():
@@ -42,36 +42,36 @@ def test_form_letters_with_small_edits_are_one_group_distinct_comments_none():
         (8, "建议缩短公示期。"), (9, "同意"), (10, "同意！"), (11, "不同意"), (12, "……"),
         (13, "！"),
     ]
-    found = grouping.find_groups(texts)
+    found = similarity.find_groups(texts)
     assert found == [[1, 3, 4, 6], [2, 7], [9, 10]]
     # the quadratic reference agrees
-    assert grouping.all_pairs_groups(texts) == found
+    assert similarity.all_pairs_groups(texts) == found
 
 
 def test_the_similarity_threshold_is_configurable():
     texts = [(1, LETTER), (2, LETTER_EDITED)]
-    assert grouping.find_groups(texts) == [[1, 2]]
-    assert grouping.find_groups(texts, similarity=99) == []
+    assert similarity.find_groups(texts) == [[1, 2]]
+    assert similarity.find_groups(texts, similarity=99) == []
 
 
 def test_short_texts_are_grouped_only_when_identical():
     texts = [(1, "建议将公示期延长至三十日以上"), (2, "建议将公示期延长至二十日以上"),
              (3, "建议将公示期延长至三十日以上！")]
-    assert grouping.find_groups(texts, similarity=50) == [[1, 3]]
-    assert grouping.all_pairs_groups(texts, similarity=50) == [[1, 3]]
+    assert similarity.find_groups(texts, similarity=50) == [[1, 3]]
+    assert similarity.all_pairs_groups(texts, similarity=50) == [[1, 3]]
 
 
 def test_a_big_campaign_is_found_without_comparing_every_pair(monkeypatch):
     calls = Counter()
-    real = grouping.similar
+    real = similarity.similar
 
-    def counting(a, b, similarity=grouping.DEFAULT_SIMILARITY):
+    def counting(a, b, similarity=similarity.DEFAULT_SIMILARITY):
         calls["n"] += 1
         return real(a, b, similarity)
 
-    monkeypatch.setattr(grouping, "similar", counting)
+    monkeypatch.setattr(similarity, "similar", counting)
     texts = [(i, LETTER.replace("小区", "小区" + "的" * (i % 3)) + f"第{i}号") for i in range(300)]
-    found = grouping.find_groups(texts)
+    found = similarity.find_groups(texts)
     assert found == [list(range(300))]
     # all pairs would be 44 850 comparisons; LSH with a few leaders per bucket needs ~ n
     assert calls["n"] < 3 * 300

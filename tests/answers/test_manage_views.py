@@ -9,6 +9,7 @@ from consult.answers.services import published_report
 from consult.comments.models import Channel, CommentStatus, HiddenReason
 from consult.consultations.models import State
 from consult.extensions import db
+from tests.conftest import table_counts
 
 
 @pytest.fixture
@@ -178,6 +179,7 @@ def test_other_units_comment_is_403_and_unknown_is_404(client_as, make, post_for
     stranger = make.user("approver", make.unit("市卫生健康委员会"))
     comment = make.comment(consultation)
     client = client_as(stranger)
+    rows = table_counts()
     response = post_form(client, f"/staff/comments/{comment.id}/answer",
                          {"code": "adopted"}, page="/staff")
     assert response.status_code == 403
@@ -185,6 +187,8 @@ def test_other_units_comment_is_403_and_unknown_is_404(client_as, make, post_for
     response = post_form(client, "/staff/comments/999999/answer", {"code": "adopted"},
                          page="/staff")
     assert response.status_code == 404
+    assert table_counts() == rows
+
 
 
 def test_forged_csrf_on_an_answer_is_400(client_as, make, editor, consultation):

@@ -25,16 +25,6 @@ def _input(**overrides) -> ItemInput:
     return ItemInput(**values)
 
 
-@pytest.fixture
-def unit(make):
-    return make.unit("市住房保障局")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="何审核")
-
-
 def _changes(item):
     return db.session.scalars(
         db.select(CatalogueChange).where(CatalogueChange.item_id == item.id)

@@ -9,7 +9,7 @@ from consult import clock
 from consult.catalogue import services
 from consult.catalogue.models import CatalogueChange, CatalogueItem, CatalogueStatus
 from consult.extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, table_counts
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -242,6 +242,7 @@ def test_status_moves_forward_and_never_back(client_as, client, make, approver, 
 def test_other_units_staff_get_403_on_every_manage_route(client_as, make, unit, approver):
     item = make.catalogue_item(unit, title="本单位的事项")
     stranger = client_as(make.user("approver", make.unit("市教育局")))
+    rows = table_counts()
     for path in (f"/staff/catalogue/{item.id}", f"/staff/catalogue/{item.id}/edit"):
         assert stranger.get(path).status_code == 403, path
     for path, data in ((f"/staff/catalogue/{item.id}/edit", _item_form(unit)),
@@ -252,6 +253,8 @@ def test_other_units_staff_get_403_on_every_manage_route(client_as, make, unit, 
     assert "本单位的事项" not in stranger.get("/staff/catalogue").get_data(as_text=True)
     assert item.published_at is None and item.status == CatalogueStatus.PLANNED
     assert db.session.scalar(db.select(db.func.count(CatalogueItem.id))) == 1
+    assert table_counts() == rows
+
 
 
 def test_a_parent_units_approver_and_the_platform_office_manage_child_items(client_as, make,

@@ -6,7 +6,7 @@ import pytest
 
 from consult.citizens.models import Citizen
 from consult.extensions import db
-from tests.citizens import last_link_to, mails_to, sign_in
+from tests.conftest import last_link_to, mails_to, sign_in
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "my-own-password-9"

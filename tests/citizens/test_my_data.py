@@ -14,8 +14,7 @@ from consult.comments.privacy import ERASED_TEXT
 from consult.consultations.models import Verification
 from consult.extensions import db
 from consult.mail import OutboxMessage
-from tests.citizens import last_link_to, mails_to, sign_in
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, last_link_to, mails_to, sign_in
 from tests.factories import PASSWORD
 
 NAME = "王小明"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from consult.citizens.services import SESSION_KEY, SESSION_STAMP
 from consult.extensions import db
-from tests.citizens import sign_in
+from tests.conftest import sign_in
 
 
 def _copy(app, client):

@@ -17,12 +17,11 @@ import pytest
 from consult import audit
 from consult.answers import groups as groups_service
 from consult.answers.models import DispositionCode, Report
+from consult.answers.revisions import ERASURE_NOTE, HIDDEN_AFTER_REPORT_NOTE
 from consult.answers.services import digest_of, publish_report, published_report
 from consult.comments.models import CommentStatus
 from consult.comments.moderation import hide_comment
 from consult.comments.privacy import (
-    ERASURE_NOTE,
-    HIDDEN_AFTER_REPORT_NOTE,
     erase_comments,
 )
 from consult.errors import InvalidTransition
@@ -31,16 +30,6 @@ from consult.mail import OutboxMessage
 from tests.conftest import csrf_from
 
 UNLAWFUL = "某某的内容后来被认定违法。"
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市城市管理局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
 
 
 @pytest.fixture

@@ -18,20 +18,11 @@ from consult.errors import Conflict, ValidationFailed, WindowClosed
 from consult.extensions import db
 from consult.mail import OutboxMessage
 from consult.uploads import Attachment, attachments_of
+from tests.conftest import table_counts
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市住房和城乡建设局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="登记员小王")
 
 
 @pytest.fixture
@@ -264,10 +255,13 @@ def test_hostile_html_in_a_letter_is_shown_escaped(client_as, post_form, editor,
 
 def test_staff_of_another_unit_cannot_record(client_as, post_form, make, open_c):
     stranger = client_as(make.user("editor", make.unit("其他单位")))
+    rows = table_counts()
     assert stranger.get(record_url(open_c)).status_code == 403
     response = post_form(stranger, record_url(open_c), letter(), page="/staff")
     assert response.status_code == 403
     assert comments() == []
+    assert table_counts() == rows
+
 
 
 def test_a_forged_csrf_token_is_refused(client_as, editor, open_c):

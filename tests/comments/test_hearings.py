@@ -15,21 +15,11 @@ from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.hearings import services
 from consult.hearings.models import Hearing, HearingKind, HearingParticipant
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, table_counts
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市发展和改革委员会")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
 
 
 @pytest.fixture
@@ -261,6 +251,7 @@ def test_staff_of_another_unit_get_403_on_every_hearing_route(client_as, make, e
     db.session.flush()
     stranger = client_as(make.user("approver", make.unit("其他单位")))
     t = token(stranger)
+    rows = table_counts()
     h = f"/staff/hearings/{hearing.id}"
     routes = [
         ("GET", f"/staff/consultations/{open_c.id}/hearings"),
@@ -274,6 +265,8 @@ def test_staff_of_another_unit_get_403_on_every_hearing_route(client_as, make, e
         response = stranger.open(url, method=method, data={"csrf_token": t, **hearing_form()})
         assert response.status_code == 403, (method, url)
     assert hearing.published_at is None and len(hearing.participants) == 1
+    assert table_counts() == rows
+
 
 
 def test_a_forged_csrf_token_is_refused(client_as, editor, open_c):

@@ -17,20 +17,10 @@ from consult.consultations.models import Moderation, Verification
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.mail import OutboxMessage
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, table_counts
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市交通运输局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="审核员小李")
 
 
 @pytest.fixture
@@ -328,6 +318,7 @@ def test_staff_of_another_unit_get_403_on_every_moderation_route(client_as, make
                            status=CommentStatus.PENDING_MODERATION, email="a@example.org")
     staff = client_as(stranger)
     token = staff_token(staff)
+    rows = table_counts()
     for method, url in _routes(comment):
         response = staff.open(url, method=method, data={
             "csrf_token": token, "reason": "spam", "moderation": "pre", "verification": "none"})
@@ -337,6 +328,8 @@ def test_staff_of_another_unit_get_403_on_every_moderation_route(client_as, make
     assert comment.status == CommentStatus.PENDING_MODERATION
     assert comment.consultation.moderation == Moderation.POST
     assert outbox("comment_hidden") == []
+    assert table_counts() == rows
+
 
 
 def test_anonymous_users_are_sent_to_login(client, make):

@@ -3,8 +3,7 @@
 import pytest
 
 from consult.comments.masking import MARK
-from consult.comments.models import CommentStatus, HiddenReason
-from consult.labels import HIDDEN_REASON_LABELS
+from consult.comments.models import HIDDEN_REASON_LABELS, CommentStatus, HiddenReason
 
 EMAIL = "receipt.private@example.org"
 PHONE = "13912340000"

@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 
 from consult.answers.models import Report
+from consult.answers.remask import remask_reports
 from consult.answers.services import digest_of, publish_report, published_report
 from consult.comments.masking import MARK
 from consult.comments.models import CommentStatus
-from consult.comments.remask import remask_reports
 from consult.extensions import db
 
 OLD_BYPASS = "有事请打138.0013.8000找我，我住经三路12号院3号楼。"

@@ -15,20 +15,9 @@ from consult.comments.screening import DEFAULT_FILE, categories, parse
 from consult.comments.services import CommentInput, record_comment, submit_comment
 from consult.consultations.models import Moderation, Verification
 from consult.extensions import db
-from tests.citizens import last_link_to
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, last_link_to
 
 GAMBLING = "欢迎访问我的网络赌博平台，日赚千元。"
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市公安局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from consult.comments.services import verification_token
 from consult.consultations.models import Moderation, Verification
 from consult.extensions import db
 from consult.tokens import make_token
-from tests.citizens import last_link_to, mails_to, sign_in
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, last_link_to, mails_to, sign_in
 
 EMAIL = "reader@example.org"
 

@@ -19,7 +19,7 @@ from consult.consultations import services, windows
 from consult.consultations.models import ConsultationType, State
 from consult.errors import Conflict
 from consult.extensions import db
-from tests.consultations.test_manage_views import _post
+from tests.conftest import staff_post
 
 D = date.fromisoformat
 RULE = ConsultationType.RULE
@@ -29,21 +29,6 @@ NORMATIVE = ConsultationType.NORMATIVE_DOCUMENT
 def local(day: str, hour: int = 10, minute: int = 0) -> datetime:
     """A moment in local time (Asia/Shanghai), as the clock stores it."""
     return datetime.combine(D(day), time(hour, minute), tzinfo=clock.local_zone())
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市自然资源局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit)
 
 
 @pytest.fixture
@@ -79,7 +64,7 @@ def test_through_the_page_it_is_a_409_with_the_reason_and_nothing_changes(
         client_as, submitted, approver, travel):
     c = submitted(RULE, "2026-03-02", "2026-04-01")
     travel(local("2026-03-29"))
-    response = _post(client_as(approver), f"/staff/consultations/{c.id}/approve")
+    response = staff_post(client_as(approver), f"/staff/consultations/{c.id}/approve")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "不少于 30 日" in html and "理由" in html

@@ -14,6 +14,7 @@ from consult.audit import AuditEvent
 from consult.consultations import services
 from consult.extensions import db
 from consult.uploads import Attachment
+from tests.conftest import table_counts
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -23,21 +24,6 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 def store(storage_backend):
     """Every test here runs on both storage backends: a local folder and an S3 bucket."""
     return storage_backend
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市交通运输局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit)
 
 
 @pytest.fixture
@@ -241,6 +227,7 @@ def test_staff_of_another_unit_get_403(make, client_as, post_form, draft, editor
     send(client_as(editor), post_form, draft, PDF, "a.pdf")
     [file] = stored()
     stranger = client_as(make.user("approver", make.unit("别的单位")))
+    rows = table_counts()
     token_page = "/staff"
     assert post_form(stranger, files_url(draft), {"file": (io.BytesIO(PDF), "x.pdf")},
                      page=token_page, content_type="multipart/form-data").status_code == 403
@@ -248,6 +235,8 @@ def test_staff_of_another_unit_get_403(make, client_as, post_form, draft, editor
     assert post_form(stranger, f"{files_url(draft)}/{file.id}/delete", {},
                      page=token_page).status_code == 403
     assert stored() == [file]
+    assert table_counts() == rows
+
 
 
 def test_staff_download_a_draft_file_uncached(client_as, post_form, draft, editor):

@@ -6,24 +6,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
-from consult import clock
+from consult import clock, workspace
 from consult.answers.services import publish_report
 from consult.comments.models import CommentStatus
-from consult.consultations import dashboard
 from consult.consultations.legal import review
 from consult.consultations.models import LegalDecision
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市卫生健康委员会")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="秦审核")
 
 
 def _now_plus(days: float):
@@ -62,7 +49,7 @@ def test_consultations_by_state_with_moderation_and_answers_waiting(client_as, m
     assert _cell_counts(html, draft.id) == ["0", "0", "0"]
     assert f"/staff/consultations/{open_.id}/moderation?status=pending" in html
     assert f"/staff/consultations/{closed.id}/comments?answered=unanswered" in html
-    assert dashboard.moderation_counts([open_.id, closed.id]) == {open_.id: 2}
+    assert workspace.moderation_counts([open_.id, closed.id]) == {open_.id: 2}
 
 
 def test_windows_closing_this_week(client_as, make, unit, approver):
@@ -77,7 +64,7 @@ def test_windows_closing_this_week(client_as, make, unit, approver):
     assert "今天截止" in section and "三天后截止" in section
     assert "二十天后截止" not in section and "别的单位明天截止" not in section
     assert section.index("今天截止") < section.index("三天后截止")
-    assert [c.id for c in dashboard.closing_soon([soon, today])] == [today.id, soon.id]
+    assert [c.id for c in workspace.closing_soon([soon, today])] == [today.id, soon.id]
 
 
 def test_reports_overdue_after_the_configured_days(client_as, make, app, unit, approver,
@@ -98,7 +85,7 @@ def test_reports_overdue_after_the_configured_days(client_as, make, app, unit, a
     assert "五天前截止" not in section and "已反馈的" not in section
     assert "已逾期 10 天" in section  # 40 days after closing, 30 allowed
     assert f"/staff/consultations/{late.id}/report" in section
-    assert [o.consultation for o in dashboard.overdue_reports([late, recent, done, policy_first])
+    assert [o.consultation for o in workspace.overdue_reports([late, recent, done, policy_first])
             ] == [policy_first, late]
 
     monkeypatch.setitem(app.config, "REPORT_DUE_DAYS", 3)

@@ -16,18 +16,7 @@ from consult.consultations.models import Extension, State, Subscription
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
 from consult.mail import OutboxMessage
-from tests.conftest import csrf_from
-from tests.consultations.test_manage_views import _post
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市住房保障局")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="郑审核")
+from tests.conftest import csrf_from, staff_post, table_counts
 
 
 @pytest.fixture
@@ -47,7 +36,7 @@ def _later(c, days: int = 10):
 
 
 def _extend(client, c, closes_on, reason="收到的意见较多，延长期限以便充分听取意见。"):
-    return _post(client, f"/staff/consultations/{c.id}/extend",
+    return staff_post(client, f"/staff/consultations/{c.id}/extend",
                  {"extend-closes_on": str(closes_on), "extend-reason": reason})
 
 
@@ -163,9 +152,13 @@ def test_only_a_scheduled_or_open_window_can_be_extended(client_as, make, unit, 
 
 
 def test_editors_and_other_units_may_not_extend(client_as, make, unit, c):
-    assert _extend(client_as(make.user("editor", unit)), c, _later(c)).status_code == 403
-    assert _extend(client_as(make.user("approver")), c, _later(c)).status_code == 403
-    assert not c.extensions
+    editor, stranger = make.user("editor", unit), make.user("approver")
+    rows, closes_at = table_counts(), c.closes_at
+    assert _extend(client_as(editor), c, _later(c)).status_code == 403
+    assert _extend(client_as(stranger), c, _later(c)).status_code == 403
+    assert not c.extensions and c.closes_at == closes_at
+    assert table_counts() == rows
+
 
 
 def test_the_form_shows_only_to_those_who_may_extend(client_as, make, unit, approver, c):

@@ -14,7 +14,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from consult.audit import AuditEvent
-from consult.consultations import importing
+from consult.consultations import importing, parsing
 from consult.consultations.models import Consultation
 from consult.errors import ValidationFailed
 from consult.extensions import db
@@ -523,10 +523,10 @@ def test_import_without_a_csrf_token_is_400(client_as, editor):
 
 def test_word_numbers_in_chinese_round_trip():
     for n in (1, 10, 11, 20, 21, 99, 100, 101, 110, 115, 999, 1001):
-        assert importing.chinese_to_int(importing.int_to_chinese(n)) == n
-    assert importing.int_to_chinese(105) == "一百零五"
-    assert importing.int_to_chinese(110) == "一百一十"
-    assert importing.chinese_to_int("条") is None
+        assert parsing.chinese_to_int(parsing.int_to_chinese(n)) == n
+    assert parsing.int_to_chinese(105) == "一百零五"
+    assert parsing.int_to_chinese(110) == "一百一十"
+    assert parsing.chinese_to_int("条") is None
 
 
 def test_a_text_too_long_to_save_is_pointed_out_in_the_preview(client_as, post_form, editor):

@@ -13,23 +13,8 @@ from consult.errors import Conflict, InvalidTransition, NotAllowed
 from consult.extensions import db
 from consult.policies import services as policy_services
 from consult.policies.models import Policy
-from tests.consultations.test_manage_views import _post
-from tests.consultations.test_services import draft_input
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市自然资源和规划局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="冯编辑")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="陈审核")
+from tests.conftest import staff_post
+from tests.factories import draft_input
 
 
 @pytest.fixture
@@ -55,7 +40,7 @@ def _policy_input():
 
 
 def _review(client, c, decision="approved", opinion="经审核，未发现与上位法相抵触的内容。"):
-    return _post(client, f"/staff/consultations/{c.id}/legal-review",
+    return staff_post(client, f"/staff/consultations/{c.id}/legal-review",
                  {"legal-decision": decision, "legal-opinion": opinion})
 
 
@@ -65,12 +50,13 @@ def _review(client, c, decision="approved", opinion="经审核，未发现与上
 def test_submit_approve_and_return_are_audited(client_as, editor, approver, unit):
     c = services.create_draft(unit, draft_input(), actor=editor)
     client = client_as(editor)
-    assert _post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
-    returned = _post(client_as(approver), f"/staff/consultations/{c.id}/return",
+    assert staff_post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
+    returned = staff_post(client_as(approver), f"/staff/consultations/{c.id}/return",
                      {"return-reason": "第二条适用范围过宽。"})
     assert returned.status_code == 302 and c.state == State.DRAFT
-    assert _post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
-    assert _post(client_as(approver), f"/staff/consultations/{c.id}/approve").status_code == 302
+    assert staff_post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
+    approving = staff_post(client_as(approver), f"/staff/consultations/{c.id}/approve")
+    assert approving.status_code == 302
     assert c.state == State.SCHEDULED
     assert [e.action for e in audit.events_for(c)] == [
         "create", "submit", "return", "submit", "approve"]
@@ -81,7 +67,8 @@ def test_submit_approve_and_return_are_audited(client_as, editor, approver, unit
 def test_nobody_approves_their_own_draft(client_as, approver, unit):
     c = services.create_draft(unit, draft_input(), actor=approver)
     services.submit(c, actor=approver)
-    assert _post(client_as(approver), f"/staff/consultations/{c.id}/approve").status_code == 403
+    approving = staff_post(client_as(approver), f"/staff/consultations/{c.id}/approve")
+    assert approving.status_code == 403
     with pytest.raises(NotAllowed):
         services.approve(c, actor=approver)
     assert c.state == State.PENDING_APPROVAL
@@ -170,7 +157,7 @@ def test_no_policy_for_a_rule_without_sign_off(client_as, approver, reviewer, ru
     with pytest.raises(Conflict) as error:
         policy_services.create_policy(rule, _policy_input(), actor=approver)
     assert error.value.code == "legal_review_required"
-    response = _post(client_as(approver), f"/staff/consultations/{rule.id}/policy/new", {
+    response = staff_post(client_as(approver), f"/staff/consultations/{rule.id}/policy/new", {
         "title": "城市绿化管理办法", "document_number": "市政府令第 1 号",
         "issued_on": clock.today().isoformat(), "effective_on": "", "text": "第一条 为了……",
     })

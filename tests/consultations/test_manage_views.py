@@ -12,32 +12,8 @@ from consult.comments.models import CommentStatus
 from consult.consultations.models import Consultation, State
 from consult.extensions import db
 from consult.policies.models import Policy
-
-PASTED = """关于加强城市道路停车管理的若干规定（征求意见稿）
-第一章 总则
-第一条 为了规范城市道路停车秩序，
-根据有关法律法规，制定本规定。
-第二条 本规定适用于本市城市道路范围内的机动车停放管理。
-第二章 停车泊位
-第三条 公安交通管理部门会同城市管理部门设置道路停车泊位。
-"""
-
-
-def _data(unit, **overrides):
-    today = clock.today()
-    data = {
-        "unit_id": unit.id,
-        "title": "关于加强城市道路停车管理的若干规定（征求意见稿）",
-        "type": "normative_document",
-        "summary": "规范道路停车。",
-        "explanation": "为解决停车难问题，起草本规定。",
-        "opens_on": (today + timedelta(days=1)).isoformat(),
-        "closes_on": (today + timedelta(days=30)).isoformat(),
-        "short_window_reason": "",
-        "text": PASTED,
-    }
-    data.update(overrides)
-    return data
+from tests.conftest import staff_post, table_counts
+from tests.factories import draft_form
 
 
 def _path(response) -> str:
@@ -45,18 +21,10 @@ def _path(response) -> str:
 
 
 def _create(client, post_form, unit, **overrides):
-    response = post_form(client, "/staff/consultations/new", _data(unit, **overrides))
+    response = post_form(client, "/staff/consultations/new", draft_form(unit, **overrides))
     assert response.status_code == 302, response.get_data(as_text=True)
     consultation_id = int(_path(response).rsplit("/", 1)[1])
     return db.session.get(Consultation, consultation_id)
-
-
-def _post(client, url, data=None):
-    """POST with a CSRF token taken from the workspace page of the same session."""
-    from tests.conftest import csrf_from
-
-    token = csrf_from(client.get("/staff").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **(data or {})})
 
 
 @pytest.fixture
@@ -124,7 +92,7 @@ def test_short_window_needs_a_reason_which_the_public_page_shows(
     today = clock.today()
     short = {"opens_on": (today + timedelta(days=1)).isoformat(),
              "closes_on": (today + timedelta(days=5)).isoformat()}
-    response = post_form(client, "/staff/consultations/new", _data(unit, **short))
+    response = post_form(client, "/staff/consultations/new", draft_form(unit, **short))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "不少于 7 个工作日" in html
@@ -134,8 +102,8 @@ def test_short_window_needs_a_reason_which_the_public_page_shows(
     consultation = _create(client, post_form, unit, short_window_reason="春节前须完成备案。",
                            **short)
     assert consultation.short_window_reason == "春节前须完成备案。"
-    assert _post(client, f"/staff/consultations/{consultation.id}/submit").status_code == 302
-    approve = _post(client_as(approver), f"/staff/consultations/{consultation.id}/approve")
+    assert staff_post(client, f"/staff/consultations/{consultation.id}/submit").status_code == 302
+    approve = staff_post(client_as(approver), f"/staff/consultations/{consultation.id}/approve")
     assert approve.status_code == 302
     travel(consultation.opens_at + timedelta(hours=1))
     public = client_as().get(f"/consultations/{consultation.id}")
@@ -145,7 +113,7 @@ def test_short_window_needs_a_reason_which_the_public_page_shows(
 
 def test_a_rule_needs_thirty_days(client_as, post_form, editor, unit):
     today = clock.today()
-    response = post_form(client_as(editor), "/staff/consultations/new", _data(
+    response = post_form(client_as(editor), "/staff/consultations/new", draft_form(
         unit, type="rule", opens_on=(today + timedelta(days=1)).isoformat(),
         closes_on=(today + timedelta(days=29)).isoformat()))
     assert response.status_code == 422
@@ -165,7 +133,8 @@ def test_a_rule_needs_thirty_days(client_as, post_form, editor, unit):
 ])
 def test_bad_input_rerenders_the_form_with_422(client_as, post_form, editor, unit, overrides,
                                                message):
-    response = post_form(client_as(editor), "/staff/consultations/new", _data(unit, **overrides))
+    response = post_form(client_as(editor), "/staff/consultations/new",
+                         draft_form(unit, **overrides))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html
@@ -185,10 +154,10 @@ def test_hostile_html_is_shown_escaped(client_as, post_form, editor, unit):
 
 def test_creating_in_another_units_name_is_403(client_as, post_form, make, editor):
     other = make.unit("市教育局")
-    response = post_form(client_as(editor), "/staff/consultations/new", _data(other))
+    response = post_form(client_as(editor), "/staff/consultations/new", draft_form(other))
     assert response.status_code == 403
     response = post_form(client_as(editor), "/staff/consultations/new",
-                         _data(other, unit_id=999999))
+                         draft_form(other, unit_id=999999))
     assert response.status_code == 403
     assert db.session.scalar(db.select(db.func.count(Consultation.id))) == 0
 
@@ -203,9 +172,9 @@ def test_legal_reviewer_cannot_create(client_as, make):
 def test_forged_csrf_token_is_400(client_as, editor, unit):
     client = client_as(editor)
     response = client.post("/staff/consultations/new",
-                           data={**_data(unit), "csrf_token": "forged"})
+                           data={**draft_form(unit), "csrf_token": "forged"})
     assert response.status_code == 400
-    assert client.post("/staff/consultations/new", data=_data(unit)).status_code == 400
+    assert client.post("/staff/consultations/new", data=draft_form(unit)).status_code == 400
 
 
 # --- editing -----------------------------------------------------------------------------------
@@ -220,7 +189,7 @@ def test_edit_is_prefilled_with_the_draft_text_and_saves(client_as, post_form, e
     assert "第一章 总则" in html and "第三条 公安交通管理部门" in html
     assert 'name="unit_id"' not in html  # the unit stays
     url = f"/staff/consultations/{consultation.id}/edit"
-    response = post_form(client, url, _data(unit, title="修改后的标题",
+    response = post_form(client, url, draft_form(unit, title="修改后的标题",
                                             text="第一条 新内容。\n第二条 更多内容。"))
     assert response.status_code == 302
     assert consultation.title == "修改后的标题"
@@ -234,15 +203,21 @@ def test_edit_with_a_too_short_window_is_422(client_as, post_form, editor, unit)
     today = clock.today()
     url = f"/staff/consultations/{consultation.id}/edit"
     short = (today + timedelta(days=3)).isoformat()
-    response = post_form(client, url, _data(unit, closes_on=short))
+    response = post_form(client, url, draft_form(unit, closes_on=short))
     assert response.status_code == 422
     assert consultation.title == "关于加强城市道路停车管理的若干规定（征求意见稿）"
 
 
 def test_only_drafts_can_be_edited(client_as, make, editor, unit):
     consultation = make.consultation("pending_approval", unit=unit)
+    title = consultation.title
     client = client_as(editor)
     assert client.get(f"/staff/consultations/{consultation.id}/edit").status_code == 409
+    rows = table_counts()
+    response = staff_post(client, f"/staff/consultations/{consultation.id}/edit",
+                          draft_form(unit, title="改过的标题"))
+    assert response.status_code == 409
+    assert consultation.title == title and table_counts() == rows
     assert "修改草稿" not in client.get(
         f"/staff/consultations/{consultation.id}").get_data(as_text=True)
 
@@ -256,23 +231,23 @@ def test_submit_then_approve_by_another_approver(client_as, post_form, make, app
     consultation = _create(mine, post_form, unit)
     detail = f"/staff/consultations/{consultation.id}"
     assert "提交审核" in mine.get(detail).get_data(as_text=True)
-    assert _post(mine, f"{detail}/submit").status_code == 302
+    assert staff_post(mine, f"{detail}/submit").status_code == 302
     assert consultation.state == State.PENDING_APPROVAL
     assert consultation.submitted_by_id == approver.id
 
     html = mine.get(detail).get_data(as_text=True)
     assert "须由本单位的其他审核人审核" in html
     assert f'action="{detail}/approve"' not in html
-    assert _post(mine, f"{detail}/approve").status_code == 403  # never their own submission
+    assert staff_post(mine, f"{detail}/approve").status_code == 403  # never their own submission
     assert consultation.state == State.PENDING_APPROVAL
 
     other = client_as(approver2)
     assert f'action="{detail}/approve"' in other.get(detail).get_data(as_text=True)
-    assert _post(other, f"{detail}/approve").status_code == 302
+    assert staff_post(other, f"{detail}/approve").status_code == 302
     assert consultation.state == State.SCHEDULED
     assert consultation.status == State.SCHEDULED
     assert consultation.approved_by_id == approver2.id
-    assert _post(other, f"{detail}/approve").status_code == 409  # already approved
+    assert staff_post(other, f"{detail}/approve").status_code == 409  # already approved
 
     travel(consultation.opens_at)
     assert consultation.status == State.OPEN
@@ -288,21 +263,24 @@ def test_editor_cannot_approve_return_or_withdraw(client_as, make, editor, unit)
     consultation = make.consultation("pending_approval", unit=unit)
     client = client_as(editor)
     base = f"/staff/consultations/{consultation.id}"
-    assert _post(client, f"{base}/approve").status_code == 403
-    assert _post(client, f"{base}/return", {"return-reason": "x"}).status_code == 403
-    assert _post(client, f"{base}/withdraw", {"withdraw-reason": "x"}).status_code == 403
+    rows = table_counts()
+    assert staff_post(client, f"{base}/approve").status_code == 403
+    assert staff_post(client, f"{base}/return", {"return-reason": "x"}).status_code == 403
+    assert staff_post(client, f"{base}/withdraw", {"withdraw-reason": "x"}).status_code == 403
     assert consultation.state == State.PENDING_APPROVAL
+    assert table_counts() == rows
+
 
 
 def test_return_needs_a_reason_and_shows_it(client_as, make, editor, approver, unit):
     consultation = make.consultation("pending_approval", unit=unit)
     client = client_as(approver)
     base = f"/staff/consultations/{consultation.id}"
-    response = _post(client, f"{base}/return", {"return-reason": "  "})
+    response = staff_post(client, f"{base}/return", {"return-reason": "  "})
     assert response.status_code == 422
     assert "请填写理由" in response.get_data(as_text=True)
     assert consultation.state == State.PENDING_APPROVAL
-    response = _post(client, f"{base}/return", {"return-reason": "第三条表述不清，请修改。"})
+    response = staff_post(client, f"{base}/return", {"return-reason": "第三条表述不清，请修改。"})
     assert response.status_code == 302
     assert consultation.state == State.DRAFT
     html = client_as(editor).get(base).get_data(as_text=True)
@@ -314,20 +292,21 @@ def test_withdraw_with_a_reason_is_published(client_as, make, approver, unit):
     consultation = make.consultation("open", unit=unit)
     client = client_as(approver)
     base = f"/staff/consultations/{consultation.id}"
-    assert _post(client, f"{base}/withdraw", {"withdraw-reason": ""}).status_code == 422
-    response = _post(client, f"{base}/withdraw", {"withdraw-reason": "上位法已修改，暂缓出台。"})
+    assert staff_post(client, f"{base}/withdraw", {"withdraw-reason": ""}).status_code == 422
+    response = staff_post(client, f"{base}/withdraw",
+                          {"withdraw-reason": "上位法已修改，暂缓出台。"})
     assert response.status_code == 302
     assert consultation.status == State.WITHDRAWN
     public = client_as().get(f"/consultations/{consultation.id}").get_data(as_text=True)
     assert "上位法已修改，暂缓出台。" in public
-    assert _post(client, f"{base}/withdraw", {"withdraw-reason": "再次"}).status_code == 409
+    assert staff_post(client, f"{base}/withdraw", {"withdraw-reason": "再次"}).status_code == 409
 
 
 def test_submit_refuses_a_window_that_became_too_short(client_as, make, editor, unit):
     now = clock.now()
     consultation = make.consultation("draft", unit=unit, opens_at=now + timedelta(days=1),
                                      closes_at=now + timedelta(days=3))
-    response = _post(client_as(editor), f"/staff/consultations/{consultation.id}/submit")
+    response = staff_post(client_as(editor), f"/staff/consultations/{consultation.id}/submit")
     assert response.status_code == 422
     assert "不少于 7 个工作日" in response.get_data(as_text=True)
     assert consultation.state == State.DRAFT
@@ -336,7 +315,7 @@ def test_submit_refuses_a_window_that_became_too_short(client_as, make, editor, 
 def test_unknown_consultation_is_404(client_as, editor):
     client = client_as(editor)
     assert client.get("/staff/consultations/999999").status_code == 404
-    assert _post(client, "/staff/consultations/999999/submit").status_code == 404
+    assert staff_post(client, "/staff/consultations/999999/submit").status_code == 404
 
 
 # --- dashboard ---------------------------------------------------------------------------------
@@ -374,12 +353,12 @@ def test_parent_unit_approver_acts_on_a_child_units_consultation_not_vice_versa(
 
     up = client_as(parent_approver)
     assert up.get(f"/staff/consultations/{child_draft.id}").status_code == 200
-    assert _post(up, f"/staff/consultations/{child_draft.id}/approve").status_code == 302
+    assert staff_post(up, f"/staff/consultations/{child_draft.id}/approve").status_code == 302
     assert child_draft.state == State.SCHEDULED
 
     down = client_as(child_approver)
     assert down.get(f"/staff/consultations/{parent_draft.id}").status_code == 403
-    assert _post(down, f"/staff/consultations/{parent_draft.id}/approve").status_code == 403
+    assert staff_post(down, f"/staff/consultations/{parent_draft.id}/approve").status_code == 403
     assert parent_draft.state == State.PENDING_APPROVAL
     assert parent_draft.title not in down.get("/staff").get_data(as_text=True)
 
@@ -394,8 +373,8 @@ def test_full_staff_lifecycle(client_as, post_form, make, editor, approver, appr
     consultation = _create(desk, post_form, unit)
     cid = consultation.id
     assert len(consultation.current_version.articles) == 3
-    assert _post(desk, f"/staff/consultations/{cid}/submit").status_code == 302
-    assert _post(client_as(approver), f"/staff/consultations/{cid}/approve").status_code == 302
+    assert staff_post(desk, f"/staff/consultations/{cid}/submit").status_code == 302
+    assert staff_post(client_as(approver), f"/staff/consultations/{cid}/approve").status_code == 302
 
     travel(consultation.opens_at + timedelta(days=1))
     assert consultation.status == State.OPEN

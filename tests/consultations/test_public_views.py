@@ -165,3 +165,25 @@ def test_answers_show_once_the_report_is_published(client, make):
     html = page(client, f"/consultations/{c.id}")
     assert "上位法已有明确规定。" in html and "不予采纳" in html
     assert f"/consultations/{c.id}/report" in html
+
+
+@pytest.mark.parametrize("status", ["closed", "all"])
+def test_the_page_and_the_api_list_in_one_order(client, make, status):
+    """One public list query (consultations/queries.py): the latest closing first, whatever
+    opened first (the API used to sort these by their opening date)."""
+    from datetime import timedelta
+
+    from consult import clock
+
+    now = clock.now()
+    early_open = make.consultation("closed", title="先开始后截止的征求意见稿",
+                                   opens_at=now - timedelta(days=60),
+                                   closes_at=now - timedelta(days=2))
+    late_open = make.consultation("closed", title="后开始先截止的征求意见稿",
+                                  opens_at=now - timedelta(days=40),
+                                  closes_at=now - timedelta(days=20))
+    html = page(client, f"/consultations?status={status}")
+    on_page = sorted((early_open, late_open), key=lambda c: html.index(c.title))
+    api = client.get(f"/api/v1/consultations?status={status}").get_json()["items"]
+    in_api = [item["id"] for item in api if item["id"] in (early_open.id, late_open.id)]
+    assert [c.id for c in on_page] == in_api == [early_open.id, late_open.id]

@@ -8,19 +8,7 @@ from consult import audit, clock
 from consult.consultations import services
 from consult.consultations.models import ConsultationType, State
 from consult.errors import InvalidTransition, NotAllowed, ValidationFailed
-
-
-def draft_input(**overrides):
-    today = clock.today()
-    values = dict(
-        title="关于进一步优化营商环境的若干措施（征求意见稿）",
-        type=ConsultationType.NORMATIVE_DOCUMENT,
-        summary="摘要", explanation="起草说明",
-        opens_on=today + timedelta(days=1), closes_on=today + timedelta(days=30),
-        text="第一条 总则。\n第二条 适用范围。\n第三条 施行日期。",
-    )
-    values.update(overrides)
-    return services.DraftInput(**values)
+from tests.factories import draft_input
 
 
 def test_create_draft_splits_articles_and_sets_the_window(make):

@@ -17,7 +17,7 @@ from consult.consultations import services, versions
 from consult.consultations.models import State
 from consult.errors import Conflict, InvalidTransition, ValidationFailed
 from consult.extensions import db
-from tests.consultations.test_manage_views import _post
+from tests.conftest import staff_post, table_counts
 
 V1 = """第一章 总则
 第一条 为了加强城市供水管理，保障用水安全，制定本办法。
@@ -186,12 +186,15 @@ def test_an_approver_publishes_a_version_from_the_staff_page(client_as, post_for
 def test_editors_and_other_units_may_not_publish_a_version(client_as, make, unit, c):
     url = f"/staff/consultations/{c.id}/versions/new"
     editor = client_as(make.user("editor", unit))
-    assert editor.get(url).status_code == 403
-    assert _post(editor, url, {"text": V2, "changelog": CHANGELOG}).status_code == 403
     stranger = client_as(make.user("approver"))
+    rows = table_counts()
+    assert editor.get(url).status_code == 403
+    assert staff_post(editor, url, {"text": V2, "changelog": CHANGELOG}).status_code == 403
     assert stranger.get(url).status_code == 403
-    assert _post(stranger, url, {"text": V2, "changelog": CHANGELOG}).status_code == 403
+    assert staff_post(stranger, url, {"text": V2, "changelog": CHANGELOG}).status_code == 403
     assert len(c.versions) == 1
+    assert table_counts() == rows
+
 
 
 def test_a_draft_explains_instead_of_offering_a_version(client_as, make, unit, approver):
@@ -200,7 +203,7 @@ def test_a_draft_explains_instead_of_offering_a_version(client_as, make, unit, a
     response = client_as(approver).get(url)
     assert response.status_code == 200
     assert "未公开的草稿请直接修改" in response.get_data(as_text=True)
-    assert _post(client_as(approver), url, {"text": V2, "changelog": "x"}).status_code == 409
+    assert staff_post(client_as(approver), url, {"text": V2, "changelog": "x"}).status_code == 409
 
 
 # --- a second round ---------------------------------------------------------------------------

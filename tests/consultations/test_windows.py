@@ -15,27 +15,13 @@ from consult.consultations import services, windows
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.errors import ValidationFailed
 from consult.extensions import db
-from tests.consultations.test_manage_views import _data, _post
+from tests.conftest import staff_post
+from tests.factories import draft_form
 
 RULE = ConsultationType.RULE
 MAJOR = ConsultationType.MAJOR_DECISION
 NORMATIVE = ConsultationType.NORMATIVE_DOCUMENT
 D = date.fromisoformat
-
-
-@pytest.fixture
-def unit(make):
-    return make.unit("市市场监督管理局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit, name="周编辑")
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit, name="吴审核")
 
 
 @pytest.fixture
@@ -200,14 +186,14 @@ def _count() -> int:
 def test_the_form_counts_working_days_around_national_day(client_as, post_form, editor, unit,
                                                            september_2026):
     client = client_as(editor)
-    short = _data(unit, opens_on="2026-09-28", closes_on="2026-10-11")
+    short = draft_form(unit, opens_on="2026-09-28", closes_on="2026-10-11")
     response = post_form(client, "/staff/consultations/new", short)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "不少于 7 个工作日" in html and "2026-10-12" in html
     assert _count() == 0
     response = post_form(client, "/staff/consultations/new",
-                         _data(unit, opens_on="2026-09-28", closes_on="2026-10-12"))
+                         draft_form(unit, opens_on="2026-09-28", closes_on="2026-10-12"))
     assert response.status_code == 302
     assert _count() == 1
 
@@ -215,7 +201,7 @@ def test_the_form_counts_working_days_around_national_day(client_as, post_form, 
 def test_the_business_checkbox_asks_for_30_days(client_as, post_form, editor, unit,
                                                  september_2026):
     client = client_as(editor)
-    data = _data(unit, opens_on="2026-09-28", closes_on="2026-10-12", concerns_business="y")
+    data = draft_form(unit, opens_on="2026-09-28", closes_on="2026-10-12", concerns_business="y")
     response = post_form(client, "/staff/consultations/new", data)
     assert response.status_code == 422
     assert "不少于 30 日" in response.get_data(as_text=True)
@@ -234,12 +220,13 @@ def test_a_short_working_day_window_shows_its_reason_publicly(
         client_as, post_form, editor, approver, unit, september_2026, travel):
     client = client_as(editor)
     reason = "上级要求 10 月底前出台，<script>alert(1)</script>"
-    response = post_form(client, "/staff/consultations/new", _data(
+    response = post_form(client, "/staff/consultations/new", draft_form(
         unit, opens_on="2026-09-28", closes_on="2026-10-09", short_window_reason=reason))
     assert response.status_code == 302
     c = db.session.scalars(db.select(Consultation)).one()
-    assert _post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
-    assert _post(client_as(approver), f"/staff/consultations/{c.id}/approve").status_code == 302
+    assert staff_post(client, f"/staff/consultations/{c.id}/submit").status_code == 302
+    approving = staff_post(client_as(approver), f"/staff/consultations/{c.id}/approve")
+    assert approving.status_code == 302
     travel(datetime(2026, 9, 29, 2, 0, tzinfo=UTC))
     assert c.status == State.OPEN
     html = client_as().get(f"/consultations/{c.id}").get_data(as_text=True)
@@ -252,7 +239,7 @@ def test_submit_rechecks_the_window_with_the_calendar(client_as, make, editor, u
                                                        september_2026):
     c = make.consultation("draft", unit=unit, opens_at=clock.start_of_day(D("2026-09-28")),
                           closes_at=clock.end_of_day(D("2026-10-11")))
-    response = _post(client_as(editor), f"/staff/consultations/{c.id}/submit")
+    response = staff_post(client_as(editor), f"/staff/consultations/{c.id}/submit")
     assert response.status_code == 422
     assert "不少于 7 个工作日" in response.get_data(as_text=True)
     assert c.state == State.DRAFT

@@ -17,21 +17,6 @@ POLICY = {
 
 
 @pytest.fixture
-def unit(make):
-    return make.unit("市住房和城乡建设局")
-
-
-@pytest.fixture
-def editor(make, unit):
-    return make.user("editor", unit)
-
-
-@pytest.fixture
-def approver(make, unit):
-    return make.user("approver", unit)
-
-
-@pytest.fixture
 def consultation(make, unit):
     return make.consultation("report_published", unit=unit)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from rapidfuzz import fuzz
 
-from consult.answers import grouping, policy
+from consult.answers import policy
 from consult.answers.bulk import (
     check_editable,
     fill_from_template,
@@ -25,19 +25,17 @@ from consult.answers.groups import (
     split_group,
 )
 from consult.answers.jobs import SUGGEST, queue_suggestions
-from consult.answers.models import CommentGroup, DispositionCode, GroupStatus
+from consult.answers.models import DISPOSITION_LABELS, CommentGroup, DispositionCode, GroupStatus
 from consult.answers.services import published_report
 from consult.answers.views import bp
-from consult.auth.views import staff_required
 from consult.comments.models import Comment, CommentStatus
-from consult.consultations.forms import attach_errors
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
-from consult.jobs.queue import latest_job
-from consult.jobs.views import REFRESH_SECONDS
-from consult.labels import DISPOSITION_LABELS
+from consult.jobs.queue import REFRESH_SECONDS, latest_job
 from consult.paging import id_filter, page_number
+from consult.textfold import normalise
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 GROUPS_PER_PAGE = 20
 MEMBERS_SHOWN = 20  # per group; the queue's group filter lists them all
@@ -45,25 +43,20 @@ PAGE_ARGS = ("status", "group", "page")
 
 
 def _load(consultation_id: int, check=policy.can_view_comments) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not check(current_user, consultation):
-        abort(403)
-    return consultation
+    return load_or_403(Consultation, consultation_id, check)
 
 
 def _group_for_answering(group_id: int) -> CommentGroup:
-    group = db.get_or_404(CommentGroup, group_id)
-    if not policy.can_answer(current_user, group.consultation):
-        abort(403)
-    return group
+    return load_or_403(CommentGroup, group_id,
+                       lambda user, group: policy.can_answer(user, group.consultation))
 
 
 def _card(group: CommentGroup) -> dict:
     """A group as staff check it: the least similar members first, where mistakes hide."""
     representative = group.representative or (group.members[0] if group.members else None)
-    base = grouping.normalise(representative.body if representative else "")
+    base = normalise(representative.body if representative else "")
     scored = sorted(
-        ((fuzz.ratio(base, grouping.normalise(m.body)), m) for m in group.members),
+        ((fuzz.ratio(base, normalise(m.body)), m) for m in group.members),
         key=lambda pair: (pair[0], pair[1].id),
     )
     return {
@@ -97,7 +90,7 @@ def _render(consultation: Consultation, *, failed=None, status=200):
         .where(CommentGroup.consultation_id == consultation.id).order_by(CommentGroup.id)
     ).all()
     return render_template(
-        "staff/groups.html",
+        "answers/staff/groups.html",
         c=consultation,
         groups=groups,
         cards=[_card(g) for g in groups.items],
@@ -131,13 +124,13 @@ def manage_groups(consultation_id: int):
 
 @bp.post("/staff/consultations/<int:consultation_id>/groups/suggest")
 @staff_required
+@commits
 def manage_suggest_groups(consultation_id: int):
     """Run the detector again, as a job (earlier suggestions are replaced; confirmed groups
     stay): the page shows its progress, then what it found."""
     consultation = _load(consultation_id, policy.can_answer)
     check_editable(consultation)
     queue_suggestions(consultation, actor=current_user)
-    db.session.commit()
     flash(_("正在查找相同或相近的意见，完成后本页显示结果。"), "success")
     return redirect(url_for(".manage_groups", consultation_id=consultation.id,
                             status="suggested"))
@@ -145,11 +138,11 @@ def manage_suggest_groups(consultation_id: int):
 
 @bp.post("/staff/groups/<int:group_id>/confirm")
 @staff_required
+@commits
 def manage_confirm_group(group_id: int):
     """Staff agree: these comments are one, answered together."""
     group = _group_for_answering(group_id)
     spread = confirm_group(group, actor=current_user)
-    db.session.commit()
     flash(_("已确认相同意见组 组%(n)d。", n=group.id)
           + (_("组内 %(k)d 条未答复的意见已按组内已有的答复答复。", k=spread) if spread else ""),
           "success")
@@ -158,18 +151,17 @@ def manage_confirm_group(group_id: int):
 
 @bp.post("/staff/groups/<int:group_id>/split")
 @staff_required
+@commits
 def manage_split_group(group_id: int):
     """Take the ticked members out of the group."""
     group = _group_for_answering(group_id)
     consultation = group.consultation
     comments = load_comments(consultation, [i for i in request.form.getlist("comment_ids")
                                             if i.isdigit()])
-    try:
-        with db.session.begin_nested():
-            left = split_group(group, comments, actor=current_user)
-    except ValidationFailed as error:
-        return _render(consultation, failed=(group_id, None, error.message), status=422)
-    db.session.commit()
+    with form_errors(None) as failed:
+        left = split_group(group, comments, actor=current_user)
+    if failed:
+        return _render(consultation, failed=(group_id, None, failed.message), status=422)
     if left is None:
         flash(_("组%(n)d 剩余不足两条意见，已解散。", n=group_id), "success")
         return _back(consultation)
@@ -179,6 +171,7 @@ def manage_split_group(group_id: int):
 
 @bp.post("/staff/groups/<int:group_id>/merge")
 @staff_required
+@commits
 def manage_merge_group(group_id: int):
     """Merge this group into another group of the same consultation."""
     group = _group_for_answering(group_id)
@@ -189,13 +182,13 @@ def manage_merge_group(group_id: int):
         return _render(consultation, failed=(group_id, None, _("请选择要并入的另一个组。")),
                        status=422)
     merge_groups(target, [group], actor=current_user)
-    db.session.commit()
     flash(_("已将组%(a)d 并入组%(b)d。", a=group_id, b=target.id), "success")
     return _back(consultation, target.id)
 
 
 @bp.post("/staff/groups/<int:group_id>/answer")
 @staff_required
+@commits
 def manage_answer_group(group_id: int):
     """One answer for every member of a confirmed group."""
     group = _group_for_answering(group_id)
@@ -209,17 +202,13 @@ def manage_answer_group(group_id: int):
     form = GroupAnswerForm(formdata=data)
     if not form.validate():
         return _render(consultation, failed=(group.id, form, None), status=422)
-    try:
-        with db.session.begin_nested():
-            changed = answer_group(group, DispositionCode(form.code.data), form.reason.data,
-                                   actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render(consultation, failed=(group.id, form, error.message), status=422)
-    except Conflict as error:
-        if error.code != "group_not_confirmed":
-            raise
-        return _render(consultation, failed=(group.id, form, error.message), status=409)
-    db.session.commit()
+    with form_errors(form, catch=(ValidationFailed, Conflict)) as failed:
+        changed = answer_group(group, DispositionCode(form.code.data), form.reason.data,
+                               actor=current_user)
+    if failed:
+        if isinstance(failed.error, Conflict) and failed.error.code != "group_not_confirmed":
+            raise failed.error
+        return _render(consultation, failed=(group.id, form, failed.message),
+                       status=failed.status)
     flash(_("已答复组%(n)d 的 %(k)d 条意见。", n=group.id, k=changed), "success")
     return _back(consultation, group.id)

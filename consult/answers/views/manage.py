@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from consult.answers.forms import AnswerForm, BulkForm, ReportForm, TemplateForm
 from consult.answers.groups import group_comments, ungroup_comments
 from consult.answers.jobs import PREVIEW, PUBLISH, queue_preview, queue_publication
 from consult.answers.models import (
+    DISPOSITION_LABELS,
     CommentGroup,
     Disposition,
     DispositionCode,
@@ -38,17 +39,13 @@ from consult.answers.services import (
 )
 from consult.answers.sheet import group_key
 from consult.answers.views import bp
-from consult.auth.views import staff_required
 from consult.comments.models import Category, Channel, Comment, CommentStatus
-from consult.consultations.forms import attach_errors
 from consult.consultations.models import Article, Consultation
-from consult.errors import Conflict, InvalidTransition, ValidationFailed
+from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
-from consult.jobs.queue import latest_job
-from consult.jobs.views import REFRESH_SECONDS
-from consult.labels import DISPOSITION_LABELS
+from consult.jobs.queue import REFRESH_SECONDS, latest_job
 from consult.paging import id_filter, page_number
-from consult.permissions import Perm, has_permission
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 PER_PAGE = 50
 STATE_FILTERS = ("all", "unanswered", "answered", "missing_reason", "hidden", "unverified",
@@ -59,17 +56,11 @@ QUEUE_ARGS = ("article", "category", "channel", "state", "answered", "group", "p
 
 
 def _load(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.can_view_comments(current_user, consultation):
-        abort(403)
-    return consultation
+    return load_or_403(Consultation, consultation_id, policy.can_view_comments)
 
 
 def _load_for_answering(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.can_answer(current_user, consultation):
-        abort(403)
-    return consultation
+    return load_or_403(Consultation, consultation_id, policy.can_answer)
 
 
 def _filters() -> dict[str, str]:
@@ -163,7 +154,7 @@ def _render_queue(consultation: Consultation, *, failed=None, bulk=None, bulk_me
         if group is not None and group.consultation_id != consultation.id:
             group = None
     return render_template(
-        "staff/queue.html",
+        "answers/staff/queue.html",
         c=consultation,
         comments=comments,
         filters=filters,
@@ -204,13 +195,13 @@ def manage_queue(consultation_id: int):
 
 @bp.post("/staff/comments/<int:comment_id>/answer")
 @staff_required
+@commits
 def manage_answer(comment_id: int):
     """Record or revise the answer to one comment, then return to it in the queue. A chosen
     reason template fills what the form left empty."""
-    comment = db.get_or_404(Comment, comment_id)
+    comment = load_or_403(Comment, comment_id,
+                          lambda user, c: policy.can_answer(user, c.consultation))
     consultation = comment.consultation
-    if not policy.can_answer(current_user, consultation):
-        abort(403)
     template = template_for(consultation, request.form.get("template_id"))
     data = request.form.copy()
     code, reason = fill_from_template(template, data.get("code"), data.get("reason"))
@@ -220,20 +211,18 @@ def manage_answer(comment_id: int):
     form = AnswerForm(formdata=data)
     if not form.validate():
         return _render_queue(consultation, failed=(comment.id, form, None), status=422)
-    try:
-        with db.session.begin_nested():
-            answer_comment(comment, DispositionCode(form.code.data), form.reason.data,
-                           actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_queue(consultation, failed=(comment.id, form, error.message), status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        answer_comment(comment, DispositionCode(form.code.data), form.reason.data,
+                       actor=current_user)
+    if failed:
+        return _render_queue(consultation, failed=(comment.id, form, failed.message), status=422)
     flash(_("已答复意见 %(no)s。", no=comment.tracking_no), "success")
     return _back_to_queue(consultation, f"comment-{comment.id}")
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/comments/bulk")
 @staff_required
+@commits
 def manage_bulk(consultation_id: int):
     """The comments ticked in the queue: one answer for all, made into one group, or taken
     out of their groups. All or nothing."""
@@ -244,36 +233,32 @@ def manage_bulk(consultation_id: int):
     ids = [i for i in request.form.getlist("comment_ids") if i.isdigit()]
     comments = load_comments(consultation, ids)
     action = form.action.data
-    try:
-        with db.session.begin_nested():
-            if action == "answer":
-                template = template_for(consultation, form.template_id.data)
-                code, reason = fill_from_template(template, form.code.data, form.reason.data)
-                if not code:
-                    message = _("请选择采纳情况。")
-                    raise ValidationFailed(message, code="code_required",
-                                           fields={"code": message})
-                changed = answer_many(consultation, comments, DispositionCode(code), reason,
-                                      actor=current_user)
-                flash(_("已统一答复 %(n)d 条意见。", n=changed), "success")
-            elif action == "group":
-                group = group_comments(consultation, comments, actor=current_user)
-                flash(_("已将 %(n)d 条意见合并为相同意见组 %(key)s。", n=len(comments),
-                        key=group_key(group.id)), "success")
-            else:
-                ungroup_comments(consultation, comments, actor=current_user)
-                flash(_("已将 %(n)d 条意见移出所在的组。", n=len(comments)), "success")
-    except (ValidationFailed, Conflict) as error:
-        if isinstance(error, ValidationFailed):
-            attach_errors(form, error)
-        return _render_queue(consultation, bulk=form, bulk_message=error.message,
-                             status=422 if isinstance(error, ValidationFailed) else 409)
-    db.session.commit()
+    with form_errors(form, catch=(ValidationFailed, Conflict)) as failed:
+        if action == "answer":
+            template = template_for(consultation, form.template_id.data)
+            code, reason = fill_from_template(template, form.code.data, form.reason.data)
+            if not code:
+                message = _("请选择采纳情况。")
+                raise ValidationFailed(message, code="code_required", fields={"code": message})
+            changed = answer_many(consultation, comments, DispositionCode(code), reason,
+                                  actor=current_user)
+            flash(_("已统一答复 %(n)d 条意见。", n=changed), "success")
+        elif action == "group":
+            group = group_comments(consultation, comments, actor=current_user)
+            flash(_("已将 %(n)d 条意见合并为相同意见组 %(key)s。", n=len(comments),
+                    key=group_key(group.id)), "success")
+        else:
+            ungroup_comments(consultation, comments, actor=current_user)
+            flash(_("已将 %(n)d 条意见移出所在的组。", n=len(comments)), "success")
+    if failed:
+        return _render_queue(consultation, bulk=form, bulk_message=failed.message,
+                             status=failed.status)
     return _back_to_queue(consultation)
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/reason-templates")
 @staff_required
+@commits
 def manage_add_template(consultation_id: int):
     """Keep a reason to reuse when answering."""
     consultation = _load_for_answering(consultation_id)
@@ -283,21 +268,19 @@ def manage_add_template(consultation_id: int):
     template = add_reason_template(consultation, title=form.title.data,
                                    code=DispositionCode(form.code.data), text=form.text.data,
                                    actor=current_user)
-    db.session.commit()
     flash(_("已添加理由模板“%(title)s”。", title=template.title), "success")
     return _back_to_queue(consultation, "reason-templates")
 
 
 @bp.post("/staff/reason-templates/<int:template_id>/delete")
 @staff_required
+@commits
 def manage_delete_template(template_id: int):
     """Remove a reason template (answers already given keep their text)."""
-    template = db.get_or_404(ReasonTemplate, template_id)
+    template = load_or_403(ReasonTemplate, template_id,
+                           lambda user, t: policy.can_answer(user, t.consultation))
     consultation = template.consultation
-    if not policy.can_answer(current_user, consultation):
-        abort(403)
     delete_reason_template(template, actor=current_user)
-    db.session.commit()
     flash(_("已删除理由模板。"), "success")
     return _back_to_queue(consultation, "reason-templates")
 
@@ -319,7 +302,7 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
                                published_at=clock.now())
     working = [j for j in (publishing, preview_job) if j is not None and j.active]
     return render_template(
-        "staff/report.html",
+        "answers/staff/report.html",
         c=consultation,
         status_now=consultation.status,
         form=form,
@@ -339,16 +322,14 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
 
 @bp.route("/staff/consultations/<int:consultation_id>/report", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_report(consultation_id: int):
     """What stops the report, a preview of its totals, and (for approvers) the publish button.
     A large report is published by a job; the page shows its progress."""
     consultation = _load(consultation_id)
     if request.method == "GET":
         return _render_report(consultation, ReportForm(formdata=None))
-    if not policy.can_publish_report(current_user, consultation):
-        if has_permission(current_user, Perm.PUBLISH_REPORT, consultation.unit):
-            raise InvalidTransition(_("只能在征求意见截止后、报告尚未发布时发布采纳情况报告。"))
-        abort(403)
+    policy.require_publish_report(current_user, consultation)
     form = ReportForm()
     if not form.validate():
         return _render_report(consultation, form, status=422)
@@ -358,29 +339,26 @@ def manage_report(consultation_id: int):
             return _render_report(consultation, form, status=409, message=_(
                 "还有意见未处理完，暂不能发布采纳情况报告。"))
         queue_publication(consultation, summary=form.summary.data or "", actor=current_user)
-        db.session.commit()
         flash(_("报告正在后台生成，完成后自动发布；本页显示进度。"), "success")
         return redirect(url_for(".manage_report", consultation_id=consultation.id))
-    try:
-        with db.session.begin_nested():
-            publish_report(consultation, summary=form.summary.data or "", actor=current_user)
-    except Conflict as error:
-        if error.code != "report_incomplete":
-            raise
-        return _render_report(consultation, form, message=error.message, status=409)
-    db.session.commit()
+    with form_errors(form, catch=(Conflict,)) as failed:
+        publish_report(consultation, summary=form.summary.data or "", actor=current_user)
+    if failed:
+        if failed.error.code != "report_incomplete":
+            raise failed.error
+        return _render_report(consultation, form, message=failed.message, status=409)
     flash(_("意见采纳情况报告已发布。"), "success")
     return redirect(url_for("answers.report", consultation_id=consultation.id))
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/report/preview")
 @staff_required
+@commits
 def manage_report_preview(consultation_id: int):
     """Build the preview of a large report in a job (the report page shows it when done)."""
     consultation = _load(consultation_id)
-    if published_report(consultation) is not None:
+    if consultation.report_published:
         raise Conflict(_("采纳情况报告已发布。"), code="report_published")
     queue_preview(consultation, actor=current_user)
-    db.session.commit()
     flash(_("正在生成报告预览，完成后本页显示。"), "success")
     return redirect(url_for(".manage_report", consultation_id=consultation.id))

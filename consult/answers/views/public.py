@@ -6,14 +6,14 @@ from flask import abort, make_response, render_template, request
 from flask_login import current_user
 
 from consult.answers import report_page
-from consult.answers.models import DispositionCode
-from consult.answers.services import UNSPECIFIED_REGION, published_report
+from consult.answers.models import UNSPECIFIED_REGION, DispositionCode
+from consult.answers.services import published_report
 from consult.answers.views import bp
 from consult.comments.models import Category, Channel, HiddenReason
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
-from consult.consultations.views.public import trace_of
 from consult.extensions import db
+from consult.policies.trace import trace_of
 
 
 @bp.get("/consultations/<int:consultation_id>/report")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,27 +15,20 @@ from consult.answers.models import AnswerSheetImport
 from consult.answers.services import published_report
 from consult.answers.sheet import answer_sheet, apply_upload, check_rows, store_upload
 from consult.answers.views import bp
-from consult.auth.views import staff_required
-from consult.consultations.forms import attach_errors
 from consult.consultations.models import Consultation
 from consult.errors import Conflict, ValidationFailed
-from consult.extensions import db
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _load(consultation_id: int, check=policy.can_view_comments) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not check(current_user, consultation):
-        abort(403)
-    return consultation
+    return load_or_403(Consultation, consultation_id, check)
 
 
 def _upload_for(import_id: int, check=policy.can_view_comments) -> AnswerSheetImport:
-    upload = db.get_or_404(AnswerSheetImport, import_id)
-    if not check(current_user, upload.consultation):
-        abort(403)
-    return upload
+    return load_or_403(AnswerSheetImport, import_id,
+                       lambda user, upload: check(user, upload.consultation))
 
 
 @bp.get("/staff/consultations/<int:consultation_id>/answers.xlsx")
@@ -55,12 +48,13 @@ def manage_answer_sheet(consultation_id: int):
 
 
 def _render_upload(consultation: Consultation, form, *, message=None, status=200):
-    return render_template("staff/answer_import.html", c=consultation, form=form,
+    return render_template("answers/staff/answer_import.html", c=consultation, form=form,
                            message=message, report=published_report(consultation)), status
 
 
 @bp.route("/staff/consultations/<int:consultation_id>/answers/import", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_import_sheet(consultation_id: int):
     """Upload a filled answering sheet; nothing changes until its preview is confirmed."""
     consultation = _load(consultation_id, policy.can_answer)
@@ -69,15 +63,11 @@ def manage_import_sheet(consultation_id: int):
         return _render_upload(consultation, form)
     if not form.validate():
         return _render_upload(consultation, form, status=422)
-    try:
-        with db.session.begin_nested():
-            data, _kind = uploads.read_checked(form.file.data, {"xlsx"})
-            upload = store_upload(consultation, data, form.file.data.filename,
-                                  actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_upload(consultation, form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        data, _kind = uploads.read_checked(form.file.data, {"xlsx"})
+        upload = store_upload(consultation, data, form.file.data.filename, actor=current_user)
+    if failed:
+        return _render_upload(consultation, form, message=failed.message, status=422)
     return redirect(url_for(".manage_import_preview", import_id=upload.id))
 
 
@@ -88,7 +78,7 @@ def _render_preview(upload: AnswerSheetImport, *, message=None, status=200):
               for key in ("new", "revise", "unchanged", "error")}
     order = {"error": 0, "new": 1, "revise": 2, "unchanged": 3}
     return render_template(
-        "staff/answer_import_preview.html",
+        "answers/staff/answer_import_preview.html",
         c=consultation, upload=upload, counts=counts, message=message,
         checks=sorted(checks, key=lambda c: (order[c.change if not c.error else "error"],
                                              c.row)),
@@ -106,17 +96,14 @@ def manage_import_preview(import_id: int):
 
 @bp.post("/staff/answer-imports/<int:import_id>/apply")
 @staff_required
+@commits
 def manage_import_apply(import_id: int):
     """Apply the whole sheet in one transaction, or nothing when any row is wrong."""
     upload = _upload_for(import_id, policy.can_answer)
-    try:
-        with db.session.begin_nested():
-            counts = apply_upload(upload, actor=current_user)
-    except ValidationFailed as error:
-        return _render_preview(upload, message=error.message, status=422)
-    except Conflict as error:
-        return _render_preview(upload, message=error.message, status=409)
-    db.session.commit()
+    with form_errors(None, catch=(ValidationFailed, Conflict)) as failed:
+        counts = apply_upload(upload, actor=current_user)
+    if failed:
+        return _render_preview(upload, message=failed.message, status=failed.status)
     flash(_("答复表已导入：新答复 %(new)d 行，修改 %(revise)d 行，共 %(n)d 条意见。",
             new=counts["new"], revise=counts["revise"], n=counts["comments"]), "success")
     return redirect(url_for(".manage_queue", consultation_id=upload.consultation_id))

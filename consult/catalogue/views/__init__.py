@@ -18,15 +18,6 @@ FIELD_LABELS = {
     "status": _l("状态"),
 }
 
-# What each catalogue audit action means, on the item's staff page.
-AUDIT_ACTIONS = {
-    "create_catalogue_item": _l("新增决策事项"),
-    "edit_catalogue_item": _l("修改决策事项"),
-    "publish_catalogue_item": _l("公布决策事项"),
-    "catalogue_status": _l("更新状态"),
-}
-
-
 @bp.app_template_filter("catalogue_field")
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
@@ -42,11 +33,6 @@ def field_value(value, name: str) -> str:
     if name == "status":
         return label(value, "catalogue_status")
     return str(value)
-
-
-@bp.app_template_filter("catalogue_action")
-def action_label(action: str) -> str:
-    return str(AUDIT_ACTIONS.get(action, action))
 
 
 from consult.catalogue.views import manage, public  # noqa: E402,F401

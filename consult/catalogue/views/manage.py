@@ -12,15 +12,14 @@ from flask_login import current_user
 
 from consult import audit, clock
 from consult.auth.models import Unit
-from consult.auth.views import staff_required
 from consult.catalogue import policy, services
 from consult.catalogue.forms import CatalogueItemForm, StatusForm
 from consult.catalogue.models import CatalogueItem
 from consult.catalogue.views import bp
-from consult.consultations.forms import attach_errors
-from consult.consultations.views.public import int_arg
 from consult.errors import InvalidTransition, ValidationFailed
 from consult.extensions import db
+from consult.paging import int_param
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 
 def _creatable_units() -> list[Unit]:
@@ -36,10 +35,7 @@ def _creatable_units() -> list[Unit]:
 
 def _load(item_id: int, check=policy.can_view_staff) -> CatalogueItem:
     """The item, if the user passes `check` for it (404 when unknown, else 403)."""
-    item = db.get_or_404(CatalogueItem, item_id)
-    if not check(current_user, item):
-        abort(403)
-    return item
+    return load_or_403(CatalogueItem, item_id, check)
 
 
 def abilities(item: CatalogueItem) -> dict[str, bool]:
@@ -55,7 +51,7 @@ def abilities(item: CatalogueItem) -> dict[str, bool]:
 @staff_required
 def manage_index():
     """The catalogue items of the user's units, published or not, one year at a time."""
-    year = int_arg("year", minimum=services.YEAR_MIN) or clock.today().year
+    year = int_param("year", minimum=services.YEAR_MIN) or clock.today().year
     if year > services.YEAR_MAX:
         abort(400)
     scoped = policy.staff_query(current_user)
@@ -67,17 +63,18 @@ def manage_index():
     items = db.session.scalars(
         scoped.where(CatalogueItem.year == year).options(db.selectinload(CatalogueItem.unit))
     ).all()
-    return render_template("staff/catalogue_index.html", items=items, year=year, years=years,
-                           can_create=bool(_creatable_units()))
+    return render_template("catalogue/staff/catalogue_index.html", items=items, year=year,
+                           years=years, can_create=bool(_creatable_units()))
 
 
 def _render_form(form, *, item=None, message=None, status=200):
-    return render_template("staff/catalogue_form.html", form=form, item=item,
+    return render_template("catalogue/staff/catalogue_form.html", form=form, item=item,
                            message=message), status
 
 
 @bp.route("/staff/catalogue/new", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_new():
     """Add an item to a unit's catalogue; it stays unpublished until an approver publishes it."""
     units = _creatable_units()
@@ -97,13 +94,10 @@ def manage_new():
         abort(403)
     if not form.validate():
         return _render_form(form, status=422)
-    try:
-        with db.session.begin_nested():
-            item = services.create_item(unit, form.item_input(), actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        item = services.create_item(unit, form.item_input(), actor=current_user)
+    if failed:
+        return _render_form(form, message=failed.message, status=422)
     flash(_("决策事项已保存（编号 %(code)s），尚未公布。", code=item.code), "success")
     return redirect(url_for(".manage_detail", item_id=item.id))
 
@@ -119,13 +113,14 @@ def render_detail(item: CatalogueItem, *, status_form=None, message=None, status
     next_status = services.next_status(item.status)
     form = status_form or StatusForm(formdata=None, data={"status": next_status})
     return render_template(
-        "staff/catalogue_detail.html", item=item, can=abilities(item), next_status=next_status,
-        status_form=form, events=audit.events_for(item), message=message,
+        "catalogue/staff/catalogue_detail.html", item=item, can=abilities(item),
+        next_status=next_status, status_form=form, events=audit.events_for(item), message=message,
     ), status
 
 
 @bp.route("/staff/catalogue/<int:item_id>/edit", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_edit(item_id: int):
     """Edit an item; once published the change and its reason are shown to the public."""
     item = _load(item_id, policy.can_manage)
@@ -143,13 +138,10 @@ def manage_edit(item_id: int):
     if not form.validate():
         return _render_form(form, item=item, status=422)
     reason = form.reason.data if "reason" in form else None
-    try:
-        with db.session.begin_nested():
-            services.update_item(item, form.item_input(), actor=current_user, reason=reason)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, item=item, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        services.update_item(item, form.item_input(), actor=current_user, reason=reason)
+    if failed:
+        return _render_form(form, item=item, message=failed.message, status=422)
     if item.published_at is not None:
         flash(_("决策事项已调整，调整内容和理由已在目录中公布。"), "success")
     else:
@@ -159,34 +151,28 @@ def manage_edit(item_id: int):
 
 @bp.post("/staff/catalogue/<int:item_id>/publish")
 @staff_required
+@commits
 def manage_publish(item_id: int):
     """Approver (or the platform office) puts the item in the public catalogue."""
     item = db.get_or_404(CatalogueItem, item_id)
-    if not policy.can_publish(current_user, item):
-        if item.published_at is not None and policy.can_manage(current_user, item):
-            raise InvalidTransition(_("该决策事项已公布。"), code="already_published")
-        abort(403)
+    policy.require_publish(current_user, item)
     services.publish_item(item, actor=current_user)
-    db.session.commit()
     flash(_("决策事项已公布。此后的调整将在目录中公开记录。"), "success")
     return redirect(url_for(".manage_detail", item_id=item.id))
 
 
 @bp.post("/staff/catalogue/<int:item_id>/status")
 @staff_required
+@commits
 def manage_status(item_id: int):
     """Move the item one step on: planned → consulting → decided → implemented."""
     item = _load(item_id, policy.can_manage)
     form = StatusForm()
     if not form.validate():
         return render_detail(item, status_form=form, status=422)
-    try:
-        with db.session.begin_nested():
-            services.set_status(item, form.status.data, actor=current_user,
-                                reason=form.reason.data)
-    except (ValidationFailed, InvalidTransition) as error:
-        attach_errors(form, error)
-        return render_detail(item, status_form=form, message=error.message, status=error.status)
-    db.session.commit()
+    with form_errors(form, catch=(ValidationFailed, InvalidTransition)) as failed:
+        services.set_status(item, form.status.data, actor=current_user, reason=form.reason.data)
+    if failed:
+        return render_detail(item, status_form=form, message=failed.message, status=failed.status)
     flash(_("状态已更新。"), "success")
     return redirect(url_for(".manage_detail", item_id=item.id))

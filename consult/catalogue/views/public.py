@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import render_template, request
 
 from consult.catalogue import policy, queries
 from consult.catalogue.models import CatalogueItem, CatalogueStatus, ParticipationMethod
@@ -10,6 +10,7 @@ from consult.catalogue.views import bp
 from consult.consultations.policy import is_public as consultation_is_public
 from consult.extensions import db
 from consult.paging import page_number
+from consult.web import paginate, public_or_404
 
 
 def public_consultations(item: CatalogueItem) -> list:
@@ -21,14 +22,13 @@ def public_consultations(item: CatalogueItem) -> list:
 def index():
     """The published catalogue of a year (the current one by default), filtered."""
     filters = queries.parse_filters(request.args)
-    page = page_number()
+    page_number()  # 400 for a page that is not a page number, before any query
     query = queries.public_query(filters).options(
         db.selectinload(CatalogueItem.unit),
         db.selectinload(CatalogueItem.consultations),
         db.selectinload(CatalogueItem.changes),
     )
-    pagination = db.paginate(query, page=page, per_page=current_app.config["PER_PAGE"],
-                             error_out=False, count=True)
+    pagination = paginate(query)
     return render_template(
         "catalogue/index.html",
         pagination=pagination, items=pagination.items, filters=filters,
@@ -43,8 +43,6 @@ def index():
 @bp.get("/catalogue/<int:item_id>")
 def detail(item_id: int):
     """A published item with its consultations and every change made after publication."""
-    item = db.get_or_404(CatalogueItem, item_id)
-    if not policy.is_public(item):
-        abort(404)
+    item = public_or_404(CatalogueItem, item_id, policy.is_public)
     return render_template("catalogue/detail.html", item=item,
                            consultations=public_consultations(item))

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult import uploads
-from consult.auth.views import staff_required
 from consult.consultations import attachments, policy
 from consult.consultations.models import Consultation, State
 from consult.consultations.upload_forms import AttachmentForm
 from consult.consultations.views import bp
-from consult.consultations.views.manage import AUDIT_ACTIONS, load_for_staff
-from consult.errors import InvalidTransition, ValidationFailed
-from consult.extensions import db
+from consult.consultations.views.manage import load_for_staff
+from consult.errors import ValidationFailed
 from consult.uploads import TooLarge
-
-for _action, _text in {"add_attachment": _l("添加附件"), "add_supplement": _l("添加补充材料"),
-                       "remove_attachment": _l("删除附件")}.items():
-    AUDIT_ACTIONS.setdefault(_action, _text)
+from consult.web import commits, form_errors, public_or_404, staff_required
 
 
 @bp.app_template_filter("filesize")
@@ -61,42 +55,27 @@ def _attachment_helpers():
 
 
 def _render(consultation: Consultation, form=None, *, message=None, status=200):
-    return render_template("staff/attachments.html", c=consultation, form=form,
+    return render_template("consultations/staff/attachments.html", c=consultation, form=form,
                            message=message), status
-
-
-def _authorize_add(consultation: Consultation) -> None:
-    """403 without the role; 409 when the consultation's state no longer takes files."""
-    if policy.can_add_attachment(current_user, consultation):
-        return
-    if not attachments.accepts_files(consultation):
-        raise InvalidTransition(_("审核期间和征求意见截止后不能添加附件。"),
-                                code="attachments_closed")
-    abort(403)
 
 
 @bp.route("/staff/consultations/<int:consultation_id>/attachments", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_attachments(consultation_id: int):
     """The consultation's files; POST adds one (a draft's, or 补充材料 while it is open)."""
     consultation = load_for_staff(consultation_id)
     if request.method == "GET":
         return _render(consultation)
-    _authorize_add(consultation)
+    policy.require(current_user, consultation, "add_attachment")
     form = AttachmentForm()
     if not form.validate():
         return _render(consultation, form, status=422)
-    try:
-        with db.session.begin_nested():
-            attachment = attachments.add_attachment(
-                consultation, form.file.data, title=form.title.data, actor=current_user)
-    except TooLarge as error:
-        form.file.errors = [*form.file.errors, error.message]
-        return _render(consultation, form, message=error.message, status=413)
-    except ValidationFailed as error:
-        form.file.errors = [*form.file.errors, (error.fields or {}).get("file", error.message)]
-        return _render(consultation, form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form, catch=(ValidationFailed, TooLarge), field="file") as failed:
+        attachment = attachments.add_attachment(
+            consultation, form.file.data, title=form.title.data, actor=current_user)
+    if failed:
+        return _render(consultation, form, message=failed.message, status=failed.status)
     if attachment.supplement:
         flash(_("补充材料已上传并已公开。"), "success")
     else:
@@ -117,17 +96,13 @@ def manage_attachment(consultation_id: int, attachment_id: int):
 
 @bp.post("/staff/consultations/<int:consultation_id>/attachments/<int:attachment_id>/delete")
 @staff_required
+@commits
 def manage_remove_attachment(consultation_id: int, attachment_id: int):
     """Remove a draft's file; published files stay."""
     consultation = load_for_staff(consultation_id)
     attachment = attachments.find(consultation, attachment_id)
-    if not policy.can_remove_attachment(current_user, consultation):
-        if consultation.state != State.DRAFT:
-            raise InvalidTransition(_("只有草稿的附件可以删除；已公开的附件不能删除。"),
-                                    code="attachment_published")
-        abort(403)
+    policy.require(current_user, consultation, "remove_attachment")
     attachments.remove_attachment(consultation, attachment, actor=current_user)
-    db.session.commit()
     flash(_("附件已删除。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id,
                             _anchor="attachments"))
@@ -136,9 +111,7 @@ def manage_remove_attachment(consultation_id: int, attachment_id: int):
 @bp.get("/consultations/<int:consultation_id>/attachments/<int:attachment_id>")
 def attachment(consultation_id: int, attachment_id: int):
     """A published consultation's public file, as a download."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.is_public(consultation):
-        abort(404)
+    consultation = public_or_404(Consultation, consultation_id, policy.is_public)
     file = attachments.find(consultation, attachment_id)
     if not file.public:
         abort(404)

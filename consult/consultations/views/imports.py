@@ -10,35 +10,21 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult import clock
 from consult.auth.models import Unit
-from consult.auth.views import staff_required
 from consult.catalogue.queries import drafting_choices
 from consult.consultations import importing, policy
-from consult.consultations.forms import attach_errors
 from consult.consultations.upload_forms import ImportForm, ImportSaveForm
 from consult.consultations.views import bp
-from consult.consultations.views.manage import AUDIT_ACTIONS
 from consult.errors import ValidationFailed
 from consult.extensions import db
-from consult.permissions import Perm, unit_ids_with
 from consult.uploads import TooLarge
-
-AUDIT_ACTIONS.setdefault("import", _l("从文件导入"))
+from consult.web import commits, form_errors, staff_required
 
 # Default window for a new draft, as on the "new consultation" page: from tomorrow, 30 days.
 DEFAULT_WINDOW_DAYS = 30
-
-
-def drafting_units() -> list[Unit]:
-    """Units in which the user may create drafts (their units and the units below them)."""
-    ids = unit_ids_with(current_user, Perm.EDIT_DRAFT)
-    if not ids:
-        return []
-    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
 
 
 def _unit_or_403(unit_id: int | None) -> Unit | None:
@@ -53,7 +39,7 @@ def _unit_or_403(unit_id: int | None) -> Unit | None:
 
 def _render_upload(form, *, message=None, status=200):
     return render_template(
-        "staff/import_form.html", form=form, message=message,
+        "consultations/staff/import_form.html", form=form, message=message,
         max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
     ), status
 
@@ -62,16 +48,17 @@ def _render_preview(form, units, *, extracted=None, message=None, status=200):
     form.unit_id.choices = [(u.id, u.name) for u in units]
     form.catalogue_item_id.choices = drafting_choices(units)
     return render_template(
-        "staff/import_preview.html", form=form, extracted=extracted, message=message,
+        "consultations/staff/import_preview.html", form=form, extracted=extracted, message=message,
         preview=importing.preview(form.text.data or ""),
     ), status
 
 
 @bp.route("/staff/consultations/import", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_import():
     """Step 1: upload a .docx or .txt draft; its split is shown for correction, not saved."""
-    units = drafting_units()
+    units = policy.drafting_units(current_user)
     if not units:
         abort(403)
     form = ImportForm()
@@ -84,15 +71,11 @@ def manage_import():
     if not form.validate():
         return _render_upload(form, status=422)
     upload = form.file.data
-    try:
+    with form_errors(form, catch=(ValidationFailed, TooLarge), field="file") as failed:
         data = importing.read_limited(upload.stream, current_app.config["IMPORT_MAX_BYTES"])
         extracted = importing.extract(data, upload.filename)
-    except TooLarge as error:
-        form.file.errors = [*form.file.errors, error.message]
-        return _render_upload(form, message=error.message, status=413)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_upload(form, message=error.message, status=422)
+    if failed:
+        return _render_upload(form, message=failed.message, status=failed.status)
     title = importing.detect_title(extracted)
     opens_on = clock.today() + timedelta(days=1)
     save_form = ImportSaveForm(formdata=None, data={
@@ -106,9 +89,10 @@ def manage_import():
 
 @bp.post("/staff/consultations/import/save")
 @staff_required
+@commits
 def manage_import_save():
     """Step 2: split the corrected text again (action=preview), or save it as a draft."""
-    units = drafting_units()
+    units = policy.drafting_units(current_user)
     if not units:
         abort(403)
     form = ImportSaveForm()
@@ -118,14 +102,11 @@ def manage_import_save():
         return _render_preview(form, units)
     if not form.validate():
         return _render_preview(form, units, status=422)
-    try:
-        with db.session.begin_nested():  # a refused draft leaves nothing behind
-            consultation = importing.save_import(unit, form.draft_input(), actor=current_user,
-                                                 filename=form.source_name.data)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_preview(form, units, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:  # a refused draft leaves nothing behind
+        consultation = importing.save_import(unit, form.draft_input(), actor=current_user,
+                                             filename=form.source_name.data)
+    if failed:
+        return _render_preview(form, units, message=failed.message, status=422)
     flash(_("已从文件导入草稿，共 %(n)d 条。请核对后提交审核。",
             n=len(consultation.current_version.articles)), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))

@@ -1,7 +1,8 @@
 """Staff workspace: the dashboard, drafting, and the approval workflow of a consultation.
 
-Every view loads its object, asks `consultations.policy` whether the user may act (403 when not),
-calls one service with `actor=current_user`, commits once and redirects.
+Every view loads its object, asks `consultations.policy` whether the user may act (403, or 409
+when only the consultation's state stands in the way), calls one service with
+`actor=current_user`, and is committed by `@commits` as it redirects.
 """
 
 from __future__ import annotations
@@ -10,114 +11,27 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from consult import audit, clock
+from consult import audit, clock, workspace
 from consult.answers import policy as answers_policy
-from consult.answers.models import Disposition
 from consult.auth.models import Unit
-from consult.auth.views import staff_required
 from consult.catalogue.queries import drafting_choices
-from consult.comments.models import Comment, CommentStatus
-from consult.consultations import dashboard as dashboard_figures
+from consult.comments.services import received_counts
 from consult.consultations import legal, policy, services, windows
-from consult.consultations.forms import (
-    ConsultationForm,
-    ExtendForm,
-    LegalReviewForm,
-    ReasonForm,
-    attach_errors,
-)
-from consult.consultations.models import Consultation, ConsultationType, State
-from consult.consultations.states import target_state
+from consult.consultations.forms import ConsultationForm, ExtendForm, LegalReviewForm, ReasonForm
+from consult.consultations.models import TYPE_LABELS, Consultation, ConsultationType, State
 from consult.consultations.views import bp
-from consult.consultations.views.public import received_counts
-from consult.errors import InvalidTransition, ValidationFailed
 from consult.extensions import db
-from consult.labels import TYPE_LABELS, label
-from consult.permissions import Perm, unit_ids_with
 from consult.policies import policy as policies_policy
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 # Dashboard sections, in lifecycle order.
 STATUS_ORDER = (
     State.DRAFT, State.PENDING_APPROVAL, State.SCHEDULED, State.OPEN, State.CLOSED,
     State.REPORT_PUBLISHED, State.POLICY_ISSUED, State.WITHDRAWN,
 )
-
-# What each audit action means, for the audit trail on staff pages.
-AUDIT_ACTIONS = {
-    "create": _l("创建草稿"),
-    "edit": _l("修改草稿"),
-    "submit": _l("提交审核"),
-    "approve": _l("审核通过"),
-    "return": _l("退回修改"),
-    "withdraw": _l("撤回"),
-    "publish_report": _l("发布意见采纳情况报告"),
-    "link_policy": _l("正式文件出台"),
-    "answer": _l("答复意见"),
-    "revise_answer": _l("修改答复"),
-    "suggest_groups": _l("查找相同意见"),
-    "confirm_group": _l("确认相同意见组"),
-    "split_group": _l("移出相同意见组"),
-    "merge_groups": _l("合并相同意见组"),
-    "group_comments": _l("合并为相同意见组"),
-    "answer_group": _l("统一答复相同意见组"),
-    "add_reason_template": _l("添加理由模板"),
-    "delete_reason_template": _l("删除理由模板"),
-    "import_answers": _l("导入答复表"),
-    "create_policy": _l("起草正式文件"),
-    "edit_policy": _l("修改正式文件"),
-    "publish_policy": _l("发布正式文件"),
-    "add_interpretation": _l("添加政策解读"),
-    "publish_interpretation": _l("发布政策解读"),
-    "extend": _l("延长征求意见期限"),
-    "new_version": _l("发布新版本"),
-    "legal_review": _l("合法性审核"),
-    "legal_sign_off": _l("合法性审核通过"),
-    "legal_return": _l("合法性审核退回"),
-    "change_settings": _l("更改意见设置"),
-    "approve_comment": _l("意见审核通过"),
-    "hide_comment": _l("意见不予公开"),
-    "unhide_comment": _l("意见恢复公开"),
-    "record_comment": _l("登记意见"),
-    "create_hearing": _l("新建听证会/座谈会"),
-    "edit_hearing": _l("修改听证会/座谈会"),
-    "publish_hearing_notice": _l("发布会议公告"),
-    "add_hearing_participant": _l("添加参加人"),
-    "remove_hearing_participant": _l("移除参加人"),
-    "save_hearing_record": _l("保存会议记录"),
-    "publish_hearing_record": _l("发布会议记录"),
-    "attach_hearing_file": _l("上传会议文件"),
-}
-
-
-@bp.app_template_filter("audit_action")
-def audit_action_label(action: str) -> str:
-    return str(AUDIT_ACTIONS.get(action, action))
-
-
-def awaiting_counts(ids: list[int]) -> dict[int, int]:
-    """Comments that need an answer (SPEC §6) and have none yet, per consultation."""
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Comment.consultation_id, db.func.count(Comment.id))
-        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
-        .where(Comment.consultation_id.in_(ids), Comment.status == CommentStatus.PUBLISHED,
-               Disposition.id.is_(None))
-        .group_by(Comment.consultation_id)
-    )
-    return dict(rows.all())
-
-
-def _draft_units() -> list[Unit]:
-    """Units in which the user may create drafts (their units and the units below them)."""
-    ids = unit_ids_with(current_user, Perm.EDIT_DRAFT)
-    if not ids:
-        return []
-    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
 
 
 def _window_minimums() -> list[tuple[str, str]]:
@@ -131,23 +45,14 @@ def _window_minimums() -> list[tuple[str, str]]:
 
 def load_for_staff(consultation_id: int) -> Consultation:
     """The consultation, if the user may see it in the staff workspace (404, else 403)."""
+    return load_or_403(Consultation, consultation_id, policy.can_view_staff)
+
+
+def load_to(action: str, consultation_id: int) -> Consultation:
+    """The consultation, if the user may do `action` to it now (404; 403; 409 for the state)."""
     consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.can_view_staff(current_user, consultation):
-        abort(403)
+    policy.require(current_user, consultation, action)
     return consultation
-
-
-def _authorize(check, consultation: Consultation, action: str) -> None:
-    """403 unless `check` allows; 409 when only the consultation's state stands in the way."""
-    if check(current_user, consultation):
-        return
-    if policy.can_view_staff(current_user, consultation) and (
-        target_state(action, consultation.status) is None
-    ):
-        raise InvalidTransition(
-            _("当前状态（%(status)s）不允许此操作。", status=label(consultation.status, "state"))
-        )
-    abort(403)
 
 
 def abilities(consultation: Consultation) -> dict[str, bool]:
@@ -179,39 +84,38 @@ def dashboard():
     for consultation in consultations:
         groups.setdefault(consultation.status, []).append(consultation)
     ids = [c.id for c in consultations]
-    reviewer = policy.is_legal_reviewer(current_user)
     return render_template(
-        "staff/dashboard.html",
+        "consultations/staff/dashboard.html",
         sections=[(status, groups[status]) for status in STATUS_ORDER if status in groups],
         received=received_counts(consultations),
-        awaiting=awaiting_counts(ids),
+        awaiting=workspace.awaiting_counts(ids),
         can_create=policy.can_create(current_user),
         memberships=sorted(current_user.memberships, key=lambda m: (m.unit.name, m.role)),
-        moderation=dashboard_figures.moderation_counts(ids),
-        closing_soon=dashboard_figures.closing_soon(consultations),
-        overdue=dashboard_figures.overdue_reports(consultations),
+        moderation=workspace.moderation_counts(ids),
+        closing_soon=workspace.closing_soon(consultations),
+        overdue=workspace.overdue_reports(consultations),
         report_due_days=current_app.config["REPORT_DUE_DAYS"],
-        legal_reviewer=reviewer,
-        legal_pending=legal.pending_count(
-            None if reviewer else unit_ids_with(current_user, Perm.VIEW_STAFF)),
+        legal_reviewer=policy.is_legal_reviewer(current_user),
+        legal_pending=workspace.legal_pending(current_user),
     )
 
 
 def _render_form(form, *, consultation=None, message=None, status=200):
     form.catalogue_item_id.choices = drafting_choices(
-        [consultation.unit] if consultation else _draft_units()
+        [consultation.unit] if consultation else policy.drafting_units(current_user)
     )
     return render_template(
-        "staff/consultation_form.html", form=form, consultation=consultation,
+        "consultations/staff/consultation_form.html", form=form, consultation=consultation,
         minimums=_window_minimums(), message=message,
     ), status
 
 
 @bp.route("/staff/consultations/new", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_new():
     """Create a draft: pasted text is split into articles by its own headings."""
-    units = _draft_units()
+    units = policy.drafting_units(current_user)
     if not units:
         abort(403)
     form = ConsultationForm()
@@ -229,13 +133,10 @@ def manage_new():
             abort(403)
     if not form.validate():
         return _render_form(form, status=422)
-    try:
-        with db.session.begin_nested():  # a refused draft leaves nothing behind
-            consultation = services.create_draft(unit, form.draft_input(), actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:  # a refused draft leaves nothing behind
+        consultation = services.create_draft(unit, form.draft_input(), actor=current_user)
+    if failed:
+        return _render_form(form, message=failed.message, status=422)
     flash(_("草稿已保存，共 %(n)d 条。请核对条款拆分是否正确，再提交审核。",
             n=len(consultation.current_version.articles)), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
@@ -243,15 +144,10 @@ def manage_new():
 
 @bp.route("/staff/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_edit(consultation_id: int):
     """Edit a draft that has not gone public (its unit stays)."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not policy.can_edit(current_user, consultation):
-        if policy.can_view_staff(current_user, consultation) and (
-            consultation.state != State.DRAFT
-        ):
-            raise InvalidTransition(_("只有草稿可以修改。"))
-        abort(403)
+    consultation = load_to("edit", consultation_id)
     if request.method == "GET":
         form = ConsultationForm(data={
             "title": consultation.title, "type": consultation.type.value,
@@ -269,13 +165,10 @@ def manage_edit(consultation_id: int):
     del form.unit_id
     if not form.validate():
         return _render_form(form, consultation=consultation, status=422)
-    try:
-        with db.session.begin_nested():
-            services.update_draft(consultation, form.draft_input(), actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_form(form, consultation=consultation, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        services.update_draft(consultation, form.draft_input(), actor=current_user)
+    if failed:
+        return _render_form(form, consultation=consultation, message=failed.message, status=422)
     flash(_("草稿已更新，共 %(n)d 条。", n=len(consultation.current_version.articles)), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
@@ -283,14 +176,14 @@ def manage_edit(consultation_id: int):
 def render_detail(consultation: Consultation, *, return_form=None, withdraw_form=None,
                   message=None, status=200, extend_form=None, legal_form=None):
     return render_template(
-        "staff/consultation_detail.html",
+        "consultations/staff/consultation_detail.html",
         c=consultation,
         status=consultation.status,
         is_public=policy.is_public(consultation),
         can=abilities(consultation),
         events=audit.events_for(consultation),
         received=received_counts([consultation]).get(consultation.id, 0),
-        awaiting=awaiting_counts([consultation.id]).get(consultation.id, 0),
+        awaiting=workspace.awaiting_counts([consultation.id]).get(consultation.id, 0),
         minimum=services.minimum_days(consultation.type,
                                       concerns_business=consultation.concerns_business),
         window_rule=windows.minimum(consultation.type,
@@ -317,28 +210,25 @@ def manage_detail(consultation_id: int):
 
 @bp.post("/staff/consultations/<int:consultation_id>/submit")
 @staff_required
+@commits
 def manage_submit(consultation_id: int):
     """Editor sends the draft to an approver."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    _authorize(policy.can_submit, consultation, "submit")
-    try:
-        with db.session.begin_nested():
-            services.submit(consultation, actor=current_user)
-    except ValidationFailed as error:
-        return render_detail(consultation, message=error.message, status=422)
-    db.session.commit()
+    consultation = load_to("submit", consultation_id)
+    with form_errors(None) as failed:
+        services.submit(consultation, actor=current_user)
+    if failed:
+        return render_detail(consultation, message=failed.message, status=422)
     flash(_("已提交审核。须由本单位的其他审核人审核通过后才会发布。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/approve")
 @staff_required
+@commits
 def manage_approve(consultation_id: int):
     """Approver releases the draft; it opens and closes by the clock."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    _authorize(policy.can_approve, consultation, "approve")
+    consultation = load_to("approve", consultation_id)
     services.approve(consultation, actor=current_user)  # 409 when the window no longer fits
-    db.session.commit()
     if consultation.opens_at <= clock.now():
         flash(_("已审核通过。原定开始日期已过，意见征集自审核通过时开始。"), "success")
     else:
@@ -349,29 +239,27 @@ def manage_approve(consultation_id: int):
 
 @bp.post("/staff/consultations/<int:consultation_id>/return")
 @staff_required
+@commits
 def manage_return(consultation_id: int):
     """Approver sends the draft back to its editors, with a reason."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    _authorize(policy.can_return, consultation, "return")
+    consultation = load_to("return", consultation_id)
     form = ReasonForm(prefix="return")
     if not form.validate():
         return render_detail(consultation, return_form=form, status=422)
     services.return_to_draft(consultation, actor=current_user, reason=form.reason.data)
-    db.session.commit()
     flash(_("已退回修改。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/withdraw")
 @staff_required
+@commits
 def manage_withdraw(consultation_id: int):
     """Approver withdraws the consultation; the reason is published."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    _authorize(policy.can_withdraw, consultation, "withdraw")
+    consultation = load_to("withdraw", consultation_id)
     form = ReasonForm(prefix="withdraw")
     if not form.validate():
         return render_detail(consultation, withdraw_form=form, status=422)
     services.withdraw(consultation, actor=current_user, reason=form.reason.data)
-    db.session.commit()
     flash(_("已撤回。撤回理由将向社会公布。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))

@@ -6,14 +6,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from consult.citizens.forms import ConfirmForm
 from consult.consultations import subscriptions, versions
-from consult.consultations.forms import SubscribeForm, attach_errors
+from consult.consultations.forms import SubscribeForm
 from consult.consultations.models import Consultation, DraftVersion
 from consult.consultations.policy import is_public
 from consult.consultations.views import bp
-from consult.errors import ValidationFailed
-from consult.extensions import db
+from consult.web import ConfirmForm, commits, form_errors, language, public_or_404
 
 
 @bp.app_context_processor
@@ -28,10 +26,7 @@ def _subscription_helpers():
 
 
 def _public(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not is_public(consultation):
-        abort(404)
-    return consultation
+    return public_or_404(Consultation, consultation_id, is_public)
 
 
 def _version(consultation: Consultation, number: int) -> DraftVersion:
@@ -64,6 +59,7 @@ def compare(consultation_id: int, number: int):
 
 
 @bp.route("/consultations/<int:consultation_id>/subscribe", methods=["GET", "POST"])
+@commits
 def subscribe(consultation_id: int):
     """Ask for news of this consultation by email; a confirmation mail is sent first."""
     consultation = _public(consultation_id)
@@ -75,14 +71,11 @@ def subscribe(consultation_id: int):
     if not form.validate():
         return render_template("consultations/subscribe.html", consultation=consultation,
                                form=form, accepting=open_), 422
-    try:
-        with db.session.begin_nested():
-            subscriptions.subscribe(consultation, form.email.data)
-    except ValidationFailed as error:
-        attach_errors(form, error)
+    with form_errors(form) as failed:
+        subscriptions.subscribe(consultation, form.email.data, language=language())
+    if failed:
         return render_template("consultations/subscribe.html", consultation=consultation,
-                               form=form, accepting=open_, message=error.message), 422
-    db.session.commit()
+                               form=form, accepting=open_, message=failed.message), 422
     # The same answer for a new, waiting or confirmed address: nobody learns who subscribed.
     flash(_("确认邮件已发送（如该邮箱此前已确认订阅，则不再发送）。"
             "请打开邮件中的链接完成订阅。"), "success")
@@ -90,13 +83,13 @@ def subscribe(consultation_id: int):
 
 
 @bp.route("/subscriptions/<token>/confirm", methods=["GET", "POST"])
+@commits
 def subscription_confirm(token: str):
     """The link in the confirmation mail: a button, so that a mail scanner confirms nothing."""
     subscription = subscriptions.by_token(token)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         subscriptions.confirm(token)
-        db.session.commit()
         flash(_("订阅成功。征求意见期限延长等情况会通过邮件通知您。"), "success")
         return redirect(url_for(".detail", consultation_id=subscription.consultation_id))
     return render_template(
@@ -108,13 +101,13 @@ def subscription_confirm(token: str):
 
 
 @bp.route("/subscriptions/<token>/unsubscribe", methods=["GET", "POST"])
+@commits
 def unsubscribe(token: str):
     """The link in every mail to subscribers: one button ends the subscription."""
     subscription = subscriptions.by_token(token)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         consultation = subscriptions.unsubscribe(token)
-        db.session.commit()
         flash(_("已取消订阅，您的邮箱地址已删除。"), "success")
         return redirect(url_for(".detail", consultation_id=consultation.id))
     return render_template(

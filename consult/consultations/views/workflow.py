@@ -2,7 +2,8 @@
 legality review of rules and major decisions with its queue.
 
 Same flow as manage.py: load, authorize with `consultations.policy`, validate, one service,
-commit once, redirect. The forms of the consultation's staff page re-render it with 422.
+redirect (committed by `@commits`). The forms of the consultation's staff page re-render it
+with 422.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from consult import clock
-from consult.auth.views import staff_required
+from consult import clock, workspace
 from consult.consultations import legal, policy, services, versions, windows
-from consult.consultations.forms import ExtendForm, LegalReviewForm, NewVersionForm, attach_errors
+from consult.consultations.forms import ExtendForm, LegalReviewForm, NewVersionForm
 from consult.consultations.models import Consultation, LegalDecision
 from consult.consultations.views import bp
-from consult.consultations.views.manage import _authorize, load_for_staff, render_detail
-from consult.errors import ValidationFailed
+from consult.consultations.views.manage import load_for_staff, load_to, render_detail
 from consult.extensions import db
-from consult.permissions import Perm, has_permission, unit_ids_with
+from consult.permissions import Perm, has_permission
+from consult.web import commits, form_errors, load_or_403, staff_required
 
 
 def _back(consultation: Consultation, anchor: str | None = None):
@@ -30,21 +30,18 @@ def _back(consultation: Consultation, anchor: str | None = None):
 
 @bp.post("/staff/consultations/<int:consultation_id>/extend")
 @staff_required
+@commits
 def manage_extend(consultation_id: int):
     """Approver moves the closing date later; the notice and its reason are published."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    _authorize(policy.can_extend, consultation, "extend")
+    consultation = load_to("extend", consultation_id)
     form = ExtendForm(prefix="extend")
     if not form.validate():
         return render_detail(consultation, extend_form=form, status=422)
-    try:
-        with db.session.begin_nested():
-            notice = services.extend(consultation, form.closes_on.data, form.reason.data,
-                                     actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return render_detail(consultation, extend_form=form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        notice = services.extend(consultation, form.closes_on.data, form.reason.data,
+                                 actor=current_user)
+    if failed:
+        return render_detail(consultation, extend_form=form, message=failed.message, status=422)
     flash(_("征求意见期限已延长至 %(date)s，延长公告已在公开页面发布。",
             date=clock.local_date(notice.new_closes_at).isoformat()), "success")
     return _back(consultation, "window-title")
@@ -52,7 +49,7 @@ def manage_extend(consultation_id: int):
 
 def _render_new_version(consultation: Consultation, form, *, message=None, status=200):
     return render_template(
-        "staff/new_version.html", c=consultation, form=form, message=message,
+        "consultations/staff/new_version.html", c=consultation, form=form, message=message,
         allowed=policy.can_new_version(current_user, consultation),
         minimum=windows.minimum(consultation.type,
                                 concerns_business=consultation.concerns_business),
@@ -61,6 +58,7 @@ def _render_new_version(consultation: Consultation, form, *, message=None, statu
 
 @bp.route("/staff/consultations/<int:consultation_id>/versions/new", methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_new_version(consultation_id: int):
     """Approver publishes a revised draft (version n+1), optionally with a second round."""
     consultation = load_for_staff(consultation_id)
@@ -69,21 +67,18 @@ def manage_new_version(consultation_id: int):
             abort(403)
         form = NewVersionForm(formdata=None, data={"text": services.draft_text(consultation)})
         return _render_new_version(consultation, form)
-    _authorize(policy.can_new_version, consultation, "new_version")
+    policy.require(current_user, consultation, "new_version")
     form = NewVersionForm()
     if not form.validate():
         return _render_new_version(consultation, form, status=422)
-    try:
-        with db.session.begin_nested():
-            version = versions.new_version(
-                consultation, form.text.data, form.changelog.data, actor=current_user,
-                reopen_until=form.reopen_until.data,
-                short_window_reason=form.short_window_reason.data,
-            )
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return _render_new_version(consultation, form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        version = versions.new_version(
+            consultation, form.text.data, form.changelog.data, actor=current_user,
+            reopen_until=form.reopen_until.data,
+            short_window_reason=form.short_window_reason.data,
+        )
+    if failed:
+        return _render_new_version(consultation, form, message=failed.message, status=422)
     flash(_("第 %(n)d 稿已发布，共 %(count)d 条。", n=version.number,
             count=len(version.articles)), "success")
     return _back(consultation, "versions-title")
@@ -91,23 +86,18 @@ def manage_new_version(consultation_id: int):
 
 @bp.post("/staff/consultations/<int:consultation_id>/legal-review")
 @staff_required
+@commits
 def manage_legal_review(consultation_id: int):
     """Legal reviewer signs off a rule or major decision, or returns it with an opinion."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not (policy.is_legal_reviewer(current_user)
-            and policy.can_view_staff(current_user, consultation)):
-        abort(403)
+    consultation = load_or_403(Consultation, consultation_id, policy.can_see_legal_review)
     form = LegalReviewForm(prefix="legal")
     if not form.validate():
         return render_detail(consultation, legal_form=form, status=422)
-    try:
-        with db.session.begin_nested():
-            review = legal.review(consultation, LegalDecision(form.decision.data),
-                                  form.opinion.data, actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        return render_detail(consultation, legal_form=form, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form) as failed:
+        review = legal.review(consultation, LegalDecision(form.decision.data),
+                              form.opinion.data, actor=current_user)
+    if failed:
+        return render_detail(consultation, legal_form=form, message=failed.message, status=422)
     if review.decision == LegalDecision.APPROVED:
         flash(_("合法性审核已通过。起草单位可以关联正式文件。"), "success")
     else:
@@ -121,11 +111,10 @@ def manage_legal_queue():
     """Rules and major decisions closed without a legal sign-off: every unit's for legal
     reviewers (with the review form on each one's page), the user's own units' for others."""
     reviewer = policy.is_legal_reviewer(current_user)
-    unit_ids = None if reviewer else unit_ids_with(current_user, Perm.VIEW_STAFF)
     consultations = db.session.scalars(
-        legal.pending_query(unit_ids).options(selectinload(Consultation.unit))
+        workspace.legal_queue(current_user).options(selectinload(Consultation.unit))
     ).all()
     return render_template(
-        "staff/legal_queue.html", consultations=consultations, reviewer=reviewer,
+        "consultations/staff/legal_queue.html", consultations=consultations, reviewer=reviewer,
         latest=legal.latest, can_review=lambda c: policy.can_legal_review(current_user, c),
     )

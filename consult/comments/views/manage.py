@@ -2,7 +2,7 @@
 letter, e-mail, hearing or symposium (F11b).
 
 Every view loads its object, asks `comments.policy` whether the user may act (403 when not),
-calls one service with `actor=current_user`, commits once and redirects.
+calls one service with `actor=current_user`, and is committed by `@commits` as it redirects.
 """
 
 from __future__ import annotations
@@ -15,30 +15,27 @@ from sqlalchemy.orm import selectinload
 from consult import uploads
 from consult.answers import policy as answers_policy
 from consult.answers.services import published_report
-from consult.auth.views import safe_next, staff_required
 from consult.comments import policy
 from consult.comments.attachments import files_of
+from consult.comments.forms import HideForm, RecordForm, UnhideForm
 from consult.comments.masking import likely_names, mask
-from consult.comments.models import Category, Channel, Comment, CommentStatus
+from consult.comments.models import HIDDEN_REASON_LABELS, Channel, Comment, CommentStatus
 from consult.comments.moderation import (
     AWAITING,
     approve_comment,
+    awaiting_count,
     awaiting_moderation_query,
     hide_comment,
     status_counts,
     unhide_comment,
 )
-from consult.comments.services import CommentInput, record_comment
-from consult.comments.staff_forms import HideForm, RecordForm, UnhideForm
+from consult.comments.services import accepts_recorded, record_comment
 from consult.comments.views import bp
-from consult.consultations.forms import attach_errors
-from consult.consultations.models import Consultation, Moderation, State
-from consult.errors import ValidationFailed
+from consult.consultations.models import Consultation, Moderation
 from consult.extensions import db
 from consult.hearings.models import Hearing
-from consult.labels import HIDDEN_REASON_LABELS
 from consult.paging import page_number
-from consult.permissions import Perm, unit_ids_with
+from consult.web import commits, form_errors, load_or_403, safe_next, staff_required
 
 PER_PAGE = 50
 # The moderation page's filters: status codes, "pending" (awaiting moderation) and "all".
@@ -46,17 +43,7 @@ STATUS_FILTERS = ("pending", "published", "hidden", "unverified", "all")
 
 
 def _moderatable_ids():
-    return db.select(Consultation.id).where(
-        Consultation.unit_id.in_(unit_ids_with(current_user, Perm.MODERATE) or {-1})
-    )
-
-
-def awaiting_count(consultation_ids) -> int:
-    """Comments awaiting moderation on the given consultations (a list or a SELECT of ids)."""
-    return db.session.scalar(
-        db.select(db.func.count(Comment.id)).where(
-            Comment.consultation_id.in_(consultation_ids), Comment.status.in_(AWAITING))
-    )
+    return policy.moderated_consultations_query(current_user).with_only_columns(Consultation.id)
 
 
 @bp.app_context_processor
@@ -69,20 +56,6 @@ def _moderation_helpers():
             "masked": mask,
             "likely_names": likely_names,
             "hidden_reasons": [(code.value, text) for code, text in HIDDEN_REASON_LABELS.items()]}
-
-
-def _consultation_for(check, consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not check(current_user, consultation):
-        abort(403)
-    return consultation
-
-
-def _comment_for_moderation(comment_id: int) -> Comment:
-    comment = db.get_or_404(Comment, comment_id)
-    if not policy.can_moderate(current_user, comment):
-        abort(403)
-    return comment
 
 
 def _back_to(comment: Comment):
@@ -108,15 +81,14 @@ def manage_moderation_index():
         .order_by(Consultation.closes_at, Consultation.id)
         .options(selectinload(Consultation.unit))
     ).all()
-    page = page_number()
     comments = db.paginate(
         awaiting_moderation_query(ids).options(
             selectinload(Comment.article), selectinload(Comment.consultation)
         ),
-        page=page, per_page=PER_PAGE, error_out=False,
+        page=page_number(), per_page=PER_PAGE, error_out=False,
     )
     return render_template(
-        "staff/moderation_index.html", consultations=consultations, pending=pending,
+        "comments/staff/moderation_index.html", consultations=consultations, pending=pending,
         counts=counts, comments=comments, hide_form=HideForm(formdata=None),
     )
 
@@ -144,11 +116,10 @@ def _render_moderation(consultation: Consultation, *, failed=None, status=200):
         ),
         page=page, per_page=PER_PAGE, error_out=False,
     )
-    files = files_of(comments.items)
     return render_template(
-        "staff/moderation.html", c=consultation, comments=comments, counts=counts,
+        "comments/staff/moderation.html", c=consultation, comments=comments, counts=counts,
         pending=sum(counts.get(s.value, 0) for s in AWAITING), current=current,
-        filters=STATUS_FILTERS, page=page, failed=failed, files=files,
+        filters=STATUS_FILTERS, page=page, failed=failed, files=files_of(comments.items),
         report=published_report(consultation), hide_form=HideForm(formdata=None),
         unhide_form=UnhideForm(formdata=None),
     ), status
@@ -158,38 +129,36 @@ def _render_moderation(consultation: Consultation, *, failed=None, status=200):
 @staff_required
 def manage_moderation(consultation_id: int):
     """Every comment of a consultation with its original text, masked preview and contact data."""
-    return _render_moderation(_consultation_for(policy.can_moderate, consultation_id))
+    return _render_moderation(load_or_403(Consultation, consultation_id, policy.can_moderate))
 
 
 @bp.post("/staff/comments/<int:comment_id>/approve")
 @staff_required
+@commits
 def manage_approve(comment_id: int):
     """A comment awaiting moderation goes public."""
-    comment = _comment_for_moderation(comment_id)
+    comment = load_or_403(Comment, comment_id, policy.can_moderate)
     approve_comment(comment, actor=current_user)
-    db.session.commit()
     flash(_("意见 %(no)s 已审核通过并公开。", no=comment.tracking_no), "success")
     return _back_to(comment)
 
 
 @bp.post("/staff/comments/<int:comment_id>/hide")
 @staff_required
+@commits
 def manage_hide(comment_id: int):
     """Withhold a comment with a reason; the author is told by mail. Nothing is deleted."""
-    comment = _comment_for_moderation(comment_id)
+    comment = load_or_403(Comment, comment_id, policy.can_moderate)
     form = HideForm()
     if not form.validate():
         return _render_moderation(comment.consultation, failed=(comment.id, form, None),
                                   status=422)
-    revised = published_report(comment.consultation) is not None
-    try:
-        with db.session.begin_nested():
-            hide_comment(comment, form.reason.data, form.note.data, actor=current_user)
-    except ValidationFailed as error:
-        attach_errors(form, error)
+    revised = comment.consultation.report_published
+    with form_errors(form) as failed:
+        hide_comment(comment, form.reason.data, form.note.data, actor=current_user)
+    if failed:
         return _render_moderation(comment.consultation,
-                                  failed=(comment.id, form, error.message), status=422)
-    db.session.commit()
+                                  failed=(comment.id, form, failed.message), status=422)
     flash(_("意见 %(no)s 已设为不予公开。", no=comment.tracking_no)
           + (_("已发布采纳情况报告的新版本并公开说明。") if revised else "")
           + (_("已发邮件告知提出人。") if comment.email else ""), "success")
@@ -198,27 +167,20 @@ def manage_hide(comment_id: int):
 
 @bp.post("/staff/comments/<int:comment_id>/unhide")
 @staff_required
+@commits
 def manage_unhide(comment_id: int):
     """Publish a hidden comment after all (until the report is published)."""
-    comment = _comment_for_moderation(comment_id)
+    comment = load_or_403(Comment, comment_id, policy.can_moderate)
     form = UnhideForm()
     if not form.validate():
         return _render_moderation(comment.consultation, failed=(comment.id, form, None),
                                   status=422)
     unhide_comment(comment, actor=current_user, note=form.note.data)
-    db.session.commit()
     flash(_("意见 %(no)s 已恢复。", no=comment.tracking_no), "success")
     return _back_to(comment)
 
 
 # ------------------------------------------------------------------ recording other channels
-
-
-def accepts_recorded(consultation: Consultation) -> bool:
-    """Whether the record form is offered: public, opened, not withdrawn, report not out."""
-    return consultation.status in (State.OPEN, State.CLOSED, State.POLICY_ISSUED) and (
-        published_report(consultation) is None
-    )
 
 
 def _record_form(consultation: Consultation, hearings, **kwargs) -> RecordForm:
@@ -239,7 +201,7 @@ def _render_record(consultation, form, hearings, *, message=None, status=200):
         .options(selectinload(Comment.article))
     ).all()
     return render_template(
-        "staff/record_comment.html", c=consultation, form=form, message=message,
+        "comments/staff/record_comment.html", c=consultation, form=form, message=message,
         accepts=accepts_recorded(consultation), recorded=recorded, register=register,
         hearings=hearings, pre_moderation=consultation.moderation == Moderation.PRE,
     ), status
@@ -248,9 +210,10 @@ def _render_record(consultation, form, hearings, *, message=None, status=200):
 @bp.route("/staff/consultations/<int:consultation_id>/comments/record",
           methods=["GET", "POST"])
 @staff_required
+@commits
 def manage_record(consultation_id: int):
     """Register a comment received by letter, e-mail, hearing or symposium; show its number."""
-    consultation = _consultation_for(policy.can_record, consultation_id)
+    consultation = load_or_403(Consultation, consultation_id, policy.can_record)
     hearings = db.session.scalars(
         db.select(Hearing).where(Hearing.consultation_id == consultation.id)
         .order_by(Hearing.held_at, Hearing.id)
@@ -265,26 +228,15 @@ def manage_record(consultation_id: int):
     form = _record_form(consultation, hearings)
     if not form.validate():
         return _render_record(consultation, form, hearings, status=422)
-    data = CommentInput(
-        body=form.body.data, category=Category(form.category.data),
-        article_number=form.article_number, display_name=form.display_name.data,
-        publish_name=form.publish_name.data, email=form.email.data, phone=form.phone.data,
-        region=form.region.data, notify=form.notify.data,
-    )
     hearing = next((h for h in hearings if h.id == form.hearing_id), None)
-    try:
-        with db.session.begin_nested():  # a refused scan leaves no comment behind
-            comment = record_comment(
-                consultation, data, Channel(form.channel.data), form.received_on.data,
-                actor=current_user, hearing=hearing, scan=form.scan.data or None,
-                idempotency_key=form.idempotency_key,
-            )
-    except ValidationFailed as error:
-        attach_errors(form, error)
-        if "file" in error.fields:
-            form.scan.errors = [*form.scan.errors, error.fields["file"]]
-        return _render_record(consultation, form, hearings, message=error.message, status=422)
-    db.session.commit()
+    with form_errors(form, fields={"file": "scan"}) as failed:  # a refused scan: no comment
+        comment = record_comment(
+            consultation, form.comment_input(), Channel(form.channel.data),
+            form.received_on.data, actor=current_user, hearing=hearing,
+            scan=form.scan.data or None, idempotency_key=form.idempotency_key,
+        )
+    if failed:
+        return _render_record(consultation, form, hearings, message=failed.message, status=422)
     flash(_("已登记，意见编号 %(no)s。请将意见编号告知提出人，凭编号可查询办理和采纳情况。",
             no=comment.tracking_no), "success")
     return redirect(url_for(".manage_record", consultation_id=consultation.id,
@@ -295,9 +247,8 @@ def manage_record(consultation_id: int):
 @staff_required
 def manage_attachment(comment_id: int, attachment_id: int):
     """A comment's file (a scanned letter, or the author's attachment), for the unit's staff."""
-    comment = db.get_or_404(Comment, comment_id)
-    if not answers_policy.can_view_comments(current_user, comment.consultation):
-        abort(403)
+    comment = load_or_403(Comment, comment_id,
+                          lambda user, c: answers_policy.can_view_comments(user, c.consultation))
     attachment = db.get_or_404(uploads.Attachment, attachment_id)
     if attachment.owner_type != Comment.__tablename__ or attachment.owner_id != comment.id:
         abort(404)

@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from consult import ratelimit
 from consult.answers.services import published_report
 from consult.citizens.policy import can_comment
 from consult.citizens.services import current_citizen
+from consult.comments.attachments import files_of
 from consult.comments.forms import CommentForm, LookupForm
-from consult.comments.models import Category, CommentStatus
-from consult.comments.services import (
-    CommentInput,
-    get_by_tracking_no,
-    public_text,
-    status_note,
-    submit_comment,
-)
+from consult.comments.models import CommentStatus
+from consult.comments.services import get_by_tracking_no, public_text, status_note, submit_comment
+from consult.comments.views import bp
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
 from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
 from consult.storage import StorageUnavailable
+from consult.web import commits, form_errors, language, public_or_404
 
-bp = Blueprint("comments", __name__)
 
-
-def _public_consultation(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id,
-                                 options=(db.joinedload(Consultation.versions),))
-    if not is_public(consultation):
-        abort(404)
-    return consultation
+@bp.app_context_processor
+def _comment_helpers():
+    return {"comment_files": files_of,
+            "receipt_lookup_form": lambda: LookupForm(formdata=None)}
 
 
 def _closed(consultation: Consultation, message: str | None = None):
@@ -54,10 +47,17 @@ def _selected_article(consultation: Consultation) -> str:
     return wanted if wanted in numbers else ""
 
 
+def _article(articles, form):
+    """The article the form is about, if any."""
+    return next((a for a in articles if str(a.number) == (form.article.data or "")), None)
+
+
 @bp.route("/consultations/<int:consultation_id>/comment", methods=["GET", "POST"])
+@commits
 def new(consultation_id: int):
     """Comment on a whole draft or one article; the answer is a redirect to the receipt."""
-    consultation = _public_consultation(consultation_id)
+    consultation = public_or_404(Consultation, consultation_id, is_public,
+                                 options=(db.joinedload(Consultation.versions),))
     if consultation.status != State.OPEN:
         return _closed(consultation)
     citizen = current_citizen()
@@ -83,47 +83,30 @@ def new(consultation_id: int):
         form.remark.data = ""
         message = _("提交未成功，请检查填写的内容后重新提交。")
     elif form.validate_on_submit():
-        data = CommentInput(
-            body=form.body.data, category=Category(form.category.data),
-            article_number=form.article_number, display_name=form.display_name.data,
-            publish_name=form.publish_name.data, email=form.email.data, phone=form.phone.data,
-            region=form.region.data, notify=form.notify.data,
-        )
-        try:
+        with form_errors(form, catch=(ValidationFailed, WindowClosed,
+                                      StorageUnavailable)) as failed:
             comment, _created = submit_comment(
-                consultation, data, idempotency_key=form.idempotency_key,
+                consultation, form.comment_input(), idempotency_key=form.idempotency_key,
                 client=f"session:{ratelimit.session_client()}", citizen=citizen,
                 attachment=form.attachment.data or None, must_verify=gate.verify,
+                language=language(),
             )
-        except WindowClosed as error:
-            return _closed(consultation, error.message)
-        except ValidationFailed as error:  # raised before anything is written
-            message = error.message
-            for name, text in error.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, text]
-        except StorageUnavailable as error:  # the file store is down: keep the text, retry
-            db.session.rollback()
-            message = error.message
+        if not failed:
+            flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
+            return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+        if isinstance(failed.error, WindowClosed):
+            return _closed(consultation, failed.message)
+        message = failed.message
+        if isinstance(failed.error, StorageUnavailable):  # the file store is down: keep the text
             return render_template(
                 "comments/form.html", consultation=consultation, form=form, message=message,
                 selected=_article(articles, form), citizen=citizen,
-            ), 503, {"Retry-After": str(error.retry_after)}
-        else:
-            tracking_no = comment.tracking_no  # not read back after the commit
-            db.session.commit()
-            flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
-            return redirect(url_for("comments.receipt", tracking_no=tracking_no), 303)
+            ), 503, {"Retry-After": str(failed.error.retry_after)}
     status = 422 if request.method == "POST" else 200
     return render_template(
         "comments/form.html", consultation=consultation, form=form, message=message,
         selected=_article(articles, form), citizen=citizen,
     ), status
-
-
-def _article(articles, form):
-    """The article the form is about, if any."""
-    return next((a for a in articles if str(a.number) == (form.article.data or "")), None)
 
 
 @bp.get("/receipts/<tracking_no>")
@@ -157,8 +140,3 @@ def lookup():
         form.tracking_no.errors = [error.message]
         return render_template("comments/lookup.html", form=form, not_found=True), 404
     return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
-
-
-import consult.comments.attachments  # noqa: E402,F401  (F6: a comment's attachment)
-import consult.comments.verification  # noqa: E402,F401  (F8: the link in the receipt mail)
-from consult.comments import manage  # noqa: E402,F401  (staff pages: moderation, register)

@@ -1,8 +1,9 @@
 """Finding near-identical comments (F13): form letters and campaigns, in near-linear time.
 
-1. `normalise` each text: NFKC (full-width letters and digits become plain ones), traditional
-   characters to simplified (OpenCC t2s), lower case, punctuation, symbols and white space
-   removed. Digits stay: "提高到500元" and "提高到800元" say different things.
+1. `normalise` each text (`consult.textfold`): NFKC (full-width letters and digits become
+   plain ones), traditional characters to simplified (OpenCC t2s), lower case, punctuation,
+   symbols and white space removed. Digits stay: "提高到500元" and "提高到800元" say
+   different things.
 2. Exact duplicates (equal normalised texts) are joined by a dictionary lookup, and only one
    text of each goes on to step 3: a campaign of identical letters costs one sketch. Texts
    under MIN_FUZZY_LENGTH characters ("同意", "支持") are grouped only when identical.
@@ -20,13 +21,12 @@ this is near-linear — bench/grouping_bench.py measures both.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import zlib
 from collections.abc import Callable, Hashable, Iterable
-from functools import lru_cache
 
 from rapidfuzz import fuzz
+
+from consult.textfold import normalise
 
 DEFAULT_SIMILARITY = 90  # rapidfuzz ratio (0–100) that confirms two texts as one comment
 SHINGLE = 3  # characters per shingle: Chinese words are mostly one to three characters
@@ -36,27 +36,6 @@ MAX_LEADERS = 8  # distinct components compared per bucket member (buckets of st
 # Shorter texts are grouped only when identical: in "公示期延长至三十日" one character is the
 # whole point, though the ratio to "…二十日" is 92.
 MIN_FUZZY_LENGTH = 20
-
-_NOISE = re.compile(r"[\W_]+")  # punctuation, symbols, white space (CJK characters are \w)
-
-
-@lru_cache(maxsize=1)
-def _to_simplified():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-def normalise(text: str | None) -> str:
-    """The text as compared: NFKC, simplified, lower case, without punctuation or spaces."""
-    # Punctuation goes first: Chinese text is full of full-width commas, which NFKC would
-    # change, so that most texts would need the slow full normalisation.
-    text = _NOISE.sub("", text or "")
-    if not unicodedata.is_normalized("NFKC", text):
-        text = _NOISE.sub("", unicodedata.normalize("NFKC", text))
-    text = _to_simplified().convert(text)
-    return text.lower()
-
 
 def shingles(text: str) -> set[bytes]:
     """The text's character 3-grams, as UTF-32 bytes (hashed by zlib.crc32 in C: a fast 32-bit

@@ -8,21 +8,20 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from consult.citizens.forms import ConfirmForm
 from consult.comments.services import comment_for_verification, verify_comment
 from consult.comments.views import bp
-from consult.extensions import db
 from consult.tokens import LinkExpired, LinkInvalid
+from consult.web import ConfirmForm, commits
 
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
+@commits
 def verify(token: str):
     """Confirm a comment from the mailed link; a POST makes it count."""
     try:
         comment = comment_for_verification(token)
         if request.method == "POST" and ConfirmForm().validate_on_submit():
             comment, changed = verify_comment(token)
-            db.session.commit()
             return render_template("comments/verified.html", comment=comment, just_now=changed)
     except (LinkInvalid, LinkExpired) as error:
         return render_template("citizens/link_error.html", status=error.status,
