@@ -6,7 +6,7 @@ from itertools import groupby
 
 from flask import abort, current_app, render_template, request, url_for
 
-from consult import clock
+from consult import clock, pagecache
 from consult.comments.models import Comment
 from consult.comments.services import (
     public_comments_query,
@@ -38,6 +38,7 @@ def _public_helpers():
 
 
 @bp.get("/consultations")
+@pagecache.page(params=("status", "unit", "type", "q", "page"))
 def index():
     """Consultations, filtered by status (open by default), unit, type and a text search."""
     status = request.args.get("status", "").strip() or "open"
@@ -55,6 +56,7 @@ def index():
             db.selectinload(Consultation.unit)),
         per_page=current_app.config["PER_PAGE"],
     )
+    pagecache.follows_every_consultation()
     filters = {k: v for k, v in
                {"status": status, "unit": unit_id, "type": type_, "q": q}.items() if v}
     return render_template(
@@ -82,10 +84,12 @@ def _catalogue_url(consultation: Consultation) -> str | None:
 
 
 @bp.get("/consultations/<int:consultation_id>")
+@pagecache.page(params=("page",), consultation="consultation_id")
 def detail(consultation_id: int):
     """A consultation: its window, explanation, articles, published comments and trace links."""
     consultation = public_or_404(Consultation, consultation_id, is_public)
     page_number()
+    pagecache.follows(consultation)
     version = consultation.current_version
     articles = version.articles if version else []
     comments = paginate(
