@@ -46,7 +46,6 @@ from functools import wraps
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, has_app_context, make_response, request, session
-from flask_babel import get_locale
 from flask_caching import Cache
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
@@ -59,6 +58,7 @@ from consult.consultations import queries
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.states import next_change
 from consult.hearings.models import Hearing, HearingParticipant
+from consult.i18n import select_locale
 from consult.policies.models import Interpretation, Policy
 
 log = logging.getLogger(__name__)
@@ -310,7 +310,7 @@ def _key(params: tuple[str, ...], stamps: list[str]) -> str:
     query = "&".join(f"{name}={value}" for name in sorted(params)
                      for value in args.getlist(name))
     raw = "\x1f".join([current_app.config["PAGE_CACHE_VERSION"], request.path, query,
-                       str(get_locale() or ""), *stamps])
+                       select_locale(), *stamps])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -365,7 +365,10 @@ def _serve(entry: dict, how: str) -> Response:
                   int(entry["expires"] - clock.now().timestamp()))
     if seconds > 0:
         response.cache_control.s_maxage = seconds
-    return response.make_conditional(request)
+    if entry["etag"] in request.if_none_match:  # the reader has it: 304, no body
+        response.status_code = 304
+        response.set_data(b"")
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -9,9 +9,9 @@ from flask import abort, current_app, render_template, request, url_for
 from consult import clock, pagecache
 from consult.comments.models import Comment
 from consult.comments.services import (
+    comment_counts,
     public_comments_query,
     public_text,
-    received_count,
     received_counts,
 )
 from consult.consultations import queries
@@ -92,12 +92,14 @@ def detail(consultation_id: int):
     pagecache.follows(consultation)
     version = consultation.current_version
     articles = version.articles if version else []
+    received, published = comment_counts(consultation)
     comments = paginate(
         public_comments_query(consultation).options(
             db.selectinload(Comment.article), db.selectinload(Comment.disposition)
         ),
-        per_page=COMMENTS_PER_PAGE,
+        per_page=COMMENTS_PER_PAGE, count=False,
     )
+    comments.total = published  # kept, not counted
     return render_template(
         "consultations/detail.html",
         consultation=consultation,
@@ -105,7 +107,7 @@ def detail(consultation_id: int):
         is_open=consultation.status == State.OPEN,
         version=version,
         article_groups=_article_groups(articles),
-        comment_count=received_count(consultation),
+        comment_count=received,
         comments=comments,
         public_text=public_text,
         trace=trace_of(consultation),
