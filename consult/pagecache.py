@@ -40,6 +40,8 @@ import hmac
 import logging
 import math
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -276,8 +278,11 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
     def decorator(view):
         @wraps(view)
         def wrapped(**kwargs):
-            if not _enabled() or not anonymous_read():
+            if not _enabled():
+                return view(**kwargs)
+            if not anonymous_read():  # someone's own page: for their browser only
                 response = make_response(view(**kwargs))
+                response.headers.pop("Cache-Control", None)
                 response.cache_control.private = True
                 response.cache_control.no_cache = True
                 response.vary.add("Cookie")
@@ -285,14 +290,16 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
             scopes = [SITE, consultation_scope(kwargs[consultation])] if consultation \
                 else [ANY]
             key = _key(params, _stamps(scopes))
-            entry = cache.get(key)
+            entry = _recent.get(key) or cache.get(key)
             if entry is not None and entry["expires"] > clock.now().timestamp():
+                _remember(key, entry)
                 return _serve(entry, "hit")
             entry = _render(view, kwargs)
             if entry is None:
                 return g.pop("page_uncached")
             remaining = entry["expires"] - clock.now().timestamp()
             if remaining >= 1:
+                _remember(key, entry)
                 try:
                     cache.set(key, entry, timeout=math.ceil(remaining))
                 except Exception:  # noqa: BLE001 - served uncached
@@ -303,6 +310,22 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
         return wrapped
 
     return decorator
+
+
+# The pages this process served last, by key. A key holds the stamps, so an entry found under
+# it is as fresh as one read from the shared store (which is still asked for the stamps on every
+# request): this only saves reading and unpickling the page itself.
+_recent: OrderedDict[str, dict] = OrderedDict()
+RECENT_PAGES = 64
+_recent_lock = threading.Lock()
+
+
+def _remember(key: str, entry: dict) -> None:
+    with _recent_lock:
+        _recent[key] = entry
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_PAGES:
+            _recent.popitem(last=False)
 
 
 def _key(params: tuple[str, ...], stamps: list[str]) -> str:

@@ -414,3 +414,36 @@ def test_the_proxy_is_never_told_to_keep_a_page_past_its_boundary(app, make, uni
     db.session.commit()
     response = get(app, "/consultations?status=all")
     assert response.cache_control.s_maxage <= 3
+
+
+def test_a_hearing_page_is_not_kept_past_the_hearing(app, c, travel):
+    from consult.hearings.models import Hearing, HearingKind
+
+    travel(clock.now())
+    hearing = Hearing(consultation_id=c.id, kind=HearingKind.HEARING, title="水价听证会",
+                      held_at=clock.now() + timedelta(hours=2), place="市政府三楼",
+                      published_at=clock.now())
+    db.session.add(hearing)
+    db.session.commit()
+    assert "会议记录整理后在此公布" not in cached(app, f"/consultations/{c.id}")
+    travel(hearing.held_at + timedelta(minutes=1))
+    assert "会议记录整理后在此公布" in html(app, f"/consultations/{c.id}")
+
+
+def test_a_signed_in_citizens_report_page_is_private(app, reported, make, post_form):
+    from tests.conftest import sign_in
+
+    closed, _comment = reported
+    reader = app.test_client()
+    sign_in(reader, post_form, make.citizen("reader2@example.org"))
+    response = reader.get(f"/consultations/{closed.id}/report")
+    assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_with_the_cache_off_pages_are_rendered_as_before(app, c):
+    app.config["PAGE_CACHE"] = False
+    try:
+        response = get(app, f"/consultations/{c.id}")
+        assert response.status_code == 200 and "X-Page-Cache" not in response.headers
+    finally:
+        app.config["PAGE_CACHE"] = True
