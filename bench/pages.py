@@ -5,6 +5,7 @@ rendered anew (`PAGE_CACHE=false`), each as a ratio of `bench.baselines:hello` s
 
     python bench/pages.py                                 # SQLite and PostgreSQL, 10k and 100k
     python bench/pages.py --databases sqlite --sizes 10000 100000 1000000 --pages consultation
+                                                  # the growth row (no report: its JSON is 0.5 GB)
     python bench/pages.py --rounds 5 --seconds 8
 
 For each size a scratch database gets one closed consultation with that many comments (90 %
@@ -38,15 +39,16 @@ from tests.load.server import base_env, postgres_available, prepare, scratch_dat
 HELLO = Target("bench.baselines:hello", "/")
 
 
-def populate(url: str, size: int) -> int:
-    """The consultation with `size` comments and its published report; its id."""
+def populate(url: str, size: int, *, report: bool = True) -> int:
+    """The consultation with `size` comments (and its published report); its id."""
     app = make_app(url)
     with app.app_context():
         started = time.monotonic()
         consultation_id = seed(size, random.Random(size))
-        publish(consultation_id)
-        consultation = db.session.get(Consultation, consultation_id)
-        consultation.report_published_at = clock.now()
+        if report:
+            publish(consultation_id)
+            consultation = db.session.get(Consultation, consultation_id)
+            consultation.report_published_at = clock.now()
         recount(consultation_id)  # the comments were inserted in bulk, past the ORM
         db.session.commit()
         print(f"  seeded {size} comments and the report in {time.monotonic() - started:.0f} s",
@@ -62,7 +64,7 @@ def run(kind: str, sizes: list[int], pages: list[str], rounds: int, seconds: int
         with tempfile.TemporaryDirectory() as directory, \
                 scratch_database(kind, Path(directory)) as url:
             prepare(url)
-            consultation_id = populate(url, size)
+            consultation_id = populate(url, size, report="report" in pages)
             paths = {"consultation": f"/consultations/{consultation_id}",
                      "report": f"/consultations/{consultation_id}/report"}
             for page in pages:

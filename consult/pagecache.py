@@ -35,12 +35,17 @@ reader who comes back after commenting sees their comment (a 304 when nothing ch
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import math
+import mmap
+import os
 import secrets
+import tempfile
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -192,14 +197,21 @@ def _stamp_key(scope: str) -> str:
 def bump(scopes: Iterable[str]) -> None:
     """New stamps for `scopes` (and `any`): every page depending on them is rendered again.
     Called after the commit; a store that fails is logged (pages then expire by their TTL)."""
-    values = {_stamp_key(scope): secrets.token_hex(8) for scope in {*scopes, ANY}}
+    scopes = sorted({*scopes, ANY})
     try:
-        cache.set_many(values, timeout=0)
+        stamps = _host_stamps()
+        if stamps is not None:
+            stamps.renew(scopes)
+        else:
+            cache.set_many({_stamp_key(s): secrets.token_hex(8) for s in scopes}, timeout=0)
     except Exception:  # noqa: BLE001 - the write is committed; the page cache must not undo it
-        log.exception("page cache: stamps not renewed for %s", sorted(values))
+        log.exception("page cache: stamps not renewed for %s", scopes)
 
 
 def _stamps(scopes: list[str]) -> list[str]:
+    stamps = _host_stamps()
+    if stamps is not None:
+        return stamps.read(scopes)
     keys = [_stamp_key(scope) for scope in scopes]
     values = list(cache.get_many(*keys))
     for i, value in enumerate(values):
@@ -209,6 +221,71 @@ def _stamps(scopes: list[str]) -> list[str]:
                 fresh = cache.get(keys[i]) or fresh
             values[i] = fresh
     return values
+
+
+class HostStamps:
+    """The stamps of one host's workers, beside its folder store, in a memory-mapped file of
+    `SLOTS` random 8-byte values (a scope's slot is picked by its CRC-32): reading one is a
+    memory read, renewing one writes 8 random bytes — instead of a file opened, read and
+    unpickled per stamp and request. Two scopes that share a slot renew each other: a page
+    rendered again for nothing, never a stale one. The file is made full of random values and
+    put in place in one step, so a new file (the folder was emptied) never repeats old stamps;
+    each read checks that the file mapped is still the one in the folder."""
+
+    SLOTS = 1 << 16
+    SIZE = SLOTS * 8
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, "stamps.bin")
+        self._map: mmap.mmap | None = None
+        self._inode: int | None = None
+        self._lock = threading.Lock()
+
+    def _mapped(self) -> mmap.mmap:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = None
+        if self._map is None or inode != self._inode:
+            with self._lock:
+                if inode is None:
+                    self._create()
+                fd = os.open(self.path, os.O_RDWR)
+                try:
+                    self._map = mmap.mmap(fd, self.SIZE)
+                    self._inode = os.fstat(fd).st_ino
+                finally:
+                    os.close(fd)
+        return self._map
+
+    def _create(self) -> None:
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(self.path), suffix=".stamps")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(secrets.token_bytes(self.SIZE))
+            with contextlib.suppress(FileExistsError):  # another worker was first
+                os.link(temporary, self.path)
+        finally:
+            os.unlink(temporary)
+
+    def _offset(self, scope: str) -> int:
+        return (zlib.crc32(scope.encode()) % self.SLOTS) * 8
+
+    def read(self, scopes: list[str]) -> list[str]:
+        mapped = self._mapped()
+        return [mapped[o:o + 8].hex() for o in map(self._offset, scopes)]
+
+    def renew(self, scopes: Iterable[str]) -> None:
+        mapped = self._mapped()
+        for scope in scopes:
+            offset = self._offset(scope)
+            mapped[offset:offset + 8] = secrets.token_bytes(8)
+
+
+def _host_stamps() -> HostStamps | None:
+    """The host's stamp file when the pages are in a folder store; else None (the stamps are
+    in the store itself: Redis, shared by every host, or one process's memory)."""
+    return current_app.extensions.get("pagecache_stamps")
 
 
 # ------------------------------------------------------------------------------ serving pages
@@ -398,8 +475,9 @@ def init_app(app: Flask) -> None:
     """Bind the store and listen to the sessions."""
     config = app.config
     config.setdefault("PAGE_CACHE", True)
-    if config.get("CACHE_TYPE") == "FileSystemCache":
+    if config.get("CACHE_TYPE") in ("FileSystemCache", "filesystem"):
         Path(config["CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+        app.extensions["pagecache_stamps"] = HostStamps(config["CACHE_DIR"])
     config["PAGE_CACHE_VERSION"] = _template_version(app)
     cache.init_app(app)
     _track()

@@ -447,3 +447,39 @@ def test_with_the_cache_off_pages_are_rendered_as_before(app, c):
         assert response.status_code == 200 and "X-Page-Cache" not in response.headers
     finally:
         app.config["PAGE_CACHE"] = True
+
+
+# --- the stamps of one host's workers (folder store) ----------------------------------------
+
+
+def test_host_stamps_are_shared_by_workers_and_never_repeat(tmp_path):
+    one, two = pagecache.HostStamps(str(tmp_path)), pagecache.HostStamps(str(tmp_path))
+    first = one.read(["c1", "c2", "any"])
+    assert two.read(["c1", "c2", "any"]) == first and len(set(first)) == 3  # random, not zero
+    one.renew(["c1"])
+    after = two.read(["c1", "c2", "any"])  # the other worker sees it at once
+    assert after[0] != first[0] and after[1:] == first[1:]
+    (tmp_path / "stamps.bin").unlink()  # the folder emptied: a new file, never the old values
+    again = two.read(["c1", "c2", "any"])
+    assert not set(again) & (set(first) | set(after))
+    assert one.read(["c1", "c2", "any"]) == again
+
+
+def test_a_folder_store_is_never_stale_after_a_write(make, unit, tmp_path, real_session):
+    from consult import create_app
+
+    app = create_app({"TESTING": True, "CACHE_TYPE": "FileSystemCache",
+                      "CACHE_DIR": str(tmp_path / "pages"), "SQLALCHEMY_DATABASE_URI":
+                      f"sqlite:///{tmp_path / 'pages.db'}"})
+    with app.app_context():
+        db.create_all()
+        c = make.consultation("open", unit=make.unit())
+        db.session.commit()
+        url = f"/consultations/{c.id}"
+        assert "已收到意见 0 条" in cached(app, url)
+        make.comment(c)
+        db.session.commit()
+        assert "已收到意见 1 条" in html(app, url)
+        assert get(app, url).headers["X-Page-Cache"] == "hit"
+        db.session.remove()
+        db.engine.dispose()
