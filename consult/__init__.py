@@ -86,7 +86,7 @@ def _config_from_environment() -> type[Config]:
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees all tables, and every module
     that receives domain events (`consult.signals`), so that no event goes unheard."""
-    from consult import audit, mail, uploads  # noqa: F401
+    from consult import audit, mail, settings, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
     from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
     from consult.auth import models as _u  # noqa: F401
@@ -97,6 +97,7 @@ def _import_models() -> None:
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
+    from consult.oversight import stats as _o  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
     from consult.security import models as _x  # noqa: F401
 

@@ -131,6 +131,9 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # The public statistics (/stats) are kept this many seconds as comments keep arriving
+    # (a report, policy or interpretation published shows at once); 0: counted on every view.
+    STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
     # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.

@@ -23,6 +23,7 @@ from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.oversight import stats as oversight_stats
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
 from consult.urls import external_url
@@ -178,3 +179,9 @@ def list_catalogue():
         [serializers.catalogue_item(item) for item in items],
         page=page.page, per_page=page.per_page, total=total,
     ))
+
+
+@bp.get("/stats")
+def stats():
+    """Every figure of the statistics page (F22), with its filters `year` and `unit`."""
+    return _public(oversight_stats.figures(oversight_stats.filters_from(request.args)))

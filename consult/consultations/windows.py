@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from consult import clock
+from consult import clock, settings
 from consult.errors import Conflict, ValidationFailed
 
 
@@ -42,9 +42,10 @@ class Minimum:
 
 
 def _dates(key: str) -> frozenset[date]:
+    """The configured dates, or those saved at /admin/settings (`consult.settings`)."""
     return frozenset(
         value if isinstance(value, date) else date.fromisoformat(value)
-        for value in current_app.config.get(key) or ()
+        for value in settings.value(key, ()) or ()
     )
 
 
@@ -77,6 +78,17 @@ def working_days(opens_on: date, closes_on: date) -> int:
         is_working_day(opens_on + timedelta(days=i), _holidays=off, _makeup=makeup)
         for i in range(calendar_days(opens_on, closes_on))
     )
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The `n`th working day after `day` (`day` itself not counted): 3 working days after a
+    policy is the last day for its interpretation (SPEC §6)."""
+    off, makeup = holidays(), makeup_workdays()
+    counted = 0
+    while counted < n:
+        day += timedelta(days=1)
+        counted += is_working_day(day, _holidays=off, _makeup=makeup)
+    return day
 
 
 def minimum(type_, *, concerns_business: bool = False) -> Minimum:

@@ -1,0 +1,45 @@
+"""Public statistics (F22): `/stats` with charts, data tables and a CSV per chart."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+
+from consult.oversight import stats
+from consult.oversight.tables import NAMES, tables, to_csv
+
+bp = Blueprint("oversight", __name__)
+
+PUBLIC_MAX_AGE = 60  # seconds a proxy may keep a statistics page
+
+
+def _public(response):
+    response.cache_control.public = True
+    response.cache_control.max_age = PUBLIC_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/stats")
+def index():
+    """Charts and tables of consultations, comments, answers, reports and interpretations."""
+    filters = stats.filters_from(request.args)
+    figures = stats.figures(filters)
+    return _public(make_response(render_template(
+        "oversight/stats.html", figures=figures, tables=tables(figures), filters=filters,
+        years=stats.years(), units=stats.units(),
+    )))
+
+
+@bp.get("/stats/<name>.csv")
+def table_csv(name: str):
+    """One chart's figures as CSV, with the page's filters."""
+    if name not in NAMES:
+        abort(404)
+    filters = stats.filters_from(request.args)
+    table = next(t for t in tables(stats.figures(filters)) if t.name == name)
+    response = make_response(to_csv(table))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    suffix = "-".join(str(part) for part in (filters.year, filters.unit_id) if part)
+    filename = f"stats-{name}{'-' + suffix if suffix else ''}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _public(response)
