@@ -82,7 +82,7 @@ class StatsSnapshot(db.Model):
 # ------------------------------------------------------------------------------ helpers
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
+def year_bounds(year: int) -> tuple[datetime, datetime]:
     return clock.start_of_day(date(year, 1, 1)), clock.start_of_day(date(year + 1, 1, 1))
 
 
@@ -141,7 +141,7 @@ def scope_clause(filters: Filters, now: datetime):
     C = Consultation
     conditions = [public_clause(), C.opens_at <= now]
     if filters.year is not None:
-        first, after = _year_bounds(filters.year)
+        first, after = year_bounds(filters.year)
         conditions += [C.opens_at >= first, C.opens_at < after]
     units = unit_scope(filters.unit_id)
     if units is not None:
@@ -324,7 +324,7 @@ def interpretation_figures(filters: Filters, today: date) -> dict:
              .scalar_subquery())
     query = db.select(Policy.published_at, first).where(Policy.published_at.is_not(None))
     if filters.year is not None:
-        start, after = _year_bounds(filters.year)
+        start, after = year_bounds(filters.year)
         query = query.where(Policy.published_at >= start, Policy.published_at < after)
     units = unit_scope(filters.unit_id)
     if units is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request
 
-from consult.oversight import stats
+from consult import clock
+from consult.oversight import stats, yearly
 from consult.oversight.tables import NAMES, tables, to_csv
 
 bp = Blueprint("oversight", __name__)
 
 PUBLIC_MAX_AGE = 60  # seconds a proxy may keep a statistics page
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _public(response):
@@ -41,5 +43,37 @@ def table_csv(name: str):
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     suffix = "-".join(str(part) for part in (filters.year, filters.unit_id) if part)
     filename = f"stats-{name}{'-' + suffix if suffix else ''}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _public(response)
+
+
+def _yearly():
+    filters = stats.filters_from(request.args)
+    year = filters.year or clock.today().year
+    return year, filters.unit_id, yearly.figures(year, filters.unit_id)
+
+
+@bp.get("/stats/yearly")
+def yearly_page():
+    """Each unit's figures for one year, for its open-government annual report (F23)."""
+    year, unit_id, content = _yearly()
+    return _public(make_response(render_template(
+        "oversight/yearly.html", content=content, columns=yearly.columns(),
+        rows=yearly.rows(content), year=year, unit_id=unit_id, years=stats.years(),
+        units=stats.units(),
+    )))
+
+
+@bp.get("/stats/yearly.<any(csv, xlsx):extension>")
+def yearly_download(extension: str):
+    """The yearly figures as CSV or as an Excel workbook."""
+    year, unit_id, content = _yearly()
+    if extension == "csv":
+        response = make_response(yearly.to_csv(content))
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        response = make_response(yearly.to_xlsx(content))
+        response.headers["Content-Type"] = XLSX
+    filename = f"yearly-{year}{f'-unit-{unit_id}' if unit_id else ''}.{extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _public(response)
