@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import JSON, String
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult import clock, settings
@@ -361,6 +361,7 @@ def stamp() -> str:
     reports, answers' publication, policies and interpretations (cheap indexed reads)."""
     parts = db.session.execute(db.select(
         db.select(db.func.max(Consultation.updated_at)).scalar_subquery(),
+        db.select(db.func.count(Consultation.id)).scalar_subquery(),
         db.select(db.func.max(Consultation.report_published_at)).scalar_subquery(),
         db.select(db.func.count(Consultation.report_published_at)).scalar_subquery(),
         db.select(db.func.max(Policy.published_at)).scalar_subquery(),
@@ -373,26 +374,56 @@ def stamp() -> str:
     return "|".join(values)[:200]
 
 
-def figures(filters: Filters) -> dict:
-    """The figures, from the snapshot while it is fresh (same stamp, younger than
-    STATS_MAX_AGE seconds), else counted now and kept."""
+# The contents of fresh snapshots this process has read, by key: (version, content). A version
+# names one snapshot (its stamp and when it was counted), so an entry is never stale: a newer
+# snapshot has another version.
+_contents: dict[str, tuple[str, dict]] = {}
+KEPT_CONTENTS = 256
+
+
+def snapshot(filters: Filters) -> tuple[dict, str]:
+    """The figures and the version of the snapshot they come from: the snapshot while it is
+    fresh (same stamp, younger than STATS_MAX_AGE seconds), else counted now and kept."""
     max_age = int(current_app.config.get("STATS_MAX_AGE", 300))
     now = clock.now()
     current = stamp()
-    snapshot = db.session.get(StatsSnapshot, filters.key)
-    if (snapshot is not None and snapshot.stamp == current and max_age > 0
-            and now - snapshot.computed_at.astimezone(UTC) < timedelta(seconds=max_age)):
-        return snapshot.content
+    if max_age > 0:
+        row = db.session.execute(
+            db.select(StatsSnapshot.stamp, StatsSnapshot.computed_at)
+            .where(StatsSnapshot.key == filters.key)).first()
+        if (row is not None and row.stamp == current
+                and now - row.computed_at.astimezone(UTC) < timedelta(seconds=max_age)):
+            version = f"{row.stamp}@{row.computed_at.isoformat()}"
+            kept = _contents.get(filters.key)
+            if kept is not None and kept[0] == version:
+                return kept[1], version
+            content = db.session.scalar(
+                db.select(StatsSnapshot.content).where(StatsSnapshot.key == filters.key))
+            _remember(filters.key, version, content)
+            return content, version
     content = compute(filters)
+    version = f"{current}@{now.isoformat()}"
     if max_age > 0:
         _keep(filters.key, current, now, content)
-    return content
+        _remember(filters.key, version, content)
+    return content, version
+
+
+def _remember(key: str, version: str, content: dict) -> None:
+    if len(_contents) >= KEPT_CONTENTS:
+        _contents.clear()
+    _contents[key] = (version, content)
+
+
+def figures(filters: Filters) -> dict:
+    """The figures of `filters` (see `snapshot`)."""
+    return snapshot(filters)[0]
 
 
 def _keep(key: str, current: str, now: datetime, content: dict) -> None:
     """Save the snapshot in a transaction of its own (a GET commits nothing else); a
     concurrent writer of the same key wins, which is as good."""
-    try:
+    try:  # IntegrityError: another writer of the key; OperationalError: SQLite busy
         with db.session.begin_nested():
             snapshot = db.session.get(StatsSnapshot, key)
             if snapshot is None:
@@ -401,7 +432,7 @@ def _keep(key: str, current: str, now: datetime, content: dict) -> None:
             else:
                 snapshot.stamp, snapshot.computed_at, snapshot.content = current, now, content
         db.session.commit()
-    except IntegrityError:
+    except (IntegrityError, OperationalError):
         db.session.rollback()
 
 

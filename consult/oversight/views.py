@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import get_locale
 
 from consult import clock
 from consult.oversight import stats, yearly
@@ -21,15 +22,28 @@ def _public(response):
     return response.make_conditional(request)
 
 
+# Pages rendered from a snapshot, by (snapshot version, filters, language): a snapshot never
+# changes, so neither does its page; a newer snapshot has another version.
+_pages: dict[tuple, bytes] = {}
+KEPT_PAGES = 256
+
+
 @bp.get("/stats")
 def index():
     """Charts and tables of consultations, comments, answers, reports and interpretations."""
     filters = stats.filters_from(request.args)
-    figures = stats.figures(filters)
-    return _public(make_response(render_template(
-        "oversight/stats.html", figures=figures, tables=tables(figures), filters=filters,
-        years=stats.years(), units=stats.units(),
-    )))
+    figures, version = stats.snapshot(filters)
+    key = (version, filters.key, str(get_locale()))
+    page = _pages.get(key)
+    if page is None:
+        page = render_template(
+            "oversight/stats.html", figures=figures, tables=tables(figures), filters=filters,
+            years=stats.years(), units=stats.units(),
+        ).encode("utf-8")
+        if len(_pages) >= KEPT_PAGES:
+            _pages.clear()
+        _pages[key] = page
+    return _public(make_response(page))
 
 
 @bp.get("/stats/<name>.csv")
