@@ -36,7 +36,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import database, extensions, http, i18n, urls
+    from consult import database, extensions, http, i18n, settings, urls
     from consult.jobs import transport
     from consult.security import https
     from consult.security import log as security_log
@@ -58,6 +58,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     urls.init_app(app)
     https.init_app(app)
     security_log.init_app(app)
+    settings.init_app(app)
 
     _import_models()
     from consult import routes

@@ -131,6 +131,13 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # The site's identity (shown in the footer; the platform office may change it at
+    # /admin/settings): its name (empty: 公众参与平台 in the page's language), the organisation
+    # that runs it (主办单位), a contact line and the ICP filing number (网站备案号).
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    SITE_OWNER = os.environ.get("SITE_OWNER", "")
+    SITE_CONTACT = os.environ.get("SITE_CONTACT", "")
+    SITE_ICP = os.environ.get("SITE_ICP", "")
     # The public statistics (/stats) are kept this many seconds as comments keep arriving
     # (a report, policy or interpretation published shows at once); 0: counted on every view.
     STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))

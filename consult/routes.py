@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from consult.admin.views import bp as admin_bp
 from consult.answers.views import bp as answers_bp
 from consult.api.views import bp as api_bp
 from consult.auth.views import bp as auth_bp
@@ -34,5 +35,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(security_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(oversight_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult import clock
@@ -60,3 +61,23 @@ def value(key: str, default=_MISSING):
     if default is _MISSING:
         return current_app.config[key]
     return current_app.config.get(key, default)
+
+
+SITE_KEYS = ("name", "owner", "contact", "icp")
+
+
+def site() -> dict[str, str]:
+    """The site's identity for the page footer and header (empty strings: not set). An error
+    page drawn while the database is down shows the configuration's."""
+    try:
+        saved = overrides()
+    except SQLAlchemyError:
+        saved = {}
+    config = current_app.config
+    return {name: str(saved.get(f"SITE_{name.upper()}", config.get(f"SITE_{name.upper()}"))
+                      or "") for name in SITE_KEYS}
+
+
+def init_app(app) -> None:
+    """Templates call `site()` where they show the identity (one query per request at most)."""
+    app.context_processor(lambda: {"site": site})

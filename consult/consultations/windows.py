@@ -91,14 +91,32 @@ def add_working_days(day: date, n: int) -> date:
     return day
 
 
+# The statutory floors (SPEC §6): no setting may go below them. Rules and major decisions 30
+# days (规章制定程序条例 Art 15, 重大行政决策程序暂行条例 Art 15), normative documents 7 working
+# days, 30 days when they concern business activity (优化营商环境条例 Art 62); "other" has none
+# beyond a single day.
+STATUTORY_MIN_DAYS = {"rule": 30, "major_decision": 30, "normative_document": 7, "other": 1}
+STATUTORY_BUSINESS_MIN_DAYS = 30
+
+
 def minimum(type_, *, concerns_business: bool = False) -> Minimum:
-    """The minimum window of a consultation type (a ConsultationType or its code)."""
+    """The minimum window of a consultation type (a ConsultationType or its code): the
+    configuration's, or what the platform office saved (`consult.settings`), never below the
+    statutory floor."""
     config = current_app.config
     code = str(getattr(type_, "value", type_))
     working = code in config["WINDOW_WORKING_DAY_TYPES"]
     if working and concerns_business:
-        return Minimum(config["WINDOW_BUSINESS_MIN_DAYS"], working=False)
-    return Minimum(config["WINDOW_MIN_DAYS"][code], working=working)
+        days = int(settings.value("WINDOW_BUSINESS_MIN_DAYS"))
+        return Minimum(max(days, STATUTORY_BUSINESS_MIN_DAYS), working=False)
+    days = int(settings.value("WINDOW_MIN_DAYS")[code])
+    return Minimum(max(days, STATUTORY_MIN_DAYS.get(code, 1)), working=working)
+
+
+def report_due_on(closes_at: datetime) -> date:
+    """The last day for the adoption report: REPORT_DUE_DAYS (configured, or saved by the
+    platform office) after the window's last local day."""
+    return clock.local_date(closes_at) + timedelta(days=int(settings.value("REPORT_DUE_DAYS")))
 
 
 def length(rule: Minimum, opens_on: date, closes_on: date) -> int:

@@ -44,7 +44,7 @@ from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.queries import public_clause
-from consult.consultations.windows import add_working_days
+from consult.consultations.windows import add_working_days, report_due_on
 from consult.errors import NotFound
 from consult.extensions import db
 from consult.paging import int_param
@@ -147,11 +147,6 @@ def scope_clause(filters: Filters, now: datetime):
     if units is not None:
         conditions.append(C.unit_id.in_(units))
     return db.and_(*conditions)
-
-
-def report_due_on(closes_at: datetime) -> date:
-    """The last day for a report: REPORT_DUE_DAYS after the window's last day."""
-    return clock.local_date(closes_at) + timedelta(days=int(settings.value("REPORT_DUE_DAYS")))
 
 
 def interpretation_due_on(policy_published_at: datetime) -> date:
