@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consult import clock
-from consult.answers.models import Disposition, DispositionCode
+from consult.answers.models import DispositionCode
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.consultations.models import Consultation, State
 from consult.extensions import db
