@@ -112,6 +112,7 @@ class Config:
     # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
     DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
     PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
+    REMINDER_HOUR = _hour("REMINDER_HOUR", 9)  # reminders and the weekly summary (working days)
     # A consultation with at least this many comments builds its report (preview and
     # publication) in a job; smaller ones build it within the request.
     REPORT_JOB_MIN_COMMENTS = int(os.environ.get("REPORT_JOB_MIN_COMMENTS", 5000))
@@ -241,7 +242,7 @@ class TestingConfig(Config):
     # Jobs stay in the database unless a test gives its app a Redis of its own.
     REDIS_URL = None
     JOBS_QUEUE = "consult-test"
-    DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
+    DIGEST_HOUR = PURGE_HOUR = REMINDER_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")

@@ -99,6 +99,17 @@ STATUTORY_MIN_DAYS = {"rule": 30, "major_decision": 30, "normative_document": 7,
 STATUTORY_BUSINESS_MIN_DAYS = 30
 
 
+def working_day_before(day: date, n: int) -> date:
+    """The `n`th working day before `day` (`day` itself not counted): a report due on `day` is
+    "due within 3 working days" from this day on."""
+    off, makeup = holidays(), makeup_workdays()
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        counted += is_working_day(day, _holidays=off, _makeup=makeup)
+    return day
+
+
 def minimum(type_, *, concerns_business: bool = False) -> Minimum:
     """The minimum window of a consultation type (a ConsultationType or its code): the
     configuration's, or what the platform office saved (`consult.settings`), never below the

@@ -1,13 +1,31 @@
-"""Public statistics (F22): `/stats` with charts, data tables and a CSV per chart."""
+"""Public statistics (F22): `/stats` with charts, data tables and a CSV per chart; the yearly
+figures (F23); the staff page of a unit's reminders."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from consult import clock
-from consult.oversight import stats, yearly
+from consult.auth.models import Unit
+from consult.errors import Conflict, ValidationFailed
+from consult.extensions import db
+from consult.oversight import reminders, stats, yearly
 from consult.oversight.tables import NAMES, tables, to_csv
+from consult.paging import id_filter
+from consult.permissions import Perm, unit_ids_with
+from consult.web import ConfirmForm, commits, staff_required
 
 bp = Blueprint("oversight", __name__)
 
@@ -91,3 +109,54 @@ def yearly_download(extension: str):
     filename = f"yearly-{year}{f'-unit-{unit_id}' if unit_id else ''}.{extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _public(response)
+
+
+# ------------------------------------------------------------------------------ reminders
+
+
+@bp.get("/staff/reminders")
+@staff_required
+def manage_reminders():
+    """The reminders the user's units get, which optional ones they switched off, and what was
+    sent lately."""
+    units = _reminder_units()
+    off = {(row.unit_id, row.cause) for row in db.session.scalars(
+        db.select(reminders.ReminderOptOut).where(
+            reminders.ReminderOptOut.unit_id.in_([u.id for u in units])))}
+    return render_template(
+        "oversight/staff/reminders.html", units=units, off=off, causes=reminders.CAUSES,
+        can_switch={u.id: reminders.can_switch(current_user, u) for u in units},
+        sent=reminders.recent({u.id for u in units}), form=ConfirmForm())
+
+
+def _reminder_units() -> list[Unit]:
+    ids = unit_ids_with(current_user, Perm.VIEW_STAFF)
+    if not ids:
+        return []
+    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids))
+                              .order_by(Unit.name)).all()
+
+
+@bp.post("/staff/reminders")
+@staff_required
+@commits
+def manage_switch_reminder():
+    """Switch one optional reminder on or off for one unit (its approvers)."""
+    unit_id = id_filter(request.form.get("unit_id", ""))
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        abort(404)
+    if not reminders.can_switch(current_user, unit):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cause = request.form.get("cause", "")
+    try:
+        changed = reminders.switch(unit, cause, on=request.form.get("on") == "1",
+                                   actor=current_user)
+    except (ValidationFailed, Conflict) as error:
+        flash(error.message, "error")
+        return redirect(url_for(".manage_reminders"), 303)
+    if changed:
+        flash(_("已保存。"), "success")
+    return redirect(url_for(".manage_reminders"), 303)
