@@ -27,6 +27,7 @@ from consult.admin.forms import ActionForm, InviteForm, NameForm, RoleForm, Unit
 from consult.auth.models import Membership, Role, Unit, User
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
+from consult.paging import int_param
 from consult.web import commits, form_errors, paginate, staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -162,7 +163,7 @@ def users():
                                    User.email.icontains(q, autoescape=True)))
     if status != "all":
         query = query.where(User.active.is_(status == "active"))
-    unit_id = request.args.get("unit", type=int)
+    unit_id = int_param("unit", minimum=1)
     if unit_id:
         query = query.where(User.memberships.any(Membership.unit_id == unit_id))
     page = paginate(query.options(db.selectinload(User.memberships)

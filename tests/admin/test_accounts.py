@@ -187,3 +187,4 @@ def test_the_account_list_filters(office, make, unit):
     assert "张三" not in office.get("/admin/users?q=nobody").get_data(as_text=True)
     assert office.get("/admin/users?status=bogus").status_code == 400
     assert office.get("/admin/users?page=abc").status_code == 400
+    assert office.get("/admin/users?unit=99999999999").status_code == 400
