@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -379,28 +380,34 @@ KEPT_CONTENTS = 256
 def snapshot(filters: Filters) -> tuple[dict, str]:
     """The figures and the version of the snapshot they come from: the snapshot while it is
     fresh (same stamp, younger than STATS_MAX_AGE seconds), else counted now and kept."""
+    return kept(filters.key, lambda: compute(filters))
+
+
+def kept(key: str, count: Callable[[], dict]) -> tuple[dict, str]:
+    """`count()`'s figures under `key`, from the snapshot while it is fresh (see `snapshot`);
+    the yearly figures are kept the same way."""
     max_age = int(current_app.config.get("STATS_MAX_AGE", 300))
     now = clock.now()
     current = stamp()
     if max_age > 0:
         row = db.session.execute(
             db.select(StatsSnapshot.stamp, StatsSnapshot.computed_at)
-            .where(StatsSnapshot.key == filters.key)).first()
+            .where(StatsSnapshot.key == key)).first()
         if (row is not None and row.stamp == current
                 and now - row.computed_at.astimezone(UTC) < timedelta(seconds=max_age)):
             version = f"{row.stamp}@{row.computed_at.isoformat()}"
-            kept = _contents.get(filters.key)
-            if kept is not None and kept[0] == version:
-                return kept[1], version
+            remembered = _contents.get(key)
+            if remembered is not None and remembered[0] == version:
+                return remembered[1], version
             content = db.session.scalar(
-                db.select(StatsSnapshot.content).where(StatsSnapshot.key == filters.key))
-            _remember(filters.key, version, content)
+                db.select(StatsSnapshot.content).where(StatsSnapshot.key == key))
+            _remember(key, version, content)
             return content, version
-    content = compute(filters)
+    content = count()
     version = f"{current}@{now.isoformat()}"
     if max_age > 0:
-        _keep(filters.key, current, now, content)
-        _remember(filters.key, version, content)
+        _keep(key, current, now, content)
+        _remember(key, version, content)
     return content, version
 
 

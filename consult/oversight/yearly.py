@@ -34,6 +34,7 @@ from consult.labels import label
 from consult.oversight.stats import (
     Filters,
     interpretation_timeliness,
+    kept,
     report_timeliness,
     scope_clause,
     unit_scope,
@@ -81,7 +82,13 @@ class Row:
 
 
 def figures(year: int, unit_id: int | None = None) -> dict:
-    """Every unit's figures for `year` (the unit given and those below it, else all)."""
+    """Every unit's figures for `year` (the unit given and those below it, else all), kept
+    like the statistics (`consult.oversight.stats.kept`)."""
+    return kept(f"yearly:{year}:{unit_id or 'all'}", lambda: count(year, unit_id))[0]
+
+
+def count(year: int, unit_id: int | None = None) -> dict:
+    """Every unit's figures for `year`, counted now."""
     now, today = clock.now(), clock.today()
     filters = Filters(year=year, unit_id=unit_id)
     scope = scope_clause(filters, now)
