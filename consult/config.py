@@ -131,6 +131,10 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # A rule or normative document is filed (备案) within this many days of its issue.
+    POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
+    # 三同步: a published policy's interpretation is due within this many working days.
+    INTERPRETATION_DUE_WORKING_DAYS = int(os.environ.get("INTERPRETATION_DUE_WORKING_DAYS", 3))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
     # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.
