@@ -161,3 +161,9 @@ def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: dat
             minimum=rule.describe(),
         ), code="window_too_short")
     return opens_at
+
+
+def report_due_on(consultation) -> date:
+    """The last day for the adoption report: REPORT_DUE_DAYS after the window's last day."""
+    return clock.local_date(consultation.closes_at) + timedelta(
+        days=current_app.config["REPORT_DUE_DAYS"])
