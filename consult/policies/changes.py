@@ -94,39 +94,64 @@ def compare(policy: Policy) -> Comparison | None:
     if version is None or not policy.articles:
         return None
     old, new = version.articles, policy.articles
-    pairs = match(old, new)
-    matched_old = {a.id: n for n in new if (a := pairs.get(n.id)) is not None}
+    pairs = match(old, new, fallback=False)
+    paired_old = {a.id for a in pairs.values()}
+    # A final article no old one is like, but mostly made of one: that one split in two.
+    splits: dict[int, Article] = {}
+    for article in new:
+        if article.id in pairs:
+            continue
+        source = max(old, key=lambda o: contained(_text(article), _text(o)), default=None)
+        if source is not None and source.id in paired_old \
+                and contained(_text(article), _text(source)) >= CONTAINED:
+            splits[article.id] = source
+    # An old article no final one is like, but held by one: merged into it.
+    merged: dict[int, list[Article]] = {}
+    merged_old: set[int] = set()
+    for article in old:
+        if article.id in paired_old:
+            continue
+        host = max((n for n in new if n.id in pairs),
+                   key=lambda n: contained(_text(article), _text(n)), default=None)
+        if host is not None and contained(_text(article), _text(host)) >= CONTAINED:
+            merged.setdefault(host.id, []).append(article)
+            merged_old.add(article.id)
+    # Left over under the same number: one article rewritten beyond recognition.
+    by_label = {a.label: a for a in old if a.id not in paired_old and a.id not in merged_old}
+    for article in new:
+        if article.id not in pairs and article.id not in splits and article.label in by_label:
+            pairs[article.id] = by_label.pop(article.label)
+            paired_old.add(pairs[article.id].id)
+
     rows: list[ChangeRow] = []
-    position: dict[int, int] = {}
+    position: dict[int, int] = {}  # old article id → index of its row
     for article in new:
         counterpart = pairs.get(article.id)
-        if counterpart is None:
-            # Part of an old article that another final article also came from: a split.
-            source = max(old, key=lambda o: contained(_text(article), _text(o)), default=None)
-            if source is not None and contained(_text(article), _text(source)) >= CONTAINED:
-                rows.append(ChangeRow("split", article, [source],
-                                      diff_pieces(_text(source), _text(article))))
-            else:
-                rows.append(ChangeRow("added", article, [], [("insert", _text(article))]))
-            continue
-        a, b = _text(counterpart), _text(article)
-        rows.append(ChangeRow("unchanged" if a == b else "changed", article, [counterpart],
-                              diff_pieces(a, b)))
-        position[counterpart.id] = len(rows) - 1
-    # An old article with no counterpart: merged into a final article that holds it, else
-    # removed (placed after the row of the nearest earlier old article that has one).
+        if article.id in splits:
+            source = splits[article.id]
+            rows.append(ChangeRow("split", article, [source],
+                                  diff_pieces(_text(source), _text(article))))
+        elif counterpart is None:
+            rows.append(ChangeRow("added", article, [], [("insert", _text(article))]))
+        elif article.id in merged:
+            sources = sorted([counterpart, *merged[article.id]], key=lambda o: o.number)
+            rows.append(ChangeRow("merged", article, sources,
+                                  diff_pieces("".join(_text(o) for o in sources),
+                                              _text(article))))
+        else:
+            a, b = _text(counterpart), _text(article)
+            rows.append(ChangeRow("unchanged" if a == b else "changed", article, [counterpart],
+                                  diff_pieces(a, b)))
+        if counterpart is not None:
+            position[counterpart.id] = len(rows) - 1
+    # Removed articles: after the row of the nearest earlier old article that has one.
     inserts: list[tuple[int, int, ChangeRow]] = []
     anchor = -1
     for order, article in enumerate(old):
-        if article.id in matched_old:
+        if article.id in position:
             anchor = position[article.id]
             continue
-        host = max((r for r in rows if r.new is not None and r.kind != "added"),
-                   key=lambda r: contained(_text(article), _text(r.new)), default=None)
-        if host is not None and contained(_text(article), _text(host.new)) >= CONTAINED:
-            host.old.append(article)
-            host.kind = "merged"
-            host.pieces = diff_pieces("".join(_text(o) for o in host.old), _text(host.new))
+        if article.id in merged_old:
             continue
         inserts.append((anchor, order, ChangeRow("removed", None, [article],
                                                  [("delete", _text(article))])))
