@@ -23,6 +23,7 @@ from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.policies import catalogue_status
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
 from consult.urls import external_url
@@ -165,7 +166,7 @@ def list_catalogue():
     status and method, with each item's public consultations and its changes since publication."""
     filters = catalogue_queries.parse_filters(request.args)
     page = schemas.parse_page(request.args)
-    query = catalogue_queries.public_query(filters)
+    query = catalogue_status.public_query(filters)
     total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(
         query.limit(page.per_page).offset(page.offset).options(
