@@ -16,7 +16,8 @@ from consult.policies import services
 from consult.policies.models import Policy
 
 CORPUS = Path(__file__).resolve().parents[1] / "consultations" / "corpus"
-TEXT = "第一章 总则\n第一条 为了规范公共数据开放，制定本办法。\n第二章 附则\n第二条 本办法自2027年1月1日起施行。"
+TEXT = ("第一章 总则\n第一条 为了规范公共数据开放，制定本办法。\n"
+        "第二章 附则\n第二条 本办法自2027年1月1日起施行。")
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def library(make):
         "rule": add(data, a, "郑政令〔2025〕250号", "郑州市公共数据管理办法", date(2025, 4, 1),
                     "rule"),
         "open": add(data, a, "郑政规〔2026〕3号", "郑州市公共数据开放实施细则", date(2026, 2, 1)),
-        "rent": add(housing, b, "郑房规〔2026〕1号", "郑州市公共租赁住房管理办法", date(2026, 5, 1)),
+        "rent": add(housing, b, "郑房规〔2026〕1号", "郑州市公共租赁住房管理办法",
+                    date(2026, 5, 1)),
         "draft": add(housing, b, "郑房规〔2026〕2号", "尚未发布的住房文件", date(2026, 6, 1),
                      publish=False),
     }
@@ -54,12 +56,14 @@ def _titles(client, query):
 
 
 def test_filters_by_unit_type_year_and_words(client, library):
-    everything = {"郑州市公共数据管理办法", "郑州市公共数据开放实施细则", "郑州市公共租赁住房管理办法"}
+    everything = {"郑州市公共数据管理办法", "郑州市公共数据开放实施细则",
+                  "郑州市公共租赁住房管理办法"}
     assert _titles(client, "") == everything
     assert _titles(client, f"unit={library['data'].id}") == {"郑州市公共数据管理办法",
                                                              "郑州市公共数据开放实施细则"}
     assert _titles(client, "type=rule") == {"郑州市公共数据管理办法"}
-    assert _titles(client, "year=2026") == {"郑州市公共数据开放实施细则", "郑州市公共租赁住房管理办法"}
+    assert _titles(client, "year=2026") == {"郑州市公共数据开放实施细则",
+                                            "郑州市公共租赁住房管理办法"}
     assert _titles(client, "q=租赁") == {"郑州市公共租赁住房管理办法"}
     assert _titles(client, "q=郑房规[2026]1号") == {"郑州市公共租赁住房管理办法"}
     assert _titles(client, "validity=in_force&year=2025&type=rule") == {"郑州市公共数据管理办法"}
@@ -74,7 +78,8 @@ def test_bad_filters_are_400(client, query):
 
 def test_permalink_by_document_number_however_typed(client, library):
     policy = library["open"]
-    for number in ("郑政规〔2026〕3号", "郑政规[2026]3号", "郑政规（2026）3号", "郑政规 〔2026〕 3号"):
+    for number in ("郑政规〔2026〕3号", "郑政规[2026]3号", "郑政规（2026）3号",
+                   "郑政规 〔2026〕 3号"):
         response = client.get(f"/policies/number/{number}")
         assert response.status_code == 301, number
         assert response.headers["Location"].endswith(f"/policies/{policy.id}")
