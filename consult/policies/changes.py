@@ -230,3 +230,14 @@ def outcome_of(comment) -> dict:
         "article": change[1] if change else None,
         "changes": policy is not None and consultation.current_version is not None,
     }
+
+
+def change_links(consultation) -> dict[str, PolicyArticle]:
+    """tracking number → the final article its adopted answer was linked to, once the policy
+    is published (the report page shows the link beside the answer)."""
+    policy = consultation.policy if consultation is not None else None
+    if policy is None or policy.published_at is None or not policy.answer_links:
+        return {}
+    articles = {a.number: a for a in policy.articles}
+    return {link.disposition.comment.tracking_no: articles[link.article_number]
+            for link in policy.answer_links if link.article_number in articles}

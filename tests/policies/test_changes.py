@@ -179,3 +179,12 @@ def test_a_policy_without_a_consultation_has_no_comparison(client, make):
     html = client.get(f"/policies/{policy.id}/changes").get_data(as_text=True)
     assert "无法逐条对照" in html
     assert db.session.get(Policy, policy.id).consultation is None
+
+
+def test_the_report_links_an_adopted_answer_to_its_change(client, chain):
+    c, policy, approver, comments = chain
+    services.link_answer(policy, comments["speed"].disposition, 6, actor=approver)
+    db.session.flush()
+    html = client.get(f"/consultations/{c.id}/report").get_data(as_text=True)
+    assert "促成了正式文件第六条的修改" in html
+    assert f"/policies/{policy.id}/changes#article-6" in html
