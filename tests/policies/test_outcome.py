@@ -9,12 +9,13 @@ import pytest
 from consult import clock
 from consult.answers.services import publish_report
 from consult.catalogue.models import CatalogueStatus
-from consult.consultations import legal
+from consult.consultations import legal, versions
+from consult.consultations import services as consultation_services
 from consult.consultations.models import LegalDecision
 from consult.extensions import db
 from consult.policies import services, standing
 from consult.policies.catalogue_status import shown_status
-from consult.policies.models import InterpretationKind
+from consult.policies.models import ChangeKind, InterpretationKind
 from consult.policies.timeline import timeline_of
 
 
@@ -107,14 +108,34 @@ def test_the_timeline_is_dated_and_in_order_on_all_three_pages(client, make, tra
         assert "合法性审核通过" in html and "公布意见采纳情况" in html
 
 
-def test_the_timeline_shows_extensions_and_later_changes(make, closed):
-    c, approver = closed
-    services.publish_policy(_policy(c, approver), actor=approver)
+def test_the_timeline_shows_extensions_versions_and_later_changes(make, client):
+    c = make.consultation("open")
+    approver = make.user("approver", c.unit)
+    old_close = clock.local_date(c.closes_at)
+    consultation_services.extend(c, old_close + timedelta(days=10), "听取更多意见",
+                                 actor=approver)
+    versions.new_version(c, "第一条 修改后的内容。", "根据意见修改", actor=approver)
     db.session.flush()
     events = timeline_of(c)
-    assert events[-1].kind == "policy"
+    texts = [e.text for e in events]
+    assert f"延长征求意见期限至 {(old_close + timedelta(days=10)).isoformat()}" in texts
+    assert "发布第 2 稿" in texts and "征求意见截止（预定）" in texts
+    assert events[-1].kind == "closed" and events[-1].future
+    html = client.get(f"/consultations/{c.id}").get_data(as_text=True)
+    assert "延长征求意见期限至" in html.split('id="timeline-title"')[1]
     draft_only = make.consultation("draft")
     assert timeline_of(draft_only) == []  # nothing of a draft is public
+
+
+def test_the_timeline_shows_a_policys_later_changes(make, closed):
+    c, approver = closed
+    policy = _policy(c, approver, issued_on=date(2026, 1, 5))
+    services.publish_policy(policy, actor=approver)
+    services.record_change(policy, services.ChangeInput(
+        ChangeKind.AMEND, date(2026, 3, 1), document="市政府关于修改部分规章的决定"),
+        actor=approver)
+    texts = [e.text for e in timeline_of(c)]
+    assert "修改：市政府关于修改部分规章的决定" in texts
 
 
 def test_the_reported_list_links_to_reports(client, closed):
