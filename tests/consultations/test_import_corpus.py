@@ -129,3 +129,17 @@ def test_a_contents_list_is_set_aside_not_taken_for_the_preamble():
     assert parsed.articles[3].chapter == "第二章 数据目录"
     assert parsed.articles[3].section == "第一节 目录编制"
     assert parsed.articles[0].chapter == "第一章 总则"
+
+
+def test_the_import_page_shows_the_contents_set_aside_without_false_warnings(
+        client_as, post_form, make):
+    from tests.consultations.test_import import upload
+
+    unit = make.unit()
+    client = client_as(make.user("editor", unit))
+    name = "01_provincial_regulation_with_contents.docx"
+    response = upload(client, post_form, (CORPUS / name).read_bytes(), name, unit=unit)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "已略去的目录（7 行）" in html and "重复出现" not in html
+    assert "9 条" in html
