@@ -112,6 +112,7 @@ def _import_job_handlers() -> None:
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
     from consult.oversight import reminders as _o  # noqa: F401
+    from consult.policies import jobs as _p  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

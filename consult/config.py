@@ -142,6 +142,10 @@ class Config:
     # The public statistics (/stats) are kept this many seconds as comments keep arriving
     # (a report, policy or interpretation published shows at once); 0: counted on every view.
     STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
+    # A rule or normative document is filed (备案) within this many days of its issue.
+    POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
+    # 三同步: a published policy's interpretation is due within this many working days.
+    INTERPRETATION_DUE_WORKING_DAYS = int(os.environ.get("INTERPRETATION_DUE_WORKING_DAYS", 3))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
     # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.

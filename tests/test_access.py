@@ -60,7 +60,8 @@ NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.m
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
              "consultations.manage_legal_queue", "jobs.manage_index",
-             "oversight.manage_reminders", "oversight.manage_switch_reminder"}
+             "oversight.manage_reminders", "oversight.manage_switch_reminder",
+             "policies.manage_standalone_new"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 

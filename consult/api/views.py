@@ -25,6 +25,7 @@ from consult.errors import NotFound
 from consult.extensions import db
 from consult.oversight import stats as oversight_stats
 from consult.oversight import yearly as oversight_yearly
+from consult.policies import catalogue_status
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
 from consult.urls import external_url
@@ -167,7 +168,7 @@ def list_catalogue():
     status and method, with each item's public consultations and its changes since publication."""
     filters = catalogue_queries.parse_filters(request.args)
     page = schemas.parse_page(request.args)
-    query = catalogue_queries.public_query(filters)
+    query = catalogue_status.public_query(filters)
     total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(
         query.limit(page.per_page).offset(page.offset).options(

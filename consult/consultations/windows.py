@@ -202,3 +202,4 @@ def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: dat
             minimum=rule.describe(),
         ), code="window_too_short")
     return opens_at
+
