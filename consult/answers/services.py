@@ -381,9 +381,9 @@ def suggested_summary(consultation: Consultation) -> str:
         if row.code is not None and row.status == CommentStatus.PUBLISHED:
             by_code[row.code] += 1
     opens, closes = clock.local(consultation.opens_at), clock.local(consultation.closes_at)
-    parts = [_("本次意见征集自 %(opens)s 至 %(closes)s，共收到公众意见 %(n)d 条，涉及 %(k)d 个条款。",
-               opens=opens.date().isoformat(), closes=closes.date().isoformat(), n=received,
-               k=articles)]
+    parts = [_("本次意见征集自 %(opens)s 至 %(closes)s，共收到公众意见 %(n)d 条，"
+               "涉及 %(k)d 个条款。", opens=opens.date().isoformat(),
+               closes=closes.date().isoformat(), n=received, k=articles)]
     answered = [_("%(label)s %(n)d 条", label=disposition_label(code), n=n)
                 for code, n in by_code.items() if n]
     if answered:
