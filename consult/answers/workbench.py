@@ -197,12 +197,22 @@ def earlier_answers(consultation: Consultation, article_id: int | None, *,
     return [{"code": code, "reason": reason or "", "count": int(n)} for code, reason, n in rows]
 
 
-def frequent_answers(consultation: Consultation, *, limit: int = EARLIER_ANSWERS) -> list[dict]:
-    """The answers given most in the whole consultation (for a topic spanning articles)."""
-    rows = db.session.execute(
+def frequent_answers(consultation: Consultation, *, limit: int = EARLIER_ANSWERS,
+                     article_ids: Iterable[int | None] | None = None) -> list[dict]:
+    """The answers given most in the whole consultation, or to comments on these articles
+    (a topic's or a group's: None stands for the whole draft)."""
+    query = (
         db.select(Disposition.code, Disposition.reason, db.func.count(Disposition.id))
         .join(Comment, Comment.id == Disposition.comment_id)
-        .where(Comment.consultation_id == consultation.id)
+        .where(Comment.consultation_id == consultation.id))
+    if article_ids is not None:
+        wanted = set(article_ids)
+        ids = {i for i in wanted if i is not None}
+        whole = None in wanted
+        query = query.where(db.or_(Comment.article_id.in_(sorted(ids)),
+                                   Comment.article_id.is_(None) if whole else db.false()))
+    rows = db.session.execute(
+        query
         .group_by(Disposition.code, Disposition.reason)
         .order_by(db.func.count(Disposition.id).desc(), db.func.max(Disposition.id).desc())
         .limit(limit)
@@ -259,6 +269,23 @@ def awaiting_groups(consultation: Consultation) -> list[dict]:
         .order_by(db.func.count(Comment.id).desc(), CommentGroup.id)
     ).all()
     return [{"group": group, "awaiting": int(n)} for group, n in rows]
+
+
+def suggested_groups(consultation: Consultation, *, limit: int | None = None) -> list[dict]:
+    """Suggested groups still to check that have members awaiting an answer, largest first
+    (a campaign of 1 500 letters before a pair of look-alikes): {"group", "size"}."""
+    query = (
+        db.select(CommentGroup, db.func.count(Comment.id))
+        .join(Comment, Comment.group_id == CommentGroup.id)
+        .where(CommentGroup.consultation_id == consultation.id,
+               CommentGroup.status == GroupStatus.SUGGESTED,
+               Comment.status == CommentStatus.PUBLISHED, ~Comment.disposition.has())
+        .group_by(CommentGroup.id)
+        .order_by(db.func.count(Comment.id).desc(), CommentGroup.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return [{"group": group, "size": int(n)} for group, n in db.session.execute(query).all()]
 
 
 def answer_rows(consultation: Consultation, rows: Sequence[tuple[int, str, str | None]], *,

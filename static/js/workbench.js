@@ -135,7 +135,9 @@
       if (submitter && submitter.name) body.append(submitter.name, submitter.value);
     }
     f.setAttribute("aria-busy", "true");
-    window.fetch(f.action, {
+    // Not f.action: the save and skip buttons are named "action" and would shadow it.
+    var url = new URL(f.getAttribute("action") || window.location.href, window.location.href);
+    window.fetch(url.href, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {

@@ -36,6 +36,7 @@ from consult.answers.workbench import (
     next_comment,
     progress,
     record_seen,
+    suggested_groups,
     template_keys,
 )
 from consult.comments.models import Category, Channel, Comment
@@ -92,6 +93,7 @@ def _triage(consultation: Consultation) -> dict:
         "suggested": int(counts.get(GroupStatus.SUGGESTED, 0)),
         "confirmed": int(counts.get(GroupStatus.CONFIRMED, 0)),
         "groups": awaiting_groups(consultation),
+        "to_check": suggested_groups(consultation, limit=8),
         "topics": [row for row in topics if row["awaiting"]],
         "topics_total": len(topics),
         "suggesting": suggesting,
@@ -252,9 +254,9 @@ def next_triage_url(consultation: Consultation) -> str:
     groups = awaiting_groups(consultation)
     if groups:
         return url_for(".manage_group", group_id=groups[0]["group"].id)
-    suggested = db.session.scalar(groups_query(consultation, GroupStatus.SUGGESTED).limit(1))
-    if suggested is not None:
-        return url_for(".manage_group", group_id=suggested.id)
+    suggested = suggested_groups(consultation, limit=1)
+    if suggested:
+        return url_for(".manage_group", group_id=suggested[0]["group"].id)
     topic = next_topic(consultation)
     if topic is not None:
         return url_for(".manage_topic", topic_id=topic.id)
@@ -293,7 +295,7 @@ def _render_group(group: CommentGroup, *, form=None, message=None, status=200):
         answered=[m for m in members if m.disposition is not None],
         not_public=[m for m in members if not m.needs_answer],
         answer=group_answer(group),
-        earlier=frequent_answers(consultation),
+        earlier=frequent_answers(consultation, article_ids=[m.article_id for m in members]),
         form=form,
         message=message,
     ), status
@@ -350,10 +352,12 @@ def _render_topic(topic: Topic, *, form=None, message=None, left_out=(), status=
         answered=[(m, s) for m, s in members if m.disposition is not None],
         others=[(m, s) for m, s in members
                 if m.disposition is None and (not m.needs_answer or m.group_id in confirmed)],
-        earlier=frequent_answers(consultation),
+        earlier=frequent_answers(consultation,
+                                 article_ids=[m.article_id for m, _score in members]),
         form=form,
         message=message,
         left_out=set(left_out),
+        following=next_topic(consultation, after=topic),
     ), status
 
 
