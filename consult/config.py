@@ -218,6 +218,27 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
 
+    # The site's identity, shown in every page's footer as a 政府网站 carries it (issue 13; 政府
+    # 网站发展指引): who runs it, how to reach them, the site code and the filing numbers. Read
+    # through `site_identity()` only (an admin page may later keep them in the database).
+    SITE_NAME = os.environ.get("SITE_NAME", "")  # empty: the translated "公众参与平台"
+    SITE_SPONSOR = os.environ.get("SITE_SPONSOR", "市人民政府办公厅")  # 主办单位
+    SITE_OPERATOR = os.environ.get("SITE_OPERATOR", "市政务公开办公室")  # 承办单位
+    SITE_CONTACT = os.environ.get("SITE_CONTACT", "联系电话：12345（政务服务便民热线）")
+    SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
+    SITE_ID_CODE = os.environ.get("SITE_ID_CODE", "")  # 网站标识码, e.g. 4101000001
+    SITE_ICP = os.environ.get("SITE_ICP", "")  # ICP 备案号, e.g. 豫ICP备12345678号
+    SITE_PSB = os.environ.get("SITE_PSB", "")  # 公网安备号, e.g. 豫公网安备 41010502000001号
+    SITE_FAVICON = os.environ.get("SITE_FAVICON", "favicon.svg")  # a file in static/
+
+
+def site_identity(config) -> dict[str, str]:
+    """The site identity of the footer (the SITE_* settings): the one place it is read."""
+    keys = ("SITE_NAME", "SITE_SPONSOR", "SITE_OPERATOR", "SITE_CONTACT", "SITE_CONTACT_EMAIL",
+            "SITE_ID_CODE", "SITE_ICP", "SITE_PSB", "SITE_FAVICON")
+    return {key[5:].lower(): (config.get(key) or "").strip() for key in keys}
+
+
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 

@@ -85,7 +85,11 @@ HIDDEN_REASON_LABELS = labels.define("hidden_reason", {
 
 class Comment(db.Model):
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_consultation_status", "consultation_id", "status"),)
+    __table_args__ = (
+        Index("ix_comments_consultation_status", "consultation_id", "status"),
+        # the contents list of a draft counts its comments per article (issue 13)
+        Index("ix_comments_consultation_article", "consultation_id", "version_id", "article_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_no: Mapped[str] = mapped_column(String(16), unique=True)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from consult import clock
 from consult.comments.services import received_counts
+from consult.config import site_identity
 from consult.consultations import queries
 from consult.extensions import db
 from consult.jobs.queue import counts
@@ -39,6 +40,25 @@ def index():
         policies=policies,
         today=clock.today(),
     )
+
+
+@bp.app_context_processor
+def _site():
+    """The site identity of every page's footer (SITE_* settings)."""
+    return {"site": site_identity(current_app.config)}
+
+
+@bp.get("/help")
+def help():  # noqa: A001 - the page's name
+    """How to take part: find a draft, comment, follow a comment, read a report; 长者模式."""
+    return render_template("main/help.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement: what the site does (WCAG 2.1 AA, 适老化), known limits,
+    and whom to tell about a barrier."""
+    return render_template("main/accessibility.html")
 
 
 @bp.get("/privacy")

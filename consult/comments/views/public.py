@@ -20,6 +20,7 @@ from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
 from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
+from consult.workspace import report_due_on
 
 
 @bp.app_context_processor
@@ -123,6 +124,7 @@ def receipt(tracking_no: str):
         "comments/receipt.html", comment=comment, consultation=comment.consultation,
         text=public_text(comment), report=report,
         hidden=comment.status == CommentStatus.HIDDEN, state_note=status_note(comment),
+        report_due=report_due_on(comment.consultation),
     )
 
 
