@@ -69,7 +69,8 @@ EMAIL, PASSWORD = "bench.editor@example.org", "bench-password-2026"
 ARTICLES = 12
 # The article each point is about; the campaign is on article 3.
 POINT_ARTICLE = {0: 4, 1: 5, 2: 6, 3: 7, 4: 8, 5: 9}
-REASONS = {p: f"关于“{name}”的意见，已在修改稿中研究处理。" for p, (name, _ways) in enumerate(POINTS)}
+REASONS = {p: f"关于“{name}”的意见，已在修改稿中研究处理。"
+           for p, (name, _ways) in enumerate(POINTS)}
 
 
 class Count:
