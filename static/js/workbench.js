@@ -127,13 +127,15 @@
     if (busy) return;
     busy = true;
     var submitter = event.submitter || null;
-    var body;
+    var data;
     try {
-      body = new FormData(f, submitter);
+      data = new FormData(f, submitter);
     } catch (error) {  // browsers without the submitter argument
-      body = new FormData(f);
-      if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+      data = new FormData(f);
+      if (submitter && submitter.name) data.append(submitter.name, submitter.value);
     }
+    // URL-encoded, as the browser itself posts these forms (multipart has a limit of parts).
+    var body = new URLSearchParams(data);
     f.setAttribute("aria-busy", "true");
     // Not f.action: the save and skip buttons are named "action" and would shadow it.
     var url = new URL(f.getAttribute("action") || window.location.href, window.location.href);

@@ -325,7 +325,8 @@ def manage_group_answer(group_id: int):
     with form_errors(form, catch=(ValidationFailed, Conflict)) as failed:
         changed = answer_group(group, DispositionCode(form.code.data), form.reason.data,
                                actor=current_user)
-        record_seen(current_user, _shown(), consultation)
+        # the page listed every member (a campaign's 1 500 ids are not posted back)
+        record_seen(current_user, [m.id for m in group.members], consultation)
     if failed:
         return _render_group(group, form=form, message=failed.message, status=failed.status)
     flash(_("已答复组%(n)d 的 %(k)d 条意见。", n=group.id, k=changed), "success")
@@ -377,13 +378,16 @@ def manage_topic_answer(topic_id: int):
     topic = _topic(topic_id, policy.can_answer)
     consultation = topic.consultation
     left_out = [int(i) for i in request.form.getlist("leave_out") if i.isdigit()]
+    # the page listed every member awaiting an answer, in full (those are recorded as seen)
+    shown = [m.id for m, _score in topic_members(topic)
+             if m.needs_answer and m.disposition is None]
     form = AnswerForm(formdata=_fill(consultation, _answer_data()))
     if not form.validate():
         return _render_topic(topic, form=form, left_out=left_out, status=422)
     with form_errors(form, catch=(ValidationFailed, Conflict)) as failed:
         changed = answer_topic(topic, DispositionCode(form.code.data), form.reason.data,
                                leave_out=left_out, actor=current_user)
-        record_seen(current_user, _shown(), consultation)
+        record_seen(current_user, shown, consultation)
     if failed:
         return _render_topic(topic, form=form, message=failed.message, left_out=left_out,
                              status=failed.status)
