@@ -140,11 +140,13 @@ def topics_overview(consultation: Consultation) -> list[dict]:
 
 
 def next_topic(consultation: Consultation, after: Topic | None = None) -> Topic | None:
-    """The next topic (after `after`, in the overview's order) with members awaiting an answer."""
+    """The next topic with members awaiting an answer: the first (the largest: topics are
+    stored largest first), or the first after `after` — never one before it, so that skipping
+    topics walks through them once instead of going round."""
     rows = [row for row in topics_overview(consultation) if row["awaiting"]]
     if after is not None:
-        later = [row for row in rows if row["topic"].id != after.id]
-        rows = later
+        rows = [row for row in rows if row["topic"].id > after.id]
+    rows.sort(key=lambda row: row["topic"].id)
     return rows[0]["topic"] if rows else None
 
 

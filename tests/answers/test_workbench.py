@@ -294,3 +294,16 @@ def test_triage_queues_the_jobs(client_as, make, editor, consultation):
     assert response.status_code == 302
     html = client.get(_bench(consultation)).get_data(as_text=True)
     assert re.search("正在归类|个主题|尚未归类|均已答复", html)
+
+
+def test_skipping_topics_walks_through_them_once(make, editor, consultation):
+    from consult.answers.topics import next_topic
+
+    first = [make.comment(consultation, body=f"甲{i}") for i in range(2)]
+    second = [make.comment(consultation, body=f"乙{i}") for i in range(2)]
+    a, b = store_topics(consultation, [
+        FoundTopic(label="甲", members=[(c.id, 1.0) for c in first]),
+        FoundTopic(label="乙", members=[(c.id, 1.0) for c in second])], actor=editor)
+    assert next_topic(consultation) == a
+    assert next_topic(consultation, after=a) == b
+    assert next_topic(consultation, after=b) is None  # no going round
