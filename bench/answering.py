@@ -161,12 +161,21 @@ def press(page, count: Count, key: str, *, submits: bool = False, target=None) -
     (target or page.keyboard).press(key)
 
 
-def saved(page, before: str, count: Count) -> None:
-    """A save without reload: wait until the page shows something else."""
+def saved(page, before: int, count: Count) -> None:
+    """A save without reload: wait until the page shows the next one (static/js/workbench.js
+    counts the saves it has shown)."""
     count.kinds["saves without reload"] += 1
     page.wait_for_function(
-        "before => !document.querySelector('main form[aria-busy]') && "
-        "document.querySelector('main').innerText !== before", arg=before, timeout=60_000)
+        "before => Number(document.documentElement.getAttribute('data-wb-saves') || 0) > before",
+        arg=before, timeout=120_000)
+    problem = page.locator("main .notice-bad, main .field-errors")
+    if problem.count():
+        raise RuntimeError(f"the save failed at {page.url}: {problem.first.inner_text()}")
+
+
+def saves(page) -> int:
+    return int(page.evaluate(
+        "Number(document.documentElement.getAttribute('data-wb-saves') || 0)"))
 
 
 def login(page, count: Count) -> None:
@@ -187,9 +196,12 @@ def workbench(page, count: Count, consultation_id: int, kinds: dict) -> None:
     press(page, count, "3")
     page.locator("textarea.wb-reason").fill(
         "居民分担比例将结合财政承受能力研究确定，低保家庭、特困人员已免除。")
-    before = page.locator("main").inner_text()
+    before = saves(page)
     press(page, count, "Control+Enter", submits=True)
     saved(page, before, count)
+    flash = page.locator(".flash").first.inner_text()
+    if "已答复组" not in flash:
+        raise RuntimeError(f"the group was not answered: {flash}")
     # 2. topics
     page.goto(f"/staff/consultations/{consultation_id}/workbench")
     count.kinds["page loads"] += 1
@@ -215,7 +227,7 @@ def workbench(page, count: Count, consultation_id: int, kinds: dict) -> None:
                 if kinds[no][1] != point:
                     click(page, count, page.get_by_label(f"不按本主题答复（{no}）"),
                           navigates=False)
-            before = page.locator("main").inner_text()
+            before = saves(page)
             if point in answered_points:
                 reuse = page.locator(f"button.wb-reuse[value$='|{REASONS[point]}']")
                 reuse.first.click()
@@ -233,7 +245,7 @@ def workbench(page, count: Count, consultation_id: int, kinds: dict) -> None:
         press(page, count, "3")
         press(page, count, "r")
         page.keyboard.type(f"意见{no}已研究，现行条款已有规定。")
-        before = page.locator("main").inner_text()
+        before = saves(page)
         press(page, count, "Control+Enter", submits=True)
         saved(page, before, count)
     if "全部意见均已答复" not in page.locator("main").inner_text():
