@@ -19,8 +19,8 @@ def test_the_footer_carries_the_configured_site_identity(app, client):
         app.config.update(SITE_ID_CODE="", SITE_ICP="", SITE_PSB="", SITE_CONTACT_EMAIL="",
                           SITE_SPONSOR="市人民政府办公厅")
     footer = html.split('<footer class="site-footer">')[1]
-    for text in ("主办单位", "郑州市人民政府办公厅", "网站标识码", "4101000001", "豫ICP备12345678号",
-                 "豫公网安备 41010502000001号", "mailto:gk@example.gov.cn"):
+    for text in ("主办单位", "郑州市人民政府办公厅", "网站标识码", "4101000001",
+                 "豫ICP备12345678号", "豫公网安备 41010502000001号", "mailto:gk@example.gov.cn"):
         assert text in footer
     for link in ("/help", "/accessibility", "/privacy"):
         assert f'href="{link}"' in footer
