@@ -35,6 +35,9 @@ MIN_TOPIC = 5  # smaller clusters are left as single comments
 SAMPLE = 3_000  # distinct texts clustered (a 3 000² distance matrix: 72 MB); others assigned
 LABEL_TERMS = 3  # words in a topic's label
 LABEL_POOL = 12  # top n-grams they are joined from
+# Words that say nothing about a point, left out of labels (they still count in clustering).
+LABEL_STOP = frozenset({"我们", "我认为", "本人", "建议", "希望", "应当", "认为", "可以", "进行",
+                        "有关", "以及", "对于", "关于", "意见", "一个", "这个", "没有", "非常"})
 
 
 @dataclass
@@ -80,7 +83,8 @@ def _label(weights, terms: Sequence[str]) -> str:
                 break
         else:
             joined.append(word)
-    return " · ".join(joined[:LABEL_TERMS])[:200]
+    kept = [word for word in joined if word not in LABEL_STOP] or joined
+    return " · ".join(kept[:LABEL_TERMS])[:200]
 
 
 def find_topics(rows: Sequence[tuple[int, str]], *, threshold: float = THRESHOLD,

@@ -254,6 +254,8 @@ def test_a_topic_is_answered_at_once_but_for_the_members_left_out(
         (m.id, 0.9) for m in members] + [(other.id, 0.2)])], actor=editor)
     topic = db.session.scalar(db.select(Topic))
     client = client_as(editor)
+    queue = client.get(_bench(consultation)).get_data(as_text=True)
+    assert f'<option value="{topic.id}">停车位配建比例（5/5）</option>' in queue  # the filter
     html = client.get(f"/staff/topics/{topic.id}").get_data(as_text=True)
     assert "停车位配建比例" in html and "别的事" in html
     shown = [m.id for m in members] + [other.id]

@@ -114,6 +114,7 @@ def _common(consultation: Consultation) -> dict:
         "template_keys": template_keys(templates),
         "choices": _choices(),
         "next_triage": next_triage_url(consultation),
+        "topic_options": topics_overview(consultation),
     }
 
 
