@@ -144,3 +144,16 @@ def test_the_404_page_offers_search_and_links(new_page):
     assert page.title().startswith("错误 404")
     assert page.get_by_role("searchbox", name="搜索意见征集").is_visible()
     assert page.get_by_role("link", name="用意见编号查询意见的处理情况").is_visible()
+
+
+def test_the_printed_report_is_the_document_with_its_statistics_open(new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto("/consultations?status=reported")
+    page.locator("main a[href*='/consultations/']").first.click()
+    page.locator("main a[href$='/report']").first.click()
+    page.wait_for_url(re.compile(r"/report$"))
+    assert not page.locator("#distributions-title").is_visible()  # folded on screen
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert page.locator("#distributions-title").is_visible()
+    page.pdf(path="/tmp/e2e-report-print.pdf")
