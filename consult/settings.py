@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult import clock
+from consult.config import site_identity
 from consult.extensions import db
 from consult.types import UTCDateTime
 
@@ -63,21 +64,22 @@ def value(key: str, default=_MISSING):
     return current_app.config.get(key, default)
 
 
-SITE_KEYS = ("name", "owner", "contact", "icp")
-
-
 def site() -> dict[str, str]:
-    """The site's identity for the page footer and header (empty strings: not set). An error
-    page drawn while the database is down shows the configuration's."""
+    """The site's identity for the page header and footer (empty strings: not set): the
+    configuration's (consult.config.site_identity) with the values saved at /admin/settings laid
+    over it. An error page drawn while the database is down shows the configuration's."""
     try:
         saved = overrides()
     except SQLAlchemyError:
         saved = {}
-    config = current_app.config
-    return {name: str(saved.get(f"SITE_{name.upper()}", config.get(f"SITE_{name.upper()}"))
-                      or "") for name in SITE_KEYS}
+    identity = site_identity(current_app.config)
+    for name in identity:
+        value = saved.get(f"SITE_{name.upper()}")
+        if value is not None:
+            identity[name] = str(value).strip()
+    return identity
 
 
 def init_app(app) -> None:
-    """Templates call `site()` where they show the identity (one query per request at most)."""
-    app.context_processor(lambda: {"site": site})
+    """Every template sees `site` (one settings query per request at most)."""
+    app.context_processor(lambda: {"site": site()})

@@ -18,6 +18,8 @@ from werkzeug.datastructures import FileStorage
 from consult import clock, uploads
 from consult.answers import bulk as answer_bulk
 from consult.answers import groups as answer_groups
+from consult.answers import topics as answer_topics
+from consult.answers.clustering import FoundTopic
 from consult.answers.models import AnswerSheetImport, DispositionCode
 from consult.audit import AuditEvent
 from consult.extensions import db
@@ -47,6 +49,7 @@ PARAMS = {
     "unit_id": lambda w: w.unit_a.id,
     "user_id": lambda w: w.approver_a.id,
     "membership_id": lambda w: w.approver_a.memberships[0].id,
+    "topic_id": lambda w: w.topic.id,
 }
 # Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
 RULE_PARAMS = {
@@ -141,6 +144,9 @@ def world(make):
         effective_on=None, text="正文"), actor=approver_a)
     interpretation = policy_services.add_interpretation(
         policy, title="甲单位的解读", kind=InterpretationKind.TEXT, body="解读", actor=approver_a)
+    points = [make.comment(closed, body="甲单位的主题意见") for _ in range(2)]
+    topic = answer_topics.store_topics(closed, [FoundTopic(
+        label="甲单位的主题", members=[(c.id, 1.0) for c in points])], actor=approver_a)[0]
     # A failed job of unit A (its retry is a POST that must be refused to strangers).
     job = jobs_queue.enqueue("suggest_groups", {}, actor=approver_a, consultation=closed)
     job.status, job.last_error, job.active_key = JobStatus.FAILED, "甲单位的任务失败", None
@@ -150,7 +156,7 @@ def world(make):
         comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
         interpretation=interpretation,
         hearing=hearing, participant=participant, group=group, template=template,
-        sheet_import=sheet_import, job=job,
+        sheet_import=sheet_import, job=job, topic=topic,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
         admin=make.user(admin=True),

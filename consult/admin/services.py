@@ -261,9 +261,13 @@ SETTINGS = (
     SettingSpec("CONTACT_RETENTION_DAYS", _l("意见提出人联系方式的保存期限（日）"), "days", 1,
                 3650, hint=_l("采纳情况公布后满该期限，删除电子邮箱和电话。")),
     SettingSpec("SITE_NAME", _l("平台名称"), "text", 0, 60),
-    SettingSpec("SITE_OWNER", _l("主办单位"), "text", 0, 100),
+    SettingSpec("SITE_SPONSOR", _l("主办单位"), "text", 0, 100),
+    SettingSpec("SITE_OPERATOR", _l("承办单位"), "text", 0, 100),
     SettingSpec("SITE_CONTACT", _l("联系方式"), "text", 0, 200),
-    SettingSpec("SITE_ICP", _l("网站备案号"), "text", 0, 100),
+    SettingSpec("SITE_CONTACT_EMAIL", _l("联系邮箱"), "text", 0, 200),
+    SettingSpec("SITE_ID_CODE", _l("网站标识码"), "text", 0, 40),
+    SettingSpec("SITE_ICP", _l("ICP 备案号"), "text", 0, 100),
+    SettingSpec("SITE_PSB", _l("公网安备号"), "text", 0, 100),
 )
 SPECS = {spec.key: spec for spec in SETTINGS}
 WINDOW_TYPES = ("rule", "major_decision", "normative_document", "other")

@@ -33,7 +33,9 @@ def form(**changes) -> dict:
             "HOLIDAYS": "\n".join(settings.value("HOLIDAYS")),
             "MAKEUP_WORKDAYS": "\n".join(settings.value("MAKEUP_WORKDAYS")),
             "REPORT_DUE_DAYS": "30", "CONTACT_RETENTION_DAYS": "180", "SITE_NAME": "",
-            "SITE_OWNER": "", "SITE_CONTACT": "", "SITE_ICP": ""}
+            **{key: settings.value(key) for key in (
+                "SITE_SPONSOR", "SITE_OPERATOR", "SITE_CONTACT", "SITE_CONTACT_EMAIL",
+                "SITE_ID_CODE", "SITE_ICP", "SITE_PSB")}}
     data.update(changes)
     return data
 
@@ -50,7 +52,7 @@ def test_the_page_shows_the_defaults(office):
 
 def test_saving_overrides_the_environment_and_is_audited(office, admin, client):
     response = save(office, form(**{"REPORT_DUE_DAYS": "20", "WINDOW_MIN_DAYS-other": "10",
-                                    "SITE_OWNER": "市人民政府办公厅",
+                                    "SITE_SPONSOR": "某市人民政府",
                                     "SITE_ICP": "京ICP备00000000号"}))
     assert response.status_code == 303
     settings.forget()
@@ -60,13 +62,13 @@ def test_saving_overrides_the_environment_and_is_audited(office, admin, client):
     events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.actor_id == admin.id)
                                 .order_by(AuditEvent.seq)).all()
     assert sorted(e.detail["key"] for e in events) == ["REPORT_DUE_DAYS", "SITE_ICP",
-                                                        "SITE_OWNER", "WINDOW_MIN_DAYS"]
+                                                        "SITE_SPONSOR", "WINDOW_MIN_DAYS"]
     due = next(e for e in events if e.detail["key"] == "REPORT_DUE_DAYS")
     assert (due.detail["before"], due.detail["after"]) == (30, 20)
     footer = client.get("/").get_data(as_text=True)
-    assert "市人民政府办公厅" in footer and "京ICP备00000000号" in footer
+    assert "某市人民政府" in footer and "京ICP备00000000号" in footer
     # back to the default: the override goes
-    assert save(office, form(**{"WINDOW_MIN_DAYS-other": "10", "SITE_OWNER": "市人民政府办公厅",
+    assert save(office, form(**{"WINDOW_MIN_DAYS-other": "10", "SITE_SPONSOR": "某市人民政府",
                                 "SITE_ICP": "京ICP备00000000号"})).status_code == 303
     assert db.session.get(Setting, "REPORT_DUE_DAYS") is None
     assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.seq.desc())

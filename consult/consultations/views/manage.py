@@ -222,6 +222,33 @@ def manage_submit(consultation_id: int):
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
 
+@bp.get("/staff/consultations/<int:consultation_id>/approve")
+@staff_required
+def manage_approve_check(consultation_id: int):
+    """What approving will do (it cannot be undone): when the draft opens and closes, that it
+    becomes public; the confirm button posts the approval."""
+    consultation = load_for_staff(consultation_id)
+    now = clock.now()
+    return render_template(
+        "consultations/staff/check_approve.html", c=consultation, can=abilities(consultation),
+        opens_now=consultation.opens_at <= now,
+        window_days=services.window_days(clock.local_date(max(consultation.opens_at, now)),
+                                         clock.local_date(consultation.closes_at)),
+        articles=len(consultation.current_version.articles)
+        if consultation.current_version else 0,
+    )
+
+
+@bp.get("/staff/consultations/<int:consultation_id>/return")
+@staff_required
+def manage_return_check(consultation_id: int):
+    """Returning a draft: what happens, and the reason to give."""
+    consultation = load_for_staff(consultation_id)
+    return render_template("consultations/staff/check_return.html", c=consultation,
+                           can=abilities(consultation),
+                           return_form=ReasonForm(prefix="return", formdata=None))
+
+
 @bp.post("/staff/consultations/<int:consultation_id>/approve")
 @staff_required
 @commits
@@ -245,7 +272,8 @@ def manage_return(consultation_id: int):
     consultation = load_to("return", consultation_id)
     form = ReasonForm(prefix="return")
     if not form.validate():
-        return render_detail(consultation, return_form=form, status=422)
+        return render_template("consultations/staff/check_return.html", c=consultation,
+                               can=abilities(consultation), return_form=form), 422
     services.return_to_draft(consultation, actor=current_user, reason=form.reason.data)
     flash(_("已退回修改。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
