@@ -28,9 +28,8 @@ def say_hello():
 
 
 def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
+    if os.environ.get("DATABASE_URL"):
+        return Config.SQLALCHEMY_DATABASE_URI  # as the app reads it (psycopg 3 on PostgreSQL)
     path = os.environ.get("BASELINE_SQLITE",
                           os.path.join(tempfile.gettempdir(), "consult-baseline.db"))
     return f"sqlite:///{path}"
