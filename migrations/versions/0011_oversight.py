@@ -1,7 +1,7 @@
 """oversight (issue 14): saved settings over the environment, statistics snapshots, reminders sent and units' opt-outs
 
 Revision ID: 0011_oversight
-Revises: 0003_house
+Revises: 0007_pages
 Create Date: 2026-12-06 07:26:13.750371
 
 """
@@ -13,7 +13,7 @@ import consult.types
 
 # revision identifiers, used by Alembic.
 revision = '0011_oversight'
-down_revision = '0003_house'
+down_revision = '0007_pages'
 branch_labels = None
 depends_on = None
 
