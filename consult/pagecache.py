@@ -82,6 +82,9 @@ UNSEEN_TABLES = frozenset({
     "answer_sheet_imports", "audit_events", "built_files", "citizens", "consultation_subscriptions",
     "digest_runs", "jobs", "login_throttles", "memberships", "outbox_messages",
     "reason_templates", "scheduled_tasks", "users",
+    # the statistics' snapshots (a GET may write one) and the reminders: no cached page shows
+    # them (/stats keeps its own pages by snapshot); saved `settings` do show (the footer)
+    "reminder_opt_outs", "sent_reminders", "stats_snapshots",
 })
 
 # Session keys and cookies that make a request someone's (staff, citizen) or carry a message.

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -33,7 +34,20 @@ PUBLIC_MAX_AGE = 60  # seconds a proxy may keep a statistics page
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _public(response):
+def _personal() -> bool:
+    """Whether this visitor's page is their own: signed in (the header's logout form carries
+    their CSRF token), a message waiting, a language kept: anything in the session."""
+    return bool(session)
+
+
+def _public(response, *, personal: bool = False):
+    """Anyone's page: a shared cache may keep it a minute (ETag to revalidate). Someone's own
+    page never goes to a shared cache."""
+    if personal:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        response.vary.add("Cookie")
+        return response
     response.cache_control.public = True
     response.cache_control.max_age = PUBLIC_MAX_AGE
     response.add_etag()
@@ -51,17 +65,21 @@ def index():
     """Charts and tables of consultations, comments, answers, reports and interpretations."""
     filters = stats.filters_from(request.args)
     figures, version = stats.snapshot(filters)
+    if _personal():  # rendered for this visitor alone, never kept
+        return _public(make_response(_stats_page(figures, filters)), personal=True)
     key = (version, filters.key, str(get_locale()))
     page = _pages.get(key)
     if page is None:
-        page = render_template(
-            "oversight/stats.html", figures=figures, tables=tables(figures), filters=filters,
-            years=stats.years(), units=stats.units(),
-        ).encode("utf-8")
+        page = _stats_page(figures, filters).encode("utf-8")
         if len(_pages) >= KEPT_PAGES:
             _pages.clear()
         _pages[key] = page
     return _public(make_response(page))
+
+
+def _stats_page(figures: dict, filters: stats.Filters) -> str:
+    return render_template("oversight/stats.html", figures=figures, tables=tables(figures),
+                           filters=filters, years=stats.years(), units=stats.units())
 
 
 @bp.get("/stats/<name>.csv")
@@ -93,7 +111,7 @@ def yearly_page():
         "oversight/yearly.html", content=content, columns=yearly.columns(),
         rows=yearly.rows(content), year=year, unit_id=unit_id, years=stats.years(),
         units=stats.units(),
-    )))
+    )), personal=_personal())
 
 
 @bp.get("/stats/yearly.<any(csv, xlsx):extension>")

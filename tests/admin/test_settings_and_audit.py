@@ -120,3 +120,14 @@ def test_the_audit_log_filters_exports_and_verifies(office, admin, make):
     for bad in ("since=2026-02-30", "until=yesterday", "actor=abc",
                 "since=2026-05-01&until=2026-04-01"):
         assert office.get(f"/admin/audit?{bad}").status_code == 400, bad
+
+
+def test_a_saved_setting_shows_on_cached_pages_at_once(app, office):
+    from consult import pagecache
+
+    pagecache.cache.clear()
+    reader = app.test_client
+    reader().get("/")
+    assert reader().get("/").headers["X-Page-Cache"] == "hit"
+    assert save(office, form(SITE_SPONSOR="市政务公开办公室（测试）")).status_code == 303
+    assert "市政务公开办公室（测试）" in reader().get("/").get_data(as_text=True)
