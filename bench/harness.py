@@ -104,6 +104,7 @@ def serve(app: str, env: dict | None = None, *, workers: int = WORKERS,
                     raise RuntimeError(f"gunicorn did not answer: see {log_path}") from None
                 time.sleep(0.2)
         yield Server(url, process)
+        shutil.rmtree(log_path.parent, ignore_errors=True)  # kept when gunicorn failed
     finally:
         process.send_signal(signal.SIGTERM)
         try:
