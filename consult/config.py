@@ -112,6 +112,7 @@ class Config:
     # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
     DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
     PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
+    REMINDER_HOUR = _hour("REMINDER_HOUR", 9)  # reminders and the weekly summary (working days)
     # A consultation with at least this many comments builds its report (preview and
     # publication) in a job; smaller ones build it within the request.
     REPORT_JOB_MIN_COMMENTS = int(os.environ.get("REPORT_JOB_MIN_COMMENTS", 5000))
@@ -131,6 +132,20 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # The site's identity (shown in the footer; the platform office may change it at
+    # /admin/settings): its name (empty: 公众参与平台 in the page's language), the organisation
+    # that runs it (主办单位), a contact line and the ICP filing number (网站备案号).
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    SITE_OWNER = os.environ.get("SITE_OWNER", "")
+    SITE_CONTACT = os.environ.get("SITE_CONTACT", "")
+    SITE_ICP = os.environ.get("SITE_ICP", "")
+    # The public statistics (/stats) are kept this many seconds as comments keep arriving
+    # (a report, policy or interpretation published shows at once); 0: counted on every view.
+    STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
+    # A rule or normative document is filed (备案) within this many days of its issue.
+    POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
+    # 三同步: a published policy's interpretation is due within this many working days.
+    INTERPRETATION_DUE_WORKING_DAYS = int(os.environ.get("INTERPRETATION_DUE_WORKING_DAYS", 3))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
     # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.
@@ -247,7 +262,7 @@ class TestingConfig(Config):
     CACHE_TYPE = "SimpleCache"  # one process; tests of shared stores give their own
     CACHE_REDIS_URL = None
     JOBS_QUEUE = "consult-test"
-    DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
+    DIGEST_HOUR = PURGE_HOUR = REMINDER_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")

@@ -14,6 +14,8 @@ from consult.comments.models import Category, Channel, HiddenReason
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.extensions import db
+from consult.policies.changes import change_links
+from consult.policies.timeline import timeline_of
 from consult.policies.trace import trace_of
 
 
@@ -75,4 +77,6 @@ def _render(consultation: Consultation, published, trace) -> str:
         channels=[c.value for c in Channel],
         hidden_reasons=[r.value for r in HiddenReason],
         trace=trace,
+        decision_timeline=timeline_of(consultation),
+        change_links=change_links(consultation),
     )

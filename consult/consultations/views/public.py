@@ -20,6 +20,7 @@ from consult.consultations.policy import is_public
 from consult.consultations.views import bp
 from consult.extensions import db
 from consult.paging import int_param, page_number
+from consult.policies.timeline import timeline_of
 from consult.policies.trace import trace_of
 from consult.web import paginate, public_or_404
 
@@ -112,4 +113,5 @@ def detail(consultation_id: int):
         public_text=public_text,
         trace=trace_of(consultation),
         catalogue_url=_catalogue_url(consultation),
+        decision_timeline=timeline_of(consultation),
     )
