@@ -209,7 +209,26 @@ def bump(scopes: Iterable[str]) -> None:
         else:
             cache.set_many({_stamp_key(s): secrets.token_hex(8) for s in scopes}, timeout=0)
     except Exception:  # noqa: BLE001 - the write is committed; the page cache must not undo it
+        # The store is down: this process renews every page as soon as it answers again.
+        _missed.set()
         log.exception("page cache: stamps not renewed for %s", scopes)
+
+
+# Set when a write's stamps could not be renewed (the store was down).
+_missed = threading.Event()
+
+
+def _renew_missed() -> None:
+    """Before reading the store again, renew every page if a write here could not: pages
+    stored before the outage must not come back after it (another process's missed writes
+    are bounded by PAGE_CACHE_TTL)."""
+    if _missed.is_set():
+        _missed.clear()
+        try:
+            bump([SITE])
+        except Exception:
+            _missed.set()
+            raise
 
 
 def _stamps(scopes: list[str]) -> list[str]:
@@ -371,8 +390,13 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
                 return response
             scopes = [SITE, consultation_scope(kwargs[consultation])] if consultation \
                 else [ANY]
-            key = _key(params, _stamps(scopes))
-            entry = _recent.get(key) or cache.get(key)
+            try:
+                _renew_missed()
+                key = _key(params, _stamps(scopes))
+                entry = _recent.get(key) or cache.get(key)
+            except Exception as error:  # noqa: BLE001 - the store is down: render the page
+                log.warning("page cache unavailable, page rendered: %s", error)
+                key = entry = None
             if entry is not None and entry["expires"] > clock.now().timestamp():
                 _remember(key, entry)
                 return _serve(entry, "hit")
@@ -380,6 +404,8 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
             if entry is None:
                 return g.pop("page_uncached")
             remaining = entry["expires"] - clock.now().timestamp()
+            if key is None:
+                return _serve(entry, "unavailable")
             if remaining >= 1:
                 _remember(key, entry)
                 try:

@@ -483,3 +483,22 @@ def test_a_folder_store_is_never_stale_after_a_write(make, unit, tmp_path, real_
         assert get(app, url).headers["X-Page-Cache"] == "hit"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_store_that_is_down_renders_pages_and_renews_them_when_it_is_back(app, make, c,
+                                                                          monkeypatch):
+    url = f"/consultations/{c.id}"
+    assert "已收到意见 0 条" in cached(app, url)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("store down")
+
+    with monkeypatch.context() as patched:
+        for name in ("get_many", "set_many", "get", "set", "add"):
+            patched.setattr(pagecache.cache, name, down)
+        response = get(app, url)  # rendered, not refused
+        assert response.status_code == 200 and response.headers["X-Page-Cache"] == "unavailable"
+        make.comment(c)
+        db.session.commit()  # its stamps cannot be renewed
+        assert "已收到意见 1 条" in html(app, url)
+    assert "已收到意见 1 条" in html(app, url)  # the store is back: the old page is not
