@@ -98,8 +98,10 @@ def _import_models() -> None:
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
+    from consult.search import indexing
     from consult.security import models as _x  # noqa: F401
 
+    indexing.install()  # the search index follows every flush
     _import_job_handlers()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from markupsafe import Markup
+
 from consult import clock
 from consult.answers.models import Report
 from consult.catalogue.models import CatalogueItem
@@ -177,4 +179,23 @@ def catalogue_item(item: CatalogueItem) -> dict:
             for change in item.changes
         ],
         "url": _link("catalogue.detail", item_id=item.id),
+    }
+
+
+def search_hit(hit, url: str) -> dict:
+    """A search result (`GET /api/v1/search`): the snippet as text and as HTML (escaped, the
+    query's words in <mark>)."""
+    snippet_html = str(hit.snippet_html)
+    return {
+        "kind": hit.kind.value,
+        "id": hit.ref_id,
+        "consultation_id": hit.consultation_id,
+        "unit_id": hit.unit_id,
+        "title": hit.title,
+        "title_html": str(hit.title_html),
+        "snippet": Markup(snippet_html).striptags() if snippet_html else "",
+        "snippet_html": snippet_html,
+        "date": timestamp(hit.dated_at),
+        "score": round(hit.score, 6),
+        "url": url,
     }

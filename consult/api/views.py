@@ -6,7 +6,7 @@ no CSRF token because the API uses no session cookie.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func
 
@@ -25,6 +25,9 @@ from consult.errors import NotFound
 from consult.extensions import db
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
+from consult.search import engine as search_engine
+from consult.search import links as search_links
+from consult.search import params as search_params
 from consult.urls import external_url
 from consult.web import commits, language
 
@@ -65,8 +68,9 @@ def list_consultations():
     """Public consultations, filtered by status/unit/type/q, one page at a time."""
     params = schemas.parse_list_params(request.args)
     C = Consultation
-    query = queries.public_list_query(params.status, unit_id=params.unit_id,
-                                      type_=params.type, q=params.q)
+    query = queries.public_list_query(
+        params.status, unit_id=params.unit_id, type_=params.type,
+        matching=search_engine.matching_consultations(params.q))
     total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
     page = params.page
     consultations = db.session.scalars(
@@ -157,6 +161,22 @@ def receipt(tracking_no: str):
     return _private(serializers.receipt(
         comment, report=published_report(comment.consultation)
     ))
+
+
+@bp.get("/search")
+def search():
+    """Everything public that matches `q`, ranked, with filters and highlighted snippets."""
+    query = search_params.parse(request.args, default_per_page=current_app.config.get(
+        "PER_PAGE", 20))
+    if not query.q:
+        raise search_params.bad_parameter("q", _("请输入搜索词。"))
+    results = search_engine.search(query)
+    urls = search_links.links(results.hits, external=True)
+    items = [serializers.search_hit(hit, url) for hit, url in zip(results.hits, urls, strict=True)]
+    payload = serializers.page_of(items, page=query.page, per_page=query.per_page,
+                                  total=results.shown_total)
+    payload["more"] = results.more_than  # over MAX_RESULTS matches: only those are served
+    return _public(payload)
 
 
 @bp.get("/catalogue")
