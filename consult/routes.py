@@ -16,6 +16,7 @@ from consult.citizens.views import bp as citizens_bp
 from consult.comments.views import bp as comments_bp
 from consult.consultations.views import bp as consultations_bp
 from consult.extensions import csrf
+from consult.feeds.views import bp as feeds_bp
 from consult.hearings.views import bp as hearings_bp
 from consult.jobs.views import bp as jobs_bp
 from consult.main.views import bp as main_bp
@@ -34,5 +35,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(security_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(feeds_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)

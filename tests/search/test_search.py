@@ -81,7 +81,8 @@ def test_english_numbers_and_document_numbers(make, unit):
     assert kinds_titles("2027")[0][0] == "consultation"
     assert kinds_titles("open data")[0][0] == "consultation"
     assert kinds_titles("OPEN")[0][0] == "consultation"
-    assert kinds_titles("郑政〔2026〕12号") == [("policy", "郑州市预付式消费管理办法 郑政〔2026〕12号")]
+    assert kinds_titles("郑政〔2026〕12号") == [
+        ("policy", "郑州市预付式消费管理办法 郑政〔2026〕12号")]
     assert kinds_titles("12号")[0][0] == "policy"
     assert kinds_titles("202") == []  # numbers are whole
 
@@ -202,7 +203,8 @@ def test_a_new_version_replaces_the_articles_found(make, unit, corpus):
     jobs = corpus["jobs"]
     version = DraftVersion(number=2)
     jobs.versions.append(version)
-    version.articles.append(Article(number=1, label="第一条", text="修改后的条文，不再罚款而是警告。"))
+    version.articles.append(Article(number=1, label="第一条",
+                                    text="修改后的条文，不再罚款而是警告。"))
     db.session.flush()
     hits = search(SearchParams(q="罚款", kind=Kind.ARTICLE)).hits
     assert [h.body for h in hits] == ["修改后的条文，不再罚款而是警告。"]
