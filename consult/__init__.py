@@ -95,6 +95,7 @@ def _import_models() -> None:
     from consult.comments import models as _c  # noqa: F401
     from consult.comments import services as _cs  # noqa: F401  (consultations → comments)
     from consult.consultations import models as _s  # noqa: F401
+    from consult.feeds import models as _f  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
@@ -109,6 +110,7 @@ def _import_job_handlers() -> None:
     """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
+    from consult.feeds import alerts as _f  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

@@ -20,7 +20,7 @@ from consult.urls import external_url
 SUMMARY_LENGTH = 500
 
 
-def _event_link(event: Event) -> str:
+def event_link(event: Event) -> str:
     if event.kind == EventKind.POLICY:
         return external_url("policies.detail", policy_id=event.policy.id)
     if event.kind == EventKind.REPORT:
@@ -57,7 +57,7 @@ def atom(events: list[Event], *, self_url: str, title: str) -> bytes:
         entry = feed.add_entry()
         entry.id(f"{external_url('main.index')}#{event.key}")
         entry.title(event_title(event))
-        entry.link(href=_event_link(event), rel="alternate", type="text/html")
+        entry.link(href=event_link(event), rel="alternate", type="text/html")
         entry.updated(event.at)
         entry.published(event.at)
         entry.summary(event_summary(event))

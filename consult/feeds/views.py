@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from consult import clock
@@ -11,12 +11,15 @@ from consult.consultations import queries
 from consult.consultations.models import Consultation, ConsultationType
 from consult.consultations.policy import is_public
 from consult.consultations.states import State
-from consult.extensions import db
+from consult.extensions import csrf, db
+from consult.feeds import alerts as alert_services
 from consult.feeds import documents
 from consult.feeds.events import events
+from consult.feeds.forms import AlertForm
+from consult.labels import label
 from consult.paging import bad_parameter, int_param
 from consult.urls import external_url
-from consult.web import public_or_404
+from consult.web import ConfirmForm, commits, form_errors, language, public_or_404
 
 bp = Blueprint("feeds", __name__)
 
@@ -71,3 +74,80 @@ def consultations_ics():
         .order_by(Consultation.opens_at, Consultation.id)).all()
     body = documents.calendar(open_now + coming, name=_("公众参与平台：正在征求意见"))
     return _cached(body, "text/calendar")
+
+
+# ------------------------------------------------------------------ e-mail alerts
+
+
+def _alert_form() -> AlertForm:
+    form = AlertForm()
+    form.unit.choices = [("", _("全部单位"))] + [(str(u.id), u.name)
+                                                 for u in queries.public_units()]
+    form.type.choices = [("", _("全部类型"))] + [(t.value, label(t, "type"))
+                                                 for t in ConsultationType]
+    return form
+
+
+@bp.route("/alerts", methods=["GET", "POST"])
+@commits
+def alerts():
+    """Ask for e-mail alerts by unit, type or keyword; a confirmation mail is sent first."""
+    form = _alert_form()
+    if request.method == "GET":
+        if request.args.get("unit") in dict(form.unit.choices):
+            form.unit.data = request.args["unit"]
+        form.keyword.data = (request.args.get("q") or "")[:100]
+        return render_template("feeds/alerts.html", form=form)
+    if not form.validate():
+        return render_template("feeds/alerts.html", form=form), 422
+    with form_errors(form) as failed:
+        alert_services.subscribe(
+            form.email.data, unit_id=int(form.unit.data) if form.unit.data else None,
+            type_=form.type.data or None, keyword=form.keyword.data, language=language())
+    if failed:
+        return render_template("feeds/alerts.html", form=form, message=failed.message), 422
+    # The same answer whether the address was new, waiting or confirmed.
+    flash(_("确认邮件已发送（如该邮箱此前已确认同样的订阅，则不再发送）。"
+            "请打开邮件中的链接完成订阅。"), "success")
+    return redirect(url_for(".alerts"))
+
+
+@bp.route("/alerts/<token>/confirm", methods=["GET", "POST"])
+@commits
+def alert_confirm(token: str):
+    """The link in the confirmation mail: a button, so that a mail scanner confirms nothing."""
+    alert = alert_services.by_token(token)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        alert_services.confirm(token)
+        flash(_("订阅成功。有新的动态时，我们每天最多给您发一封邮件。"), "success")
+        return redirect(url_for("consultations.index"))
+    return render_template(
+        "citizens/confirm.html", form=form, title=_("确认订阅"),
+        text=_("确认用 %(email)s 订阅以下动态？%(what)s", email=alert.email,
+               what=alert_services.describe(alert)),
+        button=_("确认订阅"),
+    )
+
+
+@bp.route("/alerts/<token>/unsubscribe", methods=["GET", "POST"])
+@csrf.exempt  # the token is the secret; a mail client's one-click POST carries no CSRF token
+@commits
+def alert_unsubscribe(token: str):
+    """Every alert mail's link: one button ends the alert; a mail client's one-click POST
+    (RFC 8058, `List-Unsubscribe=One-Click`) ends it at once."""
+    alert = alert_services.by_token(token)
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if not one_click:
+            csrf.protect()  # the page's button: a CSRF token as on every form (400 without)
+        alert_services.unsubscribe(token)
+        if one_click:
+            return Response(status=204)
+        flash(_("已取消订阅，您的邮箱地址已删除。"), "success")
+        return redirect(url_for("consultations.index"))
+    return render_template(
+        "citizens/confirm.html", form=ConfirmForm(), title=_("取消订阅"),
+        text=_("不再接收以下动态的邮件？%(what)s", what=alert_services.describe(alert)),
+        button=_("取消订阅"),
+    )

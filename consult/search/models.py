@@ -90,7 +90,12 @@ SQLITE_CREATE = [
     "INSERT INTO search_fts(rowid, title_tokens, body_tokens) "
     "VALUES (new.id, new.title_tokens, new.body_tokens); END",
 ]
-SQLITE_DROP = ["DROP TABLE IF EXISTS search_fts"]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS search_documents_ai",
+    "DROP TRIGGER IF EXISTS search_documents_ad",
+    "DROP TRIGGER IF EXISTS search_documents_au",
+    "DROP TABLE IF EXISTS search_fts",
+]
 
 POSTGRESQL_CREATE = [
     "ALTER TABLE search_documents ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
