@@ -176,6 +176,17 @@ def _subscription_links(planted):
     return []
 
 
+ALERT_SUBSCRIBER = "alert.own@example.org"
+
+
+def _alert_links(planted):
+    """An alert's secret links show its own address to whoever holds them: allowed."""
+    from consult.feeds import alerts
+
+    alert = alerts.subscribe(ALERT_SUBSCRIBER, unit_id=None, type_=None, keyword="建议")
+    return [{"token": alert.token, ALLOWED: {ALERT_SUBSCRIBER}}]
+
+
 def _files_of(owner_table: str, owner_param: str):
     """The uploaded files of one kind of owner, as {owner_param, attachment_id}."""
     from consult.uploads import Attachment
@@ -217,6 +228,8 @@ ENDPOINT_FILLERS = {
     "citizens.erase_comment": _erasure_links,
     "consultations.subscription_confirm": _subscription_links,
     "consultations.unsubscribe": _subscription_links,
+    "feeds.alert_confirm": _alert_links,
+    "feeds.alert_unsubscribe": _alert_links,
 }
 # Routes the demo may have nothing for (the test then may find no page to scan there).
 MAY_BE_EMPTY = {

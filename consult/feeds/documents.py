@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from flask import current_app
@@ -80,10 +79,11 @@ def calendar(consultations: list[Consultation], *, name: str) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     stamp = clock.now()
-    host = urlsplit(external_url("main.index")).hostname
     for c in consultations:
         event = CalendarEvent()
-        event.add("uid", f"consultation-{c.id}@{host}")
+        # A URL, not user@host: a UID that looks like an address is read as personal data.
+        event.add("uid", external_url("consultations.detail", consultation_id=c.id,
+                                      _anchor="window"))
         event.add("dtstamp", stamp)
         event.add("dtstart", c.opens_at)
         event.add("dtend", c.closes_at)

@@ -94,7 +94,7 @@ def test_a_consultation_calendar(client, world):
     assert event.decoded("dtstart") == c.opens_at.replace(microsecond=0)
     assert event.decoded("dtend") == c.closes_at.replace(microsecond=0)
     assert str(event["url"]) == f"{BASE}/consultations/{c.id}"
-    assert str(event["uid"]) == f"consultation-{c.id}@consult.test"
+    assert str(event["uid"]) == f"{BASE}/consultations/{c.id}#window"
 
 
 def test_calendars_of_what_is_not_public_are_404(client, world):

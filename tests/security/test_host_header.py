@@ -96,7 +96,7 @@ def _every_flow(served, headers: dict, world) -> list:
         client.get(f"{api}/consultations/{reported.id}/report"),
         client.get(f"{api}/receipts/{world['mine'].tracking_no}"),
         client.get(f"{api}/catalogue"),
-        client.get(f"{api}/search?q=公开"),
+        client.get(f"{api}/search?q=%E5%85%AC%E5%BC%80"),  # 公开
         client.get("/feeds/consultations.atom"),
         client.get(f"/feeds/consultations.atom?unit={c.unit_id}"),
         client.get("/consultations.ics"),
