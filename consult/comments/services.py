@@ -8,6 +8,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
@@ -60,9 +61,14 @@ def find_article(consultation: Consultation, number: int | None) -> Article | No
     """The article `number` of the current version; None for the whole draft."""
     if number is None:
         return None
-    for article in consultation.current_version.articles:
-        if article.number == number:
-            return article
+    version = consultation.current_version
+    if "articles" not in inspect(version).unloaded:  # loaded already (the form's choices)
+        article = next((a for a in version.articles if a.number == number), None)
+    else:  # one row, not the whole draft's text
+        article = db.session.scalar(db.select(Article).where(
+            Article.version_id == version.id, Article.number == number))
+    if article is not None:
+        return article
     raise ValidationFailed(
         _("第 %(number)s 条不存在。", number=number), code="unknown_article",
         fields={"article": _("所选条款不存在。")},
