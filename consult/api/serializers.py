@@ -199,3 +199,56 @@ def search_hit(hit, url: str) -> dict:
         "score": round(hit.score, 6),
         "url": url,
     }
+
+
+def policy_item(policy) -> dict:
+    """A published final policy (with its 文号), linked to its draft and interpretations."""
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "document_number": policy.document_number,
+        "unit": unit_ref(policy.unit),
+        "issued_on": policy.issued_on.isoformat(),
+        "effective_on": policy.effective_on.isoformat() if policy.effective_on else None,
+        "validity": policy.validity.value,
+        "published_at": timestamp(policy.published_at),
+        "consultation_id": policy.consultation_id
+        if policy.consultation is not None and is_public(policy.consultation) else None,
+        "interpretations": [
+            {"id": i.id, "title": i.title,
+             "url": _link("policies.interpretation", interpretation_id=i.id)}
+            for i in policy.interpretations if i.published_at is not None
+        ],
+        "url": _link("policies.detail", policy_id=policy.id),
+    }
+
+
+def policy_detail(policy) -> dict:
+    return {**policy_item(policy), "text": policy.text}
+
+
+def interpretation(item) -> dict:
+    return {
+        "id": item.id,
+        "policy_id": item.policy_id,
+        "title": item.title,
+        "kind": item.kind.value,
+        "body": item.body,
+        "published_at": timestamp(item.published_at),
+        "url": _link("policies.interpretation", interpretation_id=item.id),
+        "policy_url": _link("policies.detail", policy_id=item.policy_id),
+    }
+
+
+def version(consultation, item) -> dict:
+    """One published version of a draft, with its articles."""
+    return {
+        "consultation_id": consultation.id,
+        "number": item.number,
+        "created_at": timestamp(item.created_at),
+        "changelog": item.changelog,
+        "preamble": item.preamble,
+        "articles": [article(a) for a in item.articles],
+        "url": _link("consultations.version", consultation_id=consultation.id,
+                     number=item.number),
+    }
