@@ -89,6 +89,7 @@ def _import_models() -> None:
     from consult import audit, mail, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
     from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
+    from consult.apitokens import models as _t  # noqa: F401
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401
     from consult.citizens import models as _z  # noqa: F401

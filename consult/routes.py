@@ -10,6 +10,8 @@ from flask import Flask
 
 from consult.answers.views import bp as answers_bp
 from consult.api.views import bp as api_bp
+from consult.api.writes import bp as api_write_bp
+from consult.apitokens.views import bp as apitokens_bp
 from consult.auth.views import bp as auth_bp
 from consult.catalogue.views import bp as catalogue_bp
 from consult.citizens.views import bp as citizens_bp
@@ -36,5 +38,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(apitokens_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)
+    csrf.exempt(api_write_bp)  # Bearer tokens, no session cookie
+    app.register_blueprint(api_write_bp)

@@ -18,6 +18,7 @@ from consult import clock, uploads
 from consult.answers import bulk as answer_bulk
 from consult.answers import groups as answer_groups
 from consult.answers.models import AnswerSheetImport, DispositionCode
+from consult.apitokens import services as api_tokens
 from consult.audit import AuditEvent
 from consult.extensions import db
 from consult.hearings import services as hearing_services
@@ -43,6 +44,7 @@ PARAMS = {
     "template_id": lambda w: w.template.id,
     "import_id": lambda w: w.sheet_import.id,
     "job_id": lambda w: w.job.id,
+    "token_id": lambda w: w.token.id,
 }
 # Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
 RULE_PARAMS = {
@@ -55,7 +57,8 @@ RULE_PARAMS = {
 NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.manage_index",
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
-             "consultations.manage_legal_queue", "jobs.manage_index"}
+             "consultations.manage_legal_queue", "jobs.manage_index",
+             "apitokens.manage_tokens"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 
@@ -128,13 +131,16 @@ def world(make):
     # A failed job of unit A (its retry is a POST that must be refused to strangers).
     job = jobs_queue.enqueue("suggest_groups", {}, actor=approver_a, consultation=closed)
     job.status, job.last_error, job.active_key = JobStatus.FAILED, "甲单位的任务失败", None
+    token, _plaintext = api_tokens.create_token(
+        user=approver_a, unit=unit_a, name="甲单位的系统", scopes=["drafts"], expires_in_days=30,
+        actor=approver_a)
     db.session.flush()
     return SimpleNamespace(
         unit_a=unit_a, unit_b=unit_b, approver_a=approver_a, draft=draft, closed=closed,
         comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
         interpretation=interpretation,
         hearing=hearing, participant=participant, group=group, template=template,
-        sheet_import=sheet_import, job=job,
+        sheet_import=sheet_import, job=job, token=token,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
         admin=make.user(admin=True),

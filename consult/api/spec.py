@@ -214,19 +214,22 @@ class OpenApiDocument(BaseModel):
 class Operation:
     def __init__(self, *, summary: str, query: type[Query] | None, body: type[BaseModel] | None,
                  response: type[BaseModel], status: int, errors: tuple[int, ...],
-                 tags: tuple[str, ...]):
+                 tags: tuple[str, ...], write: bool):
         self.summary, self.query, self.body = summary, query, body
         self.response, self.status, self.errors, self.tags = response, status, errors, tags
+        self.write = write
 
 
 def operation(*, summary: str, response: type[BaseModel], query: type[Query] | None = None,
               body: type[BaseModel] | None = None, status: int = 200,
-              errors: tuple[int, ...] = (400,), tags: tuple[str, ...] = ()) -> Callable:
-    """Name a view's schemas (for `query()` and the document)."""
+              errors: tuple[int, ...] = (400,), tags: tuple[str, ...] = (),
+              write: bool = False) -> Callable:
+    """Name a view's schemas (for `query()` and the document); `write`: it takes a Bearer
+    token (consult.api.writes)."""
 
     def mark(view: Callable) -> Callable:
         view.openapi = Operation(summary=summary, query=query, body=body, response=response,
-                                 status=status, errors=errors, tags=tags)
+                                 status=status, errors=errors, tags=tags, write=write)
         return view
 
     return mark
@@ -304,7 +307,7 @@ def document(app, base_url: str) -> dict:
     error_ref = _collect(Error, components)
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.endpoint.startswith("api."):
+        if not rule.rule.startswith("/api/v1/"):
             continue
         view = app.view_functions[rule.endpoint]
         op: Operation | None = getattr(view, "openapi", None)
@@ -313,7 +316,7 @@ def document(app, base_url: str) -> dict:
         path, path_params = _path(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             entry: dict[str, Any] = {
-                "operationId": rule.endpoint.removeprefix("api.") + (
+                "operationId": rule.endpoint.split(".", 1)[1] + (
                     "" if len(rule.methods - {"HEAD", "OPTIONS"}) == 1 else f"_{method.lower()}"),
                 "summary": op.summary,
                 "parameters": path_params + (
@@ -331,6 +334,8 @@ def document(app, base_url: str) -> dict:
             }
             if op.tags:
                 entry["tags"] = list(op.tags)
+            if op.write:
+                entry["security"] = [{"bearer": []}]
             if method == "GET" and op.status == 200:
                 entry["responses"]["304"] = {"description": _STATUS_TEXT[304]}
             if op.body is not None:
@@ -344,5 +349,7 @@ def document(app, base_url: str) -> dict:
                                 "政策文件、全文搜索（SPEC §5）。"},
         "servers": [{"url": base_url + "/api/v1"}],
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "a unit's API token (cst_…), created at /staff/api-tokens"}}},
     }

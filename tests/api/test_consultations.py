@@ -135,7 +135,7 @@ def test_unknown_is_a_json_404(client, path):
     assert response.json["error"]["message"]
 
 
-@pytest.mark.parametrize("method, path", [("post", API), ("delete", f"{API}/1"),
+@pytest.mark.parametrize("method, path", [("patch", API), ("delete", f"{API}/1"),
                                           ("put", f"{API}/1/comments")])
 def test_wrong_method_is_a_json_405(client, make, method, path):
     response = getattr(client, method)(path, json={})
