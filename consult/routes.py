@@ -22,6 +22,7 @@ from consult.feeds.views import bp as feeds_bp
 from consult.hearings.views import bp as hearings_bp
 from consult.jobs.views import bp as jobs_bp
 from consult.main.views import bp as main_bp
+from consult.opendata.views import bp as opendata_bp
 from consult.policies.views import bp as policies_bp
 from consult.search.views import bp as search_bp
 from consult.security.views import bp as security_bp
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(opendata_bp)
     app.register_blueprint(apitokens_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)

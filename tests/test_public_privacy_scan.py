@@ -216,6 +216,9 @@ def _versions(planted):
 
 # Whole sets of values for routes whose parameters belong together, by the set of names.
 GROUP_FILLERS = {
+    frozenset({"table", "fmt"}): lambda planted: [
+        {"table": t, "fmt": f} for t in ("consultations", "comments", "policies")
+        for f in ("csv", "xlsx")],
     frozenset({"consultation_id", "number"}): _versions,
     frozenset({"hearing_id", "attachment_id"}): _files_of("hearings", "hearing_id"),
     frozenset({"consultation_id", "attachment_id"}): _files_of("consultations",

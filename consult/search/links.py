@@ -33,11 +33,15 @@ def _endpoint(hit: Hit, targets: dict) -> tuple[str, dict]:
     if hit.kind == Kind.ARTICLE:
         number = targets.get((Kind.ARTICLE, hit.ref_id))
         return "consultations.detail", {"consultation_id": hit.consultation_id,
-                                        "_anchor": f"article-{number}"}
+                                        "_anchor": f"article-{number}" if number else "draft"}
     if hit.kind == Kind.REPORT:
         return "answers.report", {"consultation_id": hit.consultation_id}
     if hit.kind == Kind.COMMENT:
-        return "comments.receipt", {"tracking_no": targets.get((Kind.COMMENT, hit.ref_id))}
+        tracking_no = targets.get((Kind.COMMENT, hit.ref_id))
+        if tracking_no is None:  # gone since it was indexed: its consultation's comments
+            return "consultations.detail", {"consultation_id": hit.consultation_id,
+                                            "_anchor": "comments"}
+        return "comments.receipt", {"tracking_no": tracking_no}
     if hit.kind == Kind.POLICY:
         return "policies.detail", {"policy_id": hit.ref_id}
     return "policies.interpretation", {"interpretation_id": hit.ref_id}
