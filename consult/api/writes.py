@@ -34,6 +34,9 @@ from consult.consultations.models import Consultation, ConsultationType
 from consult.errors import NotAllowed, NotFound, RateLimited, ValidationFailed
 from consult.extensions import db
 from consult.paging import MAX_ID
+from consult.policies import policy as policies_policy
+from consult.policies import services as policies
+from consult.policies.models import InterpretationKind, Policy
 from consult.ratelimit import EXTENSION_KEY
 from consult.urls import external_url
 from consult.web import commits
@@ -80,6 +83,20 @@ class AnswerBody(Body):
 
 class ReportBody(Body):
     summary: str = Field(default="", max_length=20_000)
+
+
+class PolicyBody(Body):
+    title: str = Field(min_length=1, max_length=300)
+    document_number: str = Field(min_length=1, max_length=100, description="文号")
+    issued_on: date
+    effective_on: date | None = None
+    text: str = Field(min_length=1, max_length=500_000)
+
+
+class InterpretationBody(Body):
+    title: str = Field(min_length=1, max_length=300)
+    kind: InterpretationKind
+    body: str = Field(min_length=1, max_length=200_000)
 
 
 class Done(BaseModel):
@@ -284,3 +301,72 @@ def publish_report(consultation_id: int):
     answers_policy.require_publish_report(user, consultation)
     answers.publish_report(consultation, summary=body.summary, actor=user)
     return _state(consultation, 201)
+
+
+# ------------------------------------------------------------------ the final policy
+
+
+def _policy_state(policy: Policy, status: int = 200):
+    response = jsonify({
+        "id": policy.id, "state": "published" if policy.published_at else "draft",
+        "consultation_id": policy.consultation_id,
+        "url": external_url("policies.detail", policy_id=policy.id),
+    })
+    response.status_code = status
+    return response
+
+
+@bp.post("/consultations/<int:consultation_id>/policy")
+@spec.operation(summary="Add the final policy of a closed consultation (published later)",
+                body=PolicyBody, response=Done, status=201, errors=WRITE_ERRORS,
+                tags=("write",), write=True)
+@commits
+def create_policy(consultation_id: int):
+    consultation = _staff_consultation(consultation_id)
+    body = _body(PolicyBody)
+    user = _actor(Scope.POLICIES, consultation)
+    if not policies_policy.can_draft_policy(user, consultation):
+        raise NotAllowed(_("您没有起草正式文件的权限。"))
+    policy = policies.create_policy(consultation, policies.PolicyInput(
+        title=body.title, document_number=body.document_number, issued_on=body.issued_on,
+        effective_on=body.effective_on, text=body.text), actor=user)
+    db.session.flush()
+    return _policy_state(policy, 201)
+
+
+def _staff_policy(policy_id: int) -> Policy:
+    policy = db.session.get(Policy, policy_id)
+    if policy is None:
+        raise NotFound(_("找不到该政策文件。"))
+    return policy
+
+
+@bp.post("/policies/<int:policy_id>/interpretations")
+@spec.operation(summary="Add an interpretation (published with the policy)",
+                body=InterpretationBody, response=Done, status=201, errors=WRITE_ERRORS,
+                tags=("write",), write=True)
+@commits
+def add_interpretation(policy_id: int):
+    policy = _staff_policy(policy_id)
+    body = _body(InterpretationBody)
+    user = _actor(Scope.POLICIES, policy)
+    policies_policy.require_edit(user, policy)
+    item = policies.add_interpretation(policy, title=body.title, kind=body.kind,
+                                       body=body.body, actor=user)
+    db.session.flush()
+    response = jsonify({"id": item.id, "state": "draft", "policy_id": policy.id})
+    response.status_code = 201
+    return response
+
+
+@bp.post("/policies/<int:policy_id>/publish")
+@spec.operation(summary="Publish the policy with its interpretations (approvers)",
+                response=Done, errors=WRITE_ERRORS, tags=("write",), write=True)
+@commits
+def publish_policy(policy_id: int):
+    policy = _staff_policy(policy_id)
+    user = _actor(Scope.POLICIES, policy)
+    if not policies_policy.can_publish_policy(user, policy):
+        raise NotAllowed(_("您没有发布正式文件的权限。"))
+    policies.publish_policy(policy, actor=user)
+    return _policy_state(policy)

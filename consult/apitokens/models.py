@@ -19,6 +19,7 @@ class Scope(enum.StrEnum):
     COMMENTS = "comments"  # record comments received by other channels
     ANSWERS = "answers"  # answer comments
     REPORTS = "reports"  # publish the adoption report
+    POLICIES = "policies"  # add the final policy and its interpretation, publish them
 
 
 SCOPE_LABELS = labels.define("api_scope", {
@@ -26,6 +27,7 @@ SCOPE_LABELS = labels.define("api_scope", {
     Scope.COMMENTS: _l("登记其他渠道收到的意见"),
     Scope.ANSWERS: _l("答复意见"),
     Scope.REPORTS: _l("发布意见采纳情况"),
+    Scope.POLICIES: _l("正式文件和政策解读"),
 })
 
 

@@ -16,7 +16,7 @@ from consult.consultations.models import Consultation, State
 from consult.extensions import db
 from tests.conftest import csrf_from
 
-ALL = ["drafts", "comments", "answers", "reports"]
+ALL = ["drafts", "comments", "answers", "reports", "policies"]
 
 
 def bearer(plaintext):
@@ -224,3 +224,25 @@ def test_a_token_for_someone_outside_the_unit_is_refused(client_as, approver, ma
         "unit_id": unit.id, "email": outsider.email, "scopes": ["drafts"]})
     assert response.status_code == 422
     assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 0
+
+
+def test_the_final_policy_through_the_api(client, make, token_of, editor, approver, unit):
+    reported = make.consultation(State.REPORT_PUBLISHED, unit, title="已反馈的办法")
+    editor_token, approver_token = token_of(editor), token_of(approver)
+    created = client.post(f"/api/v1/consultations/{reported.id}/policy", json={
+        "title": "郑州市某办法", "document_number": "郑政〔2026〕20号",
+        "issued_on": clock.today().isoformat(), "text": "第一条 正文。"},
+        headers=bearer(editor_token))
+    assert created.status_code == 201, created.get_json()
+    policy_id = created.get_json()["id"]
+    added = client.post(f"/api/v1/policies/{policy_id}/interpretations", json={
+        "title": "政策解读", "kind": "text", "body": "解读正文"}, headers=bearer(editor_token))
+    assert added.status_code == 201
+    assert client.get(f"/api/v1/policies/{policy_id}").status_code == 404  # not yet public
+    assert client.post(f"/api/v1/policies/{policy_id}/publish",
+                       headers=bearer(editor_token)).status_code == 403  # editors draft only
+    published = client.post(f"/api/v1/policies/{policy_id}/publish",
+                            headers=bearer(approver_token))
+    assert published.status_code == 200, published.get_json()
+    body = client.get(f"/api/v1/policies/{policy_id}").get_json()
+    assert [i["title"] for i in body["interpretations"]] == ["政策解读"]
