@@ -5,8 +5,10 @@ databases see the same tokens (`consult.textfold`): each word of the query is a 
 adjacent tokens, every phrase must match. Ranking is the database's relevance (SQLite: BM25
 with the title counting ten times the body; PostgreSQL: ts_rank with the title weighted A)
 multiplied by the kind's weight — a consultation's or policy's own text above an article, an
-article above a comment — and only the top `MAX_RESULTS` are ever ranked out to pages, so a
-query costs what its matches cost, never the whole index.
+article above a comment. Every matching document other than a comment is ranked (they are
+few); comments — millions, in time — are ranked among their COMMENT_CANDIDATES newest matches,
+read newest first straight from the index, so a query's cost does not grow with the corpus.
+At most MAX_RESULTS results are served in pages; a count beyond says "more than".
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import case, column, false, func, literal_column, select, table
+from sqlalchemy import and_, case, column, false, func, literal_column, select, table
 
 from consult import clock
 from consult.consultations.models import Consultation
@@ -26,6 +28,7 @@ from consult.search.models import Kind, SearchDocument
 from consult.textfold import fold, query_phrases, query_terms
 
 MAX_RESULTS = 1000  # ranked results served in pages; a count above it is "more than"
+COMMENT_CANDIDATES = 1000  # the newest matching comments that are ranked
 SNIPPET_LENGTH = 160
 MAX_QUERY_LENGTH = 500
 
@@ -90,11 +93,12 @@ class Results:
 # ------------------------------------------------------------------ the two databases
 
 
-def _sqlite_match(phrases) -> str:
+def _sqlite_match(phrases, scope: str | None = None) -> str:
     parts = []
     for tokens, prefix in phrases:
         parts.append('"' + " ".join(tokens) + '"' + ("*" if prefix else ""))
-    return " AND ".join(parts)
+    match = "{title_tokens body_tokens} : (" + " AND ".join(parts) + ")"
+    return match + (f" AND scope : {scope}" if scope else "")
 
 
 def _postgresql_query(phrases) -> str:
@@ -113,21 +117,32 @@ def _weight():
                 else_=1.0)
 
 
-def _matches(phrases):
-    """(condition, score) for the database in use; a higher score is a better match."""
-    if db.session.get_bind().dialect.name == "postgresql":
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _matches(phrases, scope: str | None):
+    """(condition, score) for the database in use; a higher score is a better match. `scope`:
+    "d" documents other than comments, "c" comments only, None everything."""
+    if _postgresql():
         query = func.to_tsquery("simple", _postgresql_query(phrases))
         vector = literal_column("search_documents.search_vector")
-        return vector.op("@@")(query), func.ts_rank(vector, query) * _weight()
+        condition = vector.op("@@")(query)
+        if scope is not None:  # a literal, so that the partial index's predicate is implied
+            kind = literal_column("search_documents.kind")
+            comment = literal_column("'comment'")
+            condition = and_(condition, kind != comment if scope == "d" else kind == comment)
+        return condition, func.ts_rank(vector, query) * _weight()
     fts = literal_column("search_fts")
-    return fts.op("MATCH")(_sqlite_match(phrases)), -func.bm25(fts, 10.0, 1.0) * _weight()
+    return (fts.op("MATCH")(_sqlite_match(phrases, scope)),
+            -func.bm25(fts, 10.0, 1.0, 0.0) * _weight())
 
 
-def _base_query(params: SearchParams, phrases):
+def _base_query(params: SearchParams, phrases, *, scope: str | None = None, columns=None):
     D = SearchDocument
-    condition, score = _matches(phrases)
-    query = select(D, score.label("score")).where(condition)
-    if db.session.get_bind().dialect.name != "postgresql":
+    condition, score = _matches(phrases, scope)
+    query = select(*(columns or (D,)), score.label("score")).where(condition)
+    if not _postgresql():
         query = query.join(_FTS, _FTS.c.rowid == D.id)
     if params.kind is not None:
         query = query.where(D.kind == params.kind)
@@ -143,27 +158,45 @@ def _base_query(params: SearchParams, phrases):
     return query, score
 
 
+def _candidates(params: SearchParams, phrases) -> tuple[list[tuple[int, float]], bool]:
+    """(id, score) of the matches to rank, best first, and whether there were more.
+
+    Documents other than comments (drafts, articles, reports, policies: thousands at most) are
+    all ranked; comments, which may be millions, are ranked among their COMMENT_CANDIDATES
+    newest matches — read newest first from the index, so a common word costs as much as a
+    rare one, whatever the size of the corpus."""
+    D = SearchDocument
+    found: list[tuple[int, float]] = []
+    more = False
+    if params.kind is None or params.kind != Kind.COMMENT:
+        query, score = _base_query(params, phrases, scope="d", columns=(D.id,))
+        found += [(i, float(s)) for i, s in db.session.execute(
+            query.order_by(score.desc(), D.id.desc()).limit(MAX_RESULTS + 1))]
+    if params.kind is None or params.kind == Kind.COMMENT:
+        query, score = _base_query(params, phrases, scope="c", columns=(D.id,))
+        newest = D.id.desc() if _postgresql() else _FTS.c.rowid.desc()
+        comments = db.session.execute(query.order_by(newest).limit(COMMENT_CANDIDATES)).all()
+        more = len(comments) == COMMENT_CANDIDATES
+        found += [(i, float(s)) for i, s in comments]
+    found.sort(key=lambda pair: (-pair[1], -pair[0]))
+    return found, more or len(found) > MAX_RESULTS
+
+
 def search(params: SearchParams) -> Results:
     """The page `params.page` of the ranked results (at most MAX_RESULTS in all)."""
     phrases = query_phrases(params.q[:MAX_QUERY_LENGTH])
     if not phrases:
         return Results(params, [], 0, searched=False)
-    query, score = _base_query(params, phrases)
+    ranked, more = _candidates(params, phrases)
+    ranked = ranked[:MAX_RESULTS]
     offset = (params.page - 1) * params.per_page
-    hits: list[Hit] = []
-    if offset < MAX_RESULTS:
-        limit = min(params.per_page, MAX_RESULTS - offset)
-        rows = db.session.execute(
-            query.order_by(score.desc(), SearchDocument.id.desc()).limit(limit).offset(offset)
-        ).all()
-        hits = [Hit(kind=d.kind, ref_id=d.ref_id, consultation_id=d.consultation_id,
-                    unit_id=d.unit_id, title=d.title, body=d.body, dated_at=d.dated_at,
-                    score=float(s)) for d, s in rows]
-    if params.page == 1 and len(hits) < params.per_page:
-        total = len(hits)
-    else:
-        capped = query.with_only_columns(SearchDocument.id).limit(MAX_RESULTS + 1).subquery()
-        total = db.session.scalar(select(func.count()).select_from(capped))
+    page = ranked[offset:offset + params.per_page]
+    rows = {d.id: d for d in db.session.scalars(
+        select(SearchDocument).where(SearchDocument.id.in_([i for i, _s in page])))}
+    hits = [Hit(kind=d.kind, ref_id=d.ref_id, consultation_id=d.consultation_id,
+                unit_id=d.unit_id, title=d.title, body=d.body, dated_at=d.dated_at, score=s)
+            for i, s in page if (d := rows.get(i)) is not None]
+    total = MAX_RESULTS + 1 if more else len(ranked)
     terms = query_terms(params.q[:MAX_QUERY_LENGTH])
     for hit in hits:
         hit.title_html = highlight(hit.title, terms, whole=True)
@@ -180,8 +213,8 @@ def matching_consultations(q: str | None):
     phrases = query_phrases(q[:MAX_QUERY_LENGTH])
     if not phrases:
         return select(SearchDocument.consultation_id).where(false())
-    query, _score = _base_query(SearchParams(q=q), phrases)
     D = SearchDocument
+    query, _score = _base_query(SearchParams(q=q), phrases, scope="d")
     return (query.with_only_columns(D.consultation_id)
             .where(D.kind.in_([Kind.CONSULTATION, Kind.ARTICLE, Kind.REPORT])))
 

@@ -71,24 +71,28 @@ class SearchDocument(db.Model):
 
 # ------------------------------------------------------------------ the full-text index
 
+# `scope` is "c" for a comment, "d" for every other document: a query can ask the FTS index
+# for documents only (`scope:d`), whose few rows it finds without walking the comments'.
+_SCOPE = "CASE {row}.kind WHEN 'comment' THEN 'c' ELSE 'd' END"
 SQLITE_CREATE = [
     # The app's tokens are separated by spaces and hold letters and digits only: unicode61
     # with nothing folded splits them exactly there.
-    "CREATE VIRTUAL TABLE search_fts USING fts5(title_tokens, body_tokens, "
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title_tokens, body_tokens, scope, "
     "content='search_documents', content_rowid='id', "
     "tokenize=\"unicode61 remove_diacritics 0\")",
     "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
-    "INSERT INTO search_fts(rowid, title_tokens, body_tokens) "
-    "VALUES (new.id, new.title_tokens, new.body_tokens); END",
+    "INSERT INTO search_fts(rowid, title_tokens, body_tokens, scope) "
+    f"VALUES (new.id, new.title_tokens, new.body_tokens, {_SCOPE.format(row='new')}); END",
     "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, title_tokens, body_tokens) "
-    "VALUES ('delete', old.id, old.title_tokens, old.body_tokens); END",
-    "CREATE TRIGGER search_documents_au AFTER UPDATE OF title_tokens, body_tokens "
+    "INSERT INTO search_fts(search_fts, rowid, title_tokens, body_tokens, scope) "
+    f"VALUES ('delete', old.id, old.title_tokens, old.body_tokens, {_SCOPE.format(row='old')}); "
+    "END",
+    "CREATE TRIGGER search_documents_au AFTER UPDATE OF title_tokens, body_tokens, kind "
     "ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, title_tokens, body_tokens) "
-    "VALUES ('delete', old.id, old.title_tokens, old.body_tokens); "
-    "INSERT INTO search_fts(rowid, title_tokens, body_tokens) "
-    "VALUES (new.id, new.title_tokens, new.body_tokens); END",
+    "INSERT INTO search_fts(search_fts, rowid, title_tokens, body_tokens, scope) "
+    f"VALUES ('delete', old.id, old.title_tokens, old.body_tokens, {_SCOPE.format(row='old')}); "
+    "INSERT INTO search_fts(rowid, title_tokens, body_tokens, scope) "
+    f"VALUES (new.id, new.title_tokens, new.body_tokens, {_SCOPE.format(row='new')}); END",
 ]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS search_documents_ai",
@@ -103,11 +107,15 @@ POSTGRESQL_CREATE = [
     "setweight(to_tsvector('simple'::regconfig, body_tokens), 'D')) STORED",
     "CREATE INDEX ix_search_documents_search_vector ON search_documents "
     "USING gin (search_vector)",
+    # Documents other than comments, on their own: found without the comments' posting lists.
+    "CREATE INDEX ix_search_documents_search_vector_documents ON search_documents "
+    "USING gin (search_vector) WHERE kind <> 'comment'",
 ]
 
 FULL_TEXT_OBJECTS = {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
                      "search_fts_config", "search_fts_content", "search_vector",
-                     "ix_search_documents_search_vector"}
+                     "ix_search_documents_search_vector",
+                     "ix_search_documents_search_vector_documents"}
 
 
 def create_full_text_index(connection) -> None:
