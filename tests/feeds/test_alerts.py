@@ -18,7 +18,7 @@ from tests.conftest import csrf_from, last_link_to, mails_to
 
 @pytest.fixture
 def housing(make):
-    return make.unit("市住房保障局")
+    return make.unit("市测试住房局")
 
 
 def _subscribe(client, post_form, email, **fields):

@@ -20,7 +20,7 @@ BASE = "http://consult.test"
 @pytest.fixture
 def world(make, unit, approver):
     opened = make.consultation(State.OPEN, unit, title="郑州市就业补贴办法")
-    other = make.unit("市住房保障局")
+    other = make.unit("市测试住房局")
     housing = make.consultation(State.OPEN, other, title="保障性住房实施方案",
                                 type="major_decision")
     closing = make.consultation(State.OPEN, unit, title="即将截止的办法",

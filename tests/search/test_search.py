@@ -28,7 +28,7 @@ def corpus(make, unit):
     """Two public consultations with comments, a draft, a policy: what the tests look for."""
     jobs = make.consultation(State.OPEN, unit, title="郑州市就业创业补贴实施办法（征求意见稿）",
                              text=FINES)
-    other_unit = make.unit("市大数据局")
+    other_unit = make.unit("市测试数据局")
     data = make.consultation(State.CLOSED, other_unit, title="郑州市公共数据开放管理办法",
                              type="rule")
     make.comment(data, body="建议在数据开放中同时考虑稳就业的需要。")
