@@ -185,6 +185,21 @@ def _alert_links(planted):
 
     alert = alerts.subscribe(ALERT_SUBSCRIBER, unit_id=None, type_=None, keyword="建议")
     return [{"token": alert.token, ALLOWED: {ALERT_SUBSCRIBER}}]
+def _staff_password_links(planted):
+    """An invitation's link shows its own account's address to whoever holds it: allowed."""
+    from consult.auth.models import User
+    from consult.auth.services import PASSWORD_SALT, _password_fingerprint
+    from consult.tokens import make_token
+
+    user = db.session.scalar(db.select(User).order_by(User.id))
+    token = make_token(PASSWORD_SALT, {"u": user.id, "p": _password_fingerprint(user)})
+    return [{"token": token, ALLOWED: {user.email}}]
+
+
+def _stats_tables(planted):
+    from consult.oversight.tables import NAMES
+
+    return [{"name": name} for name in NAMES]
 
 
 def _files_of(owner_table: str, owner_param: str):
@@ -233,6 +248,9 @@ ENDPOINT_FILLERS = {
     "consultations.unsubscribe": _subscription_links,
     "feeds.alert_confirm": _alert_links,
     "feeds.alert_unsubscribe": _alert_links,
+    "auth.set_password": _staff_password_links,
+    "oversight.table_csv": _stats_tables,
+    "oversight.yearly_download": lambda planted: [{"extension": "csv"}, {"extension": "xlsx"}],
 }
 # Routes the demo may have nothing for (the test then may find no page to scan there).
 MAY_BE_EMPTY = {

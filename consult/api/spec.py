@@ -116,6 +116,11 @@ class NoQuery(Query):
     pass
 
 
+class StatsQuery(Query):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    unit: int | None = Id
+
+
 # ------------------------------------------------------------------ bodies and responses
 
 
@@ -200,6 +205,10 @@ class ErrorBody(BaseModel):
 
 class Error(BaseModel):
     error: ErrorBody
+
+
+class Figures(BaseModel):
+    model_config = ConfigDict(extra="allow")
 
 
 class OpenApiDocument(BaseModel):

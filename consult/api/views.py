@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
-from consult import ratelimit
+from consult import clock, ratelimit
 from consult.answers.models import Disposition
 from consult.answers.services import published_report
 from consult.api import schemas, serializers, spec
@@ -28,6 +28,8 @@ from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.oversight import stats as oversight_stats
+from consult.oversight import yearly as oversight_yearly
 from consult.policies import policy as policies_policy
 from consult.policies.models import Interpretation, Policy
 from consult.ratelimit import client_key
@@ -313,3 +315,22 @@ def search():
                                   total=results.shown_total)
     payload["more"] = results.more_than  # over MAX_RESULTS matches: only those are served
     return _public(payload)
+
+
+@bp.get("/stats")
+@spec.operation(summary="Every figure of the statistics page (F22)", query=spec.StatsQuery,
+                response=spec.Figures, errors=(400, 404), tags=("stats",))
+def stats():
+    """Every figure of the statistics page (F22), with its filters `year` and `unit`."""
+    spec.query(spec.StatsQuery)
+    return _public(oversight_stats.figures(oversight_stats.filters_from(request.args)))
+
+
+@bp.get("/stats/yearly")
+@spec.operation(summary="Each unit's yearly figures (F23)", query=spec.StatsQuery,
+                response=spec.Figures, errors=(400, 404), tags=("stats",))
+def stats_yearly():
+    """Each unit's yearly figures (F23): `year` (this year by default) and `unit`."""
+    spec.query(spec.StatsQuery)
+    filters = oversight_stats.filters_from(request.args)
+    return _public(oversight_yearly.figures(filters.year or clock.today().year, filters.unit_id))

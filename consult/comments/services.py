@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from consult import audit, clock, mail, signals, uploads
 from consult.auth.models import User
 from consult.comments import idempotency, screening
+from consult.comments.counts import counts_by_status
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -368,22 +369,21 @@ def public_comments_query(consultation: Consultation):
 
 
 def received_counts(consultations) -> dict[int, int]:
-    """Comments received per consultation, in one query for a whole list page."""
-    ids = [c.id for c in consultations]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Comment.consultation_id, db.func.count(Comment.id))
-        .where(Comment.consultation_id.in_(ids))
-        .group_by(Comment.consultation_id)
-    )
-    return {consultation_id: count for consultation_id, count in rows}
+    """Comments received per consultation, whatever their status (kept counts: one small
+    query for a whole list page)."""
+    return {consultation_id: sum(by_status.values()) for consultation_id, by_status
+            in counts_by_status(c.id for c in consultations).items()}
 
 
 def received_count(consultation: Consultation) -> int:
-    return db.session.scalar(
-        db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id)
-    )
+    return received_counts([consultation])[consultation.id]
+
+
+def comment_counts(consultation: Consultation) -> tuple[int, int]:
+    """(received, published): all its comments, and those the public can read (the length of
+    `public_comments_query`), from the kept counts."""
+    by_status = counts_by_status([consultation.id])[consultation.id]
+    return sum(by_status.values()), by_status.get(CommentStatus.PUBLISHED, 0)
 
 
 # ------------------------------------------------------------------ email verification (F8)

@@ -2,7 +2,7 @@
 what is already public; e-mail alerts (F20) and the outbox's List-Unsubscribe link; API tokens (F21)
 
 Revision ID: 0009_find
-Revises: 0003_house
+Revises: 0011_oversight
 Create Date: 2026-12-06 07:09:10.761207
 
 """
@@ -15,7 +15,7 @@ from consult.search.models import create_full_text_index, drop_full_text_index
 
 # revision identifiers, used by Alembic.
 revision = '0009_find'
-down_revision = '0003_house'
+down_revision = '0011_oversight'
 branch_labels = None
 depends_on = None
 
