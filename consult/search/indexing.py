@@ -236,23 +236,26 @@ def sync(session: Session, pending: Pending) -> None:
             D.consultation_id.in_(ids),
             D.kind.in_([Kind.CONSULTATION, Kind.ARTICLE, Kind.REPORT])))
         _replace(connection, [], _consultation_rows(connection, ids))
-    comment_rows = []
+    # One row per comment, whichever way it came: its consultation rebuilt, itself changed, or
+    # new in this flush (a new consultation's first comments come all three ways at once).
+    comment_rows: dict[int, dict] = {}
     if pending.consultation_comments:
         ids = sorted(pending.consultation_comments)
         connection.execute(delete(DOCS).where(D.consultation_id.in_(ids),
                                               D.kind == Kind.COMMENT))
         for c in connection.execute(_comment_select().where(Comment.consultation_id.in_(ids))):
-            comment_rows.append(_comment_row(*c))
+            comment_rows[c.id] = _comment_row(*c)
         # The policy may follow the consultation's unit and type as well.
         pending.policies.update(connection.scalars(
             select(Policy.id).where(Policy.consultation_id.in_(ids))))
-    comment_ids = sorted(pending.comments - {r["ref_id"] for r in comment_rows})
+    comment_ids = sorted(pending.comments - comment_rows.keys())
     if comment_ids:
-        comment_rows.extend(
-            _comment_row(*c) for c in connection.execute(
-                _comment_select().where(Comment.id.in_(comment_ids))))
-    comment_rows.extend(_new_comment_rows(session, pending.new_comments))
-    _replace(connection, [(Kind.COMMENT, comment_ids)], comment_rows)
+        for c in connection.execute(_comment_select().where(Comment.id.in_(comment_ids))):
+            comment_rows[c.id] = _comment_row(*c)
+    fresh = [c for c in pending.new_comments if c.id not in comment_rows]
+    for row in _new_comment_rows(session, fresh):
+        comment_rows.setdefault(row["ref_id"], row)
+    _replace(connection, [(Kind.COMMENT, comment_ids)], list(comment_rows.values()))
     if pending.policies or pending.interpretations:
         policies = sorted(pending.policies)
         interpretations = set(pending.interpretations)

@@ -323,3 +323,25 @@ def test_closing_soon_dates_do_not_matter_to_the_index(make, unit, travel):
     c = make.consultation(State.OPEN, unit, title="时间推移测试办法")
     travel(clock.now() + timedelta(days=60))
     assert search(SearchParams(q="时间推移", status="closed")).hits[0].ref_id == c.id
+
+
+def test_a_public_consultation_and_its_comments_in_one_flush(unit):
+    """A consultation, its version and its comments written by one flush are indexed once."""
+    from consult.comments.models import Category, Comment
+    from consult.comments.tracking import new_tracking_no
+    from consult.consultations.models import Consultation, DraftVersion
+
+    now = clock.now()
+    c = Consultation(title="一次写入的办法", type="rule", unit=unit, state=State.SCHEDULED,
+                     summary="", explanation="", opens_at=now - timedelta(days=1),
+                     closes_at=now + timedelta(days=20), approved_at=now - timedelta(days=2))
+    version = DraftVersion(number=1)
+    c.versions.append(version)
+    db.session.add(c)
+    for body in ("同一次写入的意见甲。", "同一次写入的意见乙。"):
+        db.session.add(Comment(tracking_no=new_tracking_no(), consultation=c, version=version,
+                               body=body, category=Category.INDIVIDUAL,
+                               status=CommentStatus.PUBLISHED))
+    db.session.flush()
+    assert sorted(h.body for h in search(SearchParams(q="同一次写入", kind=Kind.COMMENT)).hits) \
+        == ["同一次写入的意见乙。", "同一次写入的意见甲。"]
