@@ -92,18 +92,22 @@ def _import_models() -> None:
     from consult import audit, mail, settings, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
     from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
+    from consult.apitokens import models as _t  # noqa: F401
     from consult.auth import models as _u  # noqa: F401
     from consult.catalogue import models as _k  # noqa: F401
     from consult.citizens import models as _z  # noqa: F401
     from consult.comments import models as _c  # noqa: F401
     from consult.comments import services as _cs  # noqa: F401  (consultations → comments)
     from consult.consultations import models as _s  # noqa: F401
+    from consult.feeds import models as _f  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
     from consult.oversight import stats as _o  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
+    from consult.search import indexing
     from consult.security import models as _x  # noqa: F401
 
+    indexing.install()  # the search index follows every flush
     _import_job_handlers()
 
 
@@ -111,6 +115,7 @@ def _import_job_handlers() -> None:
     """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
+    from consult.feeds import alerts as _f  # noqa: F401
     from consult.oversight import reminders as _o  # noqa: F401
     from consult.policies import jobs as _p  # noqa: F401
 

@@ -103,6 +103,18 @@ def init_app(app: Flask) -> None:
                    f"comments; {result.already_sent} had today's digest already "
                    "(deliver with `outbox send`)")
 
+    search = click.Group("search", help="The search index (F19).")
+    app.cli.add_command(search)
+
+    @search.command("reindex")
+    def search_reindex():
+        """Rebuild the search index from everything public (after an upgrade)."""
+        from consult.search.indexing import reindex
+
+        written = reindex(db.session)
+        db.session.commit()
+        click.echo(f"search: indexed {written} documents")
+
     outbox = click.Group("outbox", help="The mail outbox.")
     app.cli.add_command(outbox)
 

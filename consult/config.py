@@ -218,6 +218,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage serves the request rather than a 500
     COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "10 per 10 minutes")  # per person
+    # The write API, per token (consult/api/writes.py): 429 with Retry-After above it.
+    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "1000 per hour")
     # Per client address, sized for many people behind one NAT; above it comments must be
     # verified by e-mail, above the hard limit the address is refused (consult/ratelimit.py).
     COMMENT_ADDRESS_RATE_LIMIT = os.environ.get("COMMENT_ADDRESS_RATE_LIMIT", "600 per 10 minutes")

@@ -59,6 +59,9 @@ class OutboxMessage(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender's lease
     claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # A one-click unsubscribe link (RFC 8058): sent as `List-Unsubscribe` with
+    # `List-Unsubscribe-Post`, so that a mail client can end a subscription itself.
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def status(self) -> str:
@@ -78,11 +81,12 @@ def new_message_id() -> str:
     return make_msgid(idstring="consult", domain=domain)
 
 
-def queue(kind: str, recipient: str, subject: str, body: str) -> OutboxMessage:
+def queue(kind: str, recipient: str, subject: str, body: str, *,
+          list_unsubscribe: str | None = None) -> OutboxMessage:
     """Queue a mail in the current transaction; it goes out after the commit."""
     message = OutboxMessage(
         kind=kind, recipient=recipient, subject=subject, body=body, next_attempt_at=clock.now(),
-        message_id=new_message_id(),
+        message_id=new_message_id(), list_unsubscribe=list_unsubscribe,
     )
     db.session.add(message)
     dispatch_after_commit(outbox=True)
@@ -111,10 +115,12 @@ def render(kind: str, language: str | None, **context) -> tuple[str, str]:
     return subject, body
 
 
-def queue_mail(kind: str, recipient: str, *, language: str | None, **context) -> OutboxMessage:
-    """Queue the mail `kind` to `recipient`, written in `language` (theirs; None: the default)."""
+def queue_mail(kind: str, recipient: str, *, language: str | None,
+               list_unsubscribe: str | None = None, **context) -> OutboxMessage:
+    """Queue the mail `kind` to `recipient`, written in `language` (theirs; None: the default);
+    `list_unsubscribe`: its one-click unsubscribe link (List-Unsubscribe headers)."""
     subject, body = render(kind, language, **context)
-    return queue(kind, recipient, subject, body)
+    return queue(kind, recipient, subject, body, list_unsubscribe=list_unsubscribe)
 
 
 def backlog() -> int:
@@ -174,6 +180,7 @@ class _Outgoing:
     body: str
     message_id: str
     attempts: int
+    list_unsubscribe: str | None = None
 
 
 def deliver_due(limit: int = 100) -> tuple[int, int]:
@@ -184,7 +191,7 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
     for claimed in claim_due(limit):
         message = db.session.get(OutboxMessage, claimed)
         outgoing = _Outgoing(message.id, message.recipient, message.subject, message.body,
-                             message.message_id, message.attempts)
+                             message.message_id, message.attempts, message.list_unsubscribe)
         db.session.commit()  # no read transaction is held while the SMTP server talks
         if outgoing.message_id is None:  # queued before messages had one: give it one first
             outgoing = replace(outgoing, message_id=new_message_id())
@@ -231,4 +238,7 @@ def _send(message: _Outgoing | OutboxMessage) -> None:
     outgoing = Message(subject=message.subject, recipients=[message.recipient],
                        body=message.body)
     outgoing.msgId = message.message_id  # the same header on every attempt
+    if message.list_unsubscribe:
+        outgoing.extra_headers = {"List-Unsubscribe": f"<{message.list_unsubscribe}>",
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     mail.send(outgoing)

@@ -11,17 +11,22 @@ from flask import Flask
 from consult.admin.views import bp as admin_bp
 from consult.answers.views import bp as answers_bp
 from consult.api.views import bp as api_bp
+from consult.api.writes import bp as api_write_bp
+from consult.apitokens.views import bp as apitokens_bp
 from consult.auth.views import bp as auth_bp
 from consult.catalogue.views import bp as catalogue_bp
 from consult.citizens.views import bp as citizens_bp
 from consult.comments.views import bp as comments_bp
 from consult.consultations.views import bp as consultations_bp
 from consult.extensions import csrf
+from consult.feeds.views import bp as feeds_bp
 from consult.hearings.views import bp as hearings_bp
 from consult.jobs.views import bp as jobs_bp
 from consult.main.views import bp as main_bp
+from consult.opendata.views import bp as opendata_bp
 from consult.oversight.views import bp as oversight_bp
 from consult.policies.views import bp as policies_bp
+from consult.search.views import bp as search_bp
 from consult.security.views import bp as security_bp
 
 
@@ -34,7 +39,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hearings_bp)
     app.register_blueprint(security_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(opendata_bp)
+    app.register_blueprint(apitokens_bp)
     app.register_blueprint(oversight_bp)
     app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)
+    csrf.exempt(api_write_bp)  # Bearer tokens, no session cookie
+    app.register_blueprint(api_write_bp)

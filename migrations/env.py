@@ -96,6 +96,10 @@ def run_migrations_online():
             # meanwhile. The pragma works only outside a transaction, so it goes to the
             # driver's connection before SQLAlchemy begins one.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        # The search's full-text index differs per database and is not a model.
+        from consult.search.models import include_object
+
+        conf_args.setdefault("include_object", include_object)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

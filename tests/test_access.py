@@ -21,6 +21,7 @@ from consult.answers import groups as answer_groups
 from consult.answers import topics as answer_topics
 from consult.answers.clustering import FoundTopic
 from consult.answers.models import AnswerSheetImport, DispositionCode
+from consult.apitokens import services as api_tokens
 from consult.audit import AuditEvent
 from consult.extensions import db
 from consult.hearings import services as hearing_services
@@ -46,6 +47,7 @@ PARAMS = {
     "template_id": lambda w: w.template.id,
     "import_id": lambda w: w.sheet_import.id,
     "job_id": lambda w: w.job.id,
+    "token_id": lambda w: w.token.id,
     "unit_id": lambda w: w.unit_a.id,
     "user_id": lambda w: w.approver_a.id,
     "membership_id": lambda w: w.approver_a.memberships[0].id,
@@ -64,7 +66,7 @@ NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.m
              "consultations.manage_import", "consultations.manage_import_save",
              "consultations.manage_legal_queue", "jobs.manage_index",
              "oversight.manage_reminders", "oversight.manage_switch_reminder",
-             "policies.manage_standalone_new"}
+             "policies.manage_standalone_new", "apitokens.manage_tokens"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 
@@ -150,13 +152,16 @@ def world(make):
     # A failed job of unit A (its retry is a POST that must be refused to strangers).
     job = jobs_queue.enqueue("suggest_groups", {}, actor=approver_a, consultation=closed)
     job.status, job.last_error, job.active_key = JobStatus.FAILED, "甲单位的任务失败", None
+    token, _plaintext = api_tokens.create_token(
+        user=approver_a, unit=unit_a, name="甲单位的系统", scopes=["drafts"], expires_in_days=30,
+        actor=approver_a)
     db.session.flush()
     return SimpleNamespace(
         unit_a=unit_a, unit_b=unit_b, approver_a=approver_a, draft=draft, closed=closed,
         comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
         interpretation=interpretation,
         hearing=hearing, participant=participant, group=group, template=template,
-        sheet_import=sheet_import, job=job, topic=topic,
+        sheet_import=sheet_import, job=job, topic=topic, token=token,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
         admin=make.user(admin=True),

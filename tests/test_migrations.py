@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from consult import create_app
 from consult.extensions import db
+from consult.search.models import include_object
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url
         upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn, opts={"compare_type": True, "render_as_batch": True,
+                            "include_object": include_object}
             )
             assert compare_metadata(context, db.metadata) == []
         downgrade(revision="base")

@@ -178,6 +178,15 @@ def _subscription_links(planted):
     return []
 
 
+ALERT_SUBSCRIBER = "alert.own@example.org"
+
+
+def _alert_links(planted):
+    """An alert's secret links show its own address to whoever holds them: allowed."""
+    from consult.feeds import alerts
+
+    alert = alerts.subscribe(ALERT_SUBSCRIBER, unit_id=None, type_=None, keyword="建议")
+    return [{"token": alert.token, ALLOWED: {ALERT_SUBSCRIBER}}]
 def _staff_password_links(planted):
     """An invitation's link shows its own account's address to whoever holds it: allowed."""
     from consult.auth.models import User
@@ -238,6 +247,9 @@ def _built_policy_pdf(planted):
 
 # Whole sets of values for routes whose parameters belong together, by the set of names.
 GROUP_FILLERS = {
+    frozenset({"table", "fmt"}): lambda planted: [
+        {"table": t, "fmt": f} for t in ("consultations", "comments", "policies")
+        for f in ("csv", "xlsx")],
     frozenset({"consultation_id", "number"}): _versions,
     frozenset({"hearing_id", "attachment_id"}): _files_of("hearings", "hearing_id"),
     frozenset({"consultation_id", "attachment_id"}): _files_of("consultations",
@@ -251,6 +263,8 @@ ENDPOINT_FILLERS = {
     "citizens.erase_comment": _erasure_links,
     "consultations.subscription_confirm": _subscription_links,
     "consultations.unsubscribe": _subscription_links,
+    "feeds.alert_confirm": _alert_links,
+    "feeds.alert_unsubscribe": _alert_links,
     "auth.set_password": _staff_password_links,
     "oversight.table_csv": _stats_tables,
     "oversight.yearly_download": lambda planted: [{"extension": "csv"}, {"extension": "xlsx"}],

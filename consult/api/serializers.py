@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from markupsafe import Markup
+
 from consult import clock
 from consult.answers.models import Report
 from consult.catalogue.models import CatalogueItem
@@ -178,4 +180,76 @@ def catalogue_item(item: CatalogueItem) -> dict:
             for change in item.changes
         ],
         "url": _link("catalogue.detail", item_id=item.id),
+    }
+
+
+def search_hit(hit, url: str) -> dict:
+    """A search result (`GET /api/v1/search`): the snippet as text and as HTML (escaped, the
+    query's words in <mark>)."""
+    snippet_html = str(hit.snippet_html)
+    return {
+        "kind": hit.kind.value,
+        "id": hit.ref_id,
+        "consultation_id": hit.consultation_id,
+        "unit_id": hit.unit_id,
+        "title": hit.title,
+        "title_html": str(hit.title_html),
+        "snippet": Markup(snippet_html).striptags() if snippet_html else "",
+        "snippet_html": snippet_html,
+        "date": timestamp(hit.dated_at),
+        "score": round(hit.score, 6),
+        "url": url,
+    }
+
+
+def policy_item(policy) -> dict:
+    """A published final policy (with its 文号), linked to its draft and interpretations."""
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "document_number": policy.document_number,
+        "unit": unit_ref(policy.unit),
+        "issued_on": policy.issued_on.isoformat(),
+        "effective_on": policy.effective_on.isoformat() if policy.effective_on else None,
+        "validity": policy.validity.value,
+        "published_at": timestamp(policy.published_at),
+        "consultation_id": policy.consultation_id
+        if policy.consultation is not None and is_public(policy.consultation) else None,
+        "interpretations": [
+            {"id": i.id, "title": i.title,
+             "url": _link("policies.interpretation", interpretation_id=i.id)}
+            for i in policy.interpretations if i.published_at is not None
+        ],
+        "url": _link("policies.detail", policy_id=policy.id),
+    }
+
+
+def policy_detail(policy) -> dict:
+    return {**policy_item(policy), "text": policy.text}
+
+
+def interpretation(item) -> dict:
+    return {
+        "id": item.id,
+        "policy_id": item.policy_id,
+        "title": item.title,
+        "kind": item.kind.value,
+        "body": item.body,
+        "published_at": timestamp(item.published_at),
+        "url": _link("policies.interpretation", interpretation_id=item.id),
+        "policy_url": _link("policies.detail", policy_id=item.policy_id),
+    }
+
+
+def version(consultation, item) -> dict:
+    """One published version of a draft, with its articles."""
+    return {
+        "consultation_id": consultation.id,
+        "number": item.number,
+        "created_at": timestamp(item.created_at),
+        "changelog": item.changelog,
+        "preamble": item.preamble,
+        "articles": [article(a) for a in item.articles],
+        "url": _link("consultations.version", consultation_id=consultation.id,
+                     number=item.number),
     }

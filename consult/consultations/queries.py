@@ -62,18 +62,20 @@ def list_filter(name: str, now: datetime):
 
 
 def public_list_query(status: str, *, unit_id: int | None = None, type_: str | None = None,
-                      q: str | None = None):
+                      matching=None):
     """Public consultations matching the SPEC §5 filters, in the one order of every public
-    list: open ones by the closing date, soonest first; the others the latest closing first."""
+    list: open ones by the closing date, soonest first; the others the latest closing first.
+
+    `matching` is a subquery of consultation ids: the search engine's answer to `q`
+    (`consult.search.engine.consultation_ids`, which sits above the domains)."""
     C = Consultation
     query = db.select(C).where(public_clause(), list_filter(status, clock.now()))
     if unit_id is not None:
         query = query.where(C.unit_id == unit_id)
     if type_:
         query = query.where(C.type == ConsultationType(type_))
-    if q:
-        query = query.where(or_(C.title.icontains(q, autoescape=True),
-                                C.summary.icontains(q, autoescape=True)))
+    if matching is not None:
+        query = query.where(C.id.in_(matching))
     if status == "open":
         return query.order_by(C.closes_at, C.id)
     return query.order_by(C.closes_at.desc(), C.id.desc())

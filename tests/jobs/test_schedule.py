@@ -1,5 +1,5 @@
-"""Scheduled work: the digest and the retention purge once a local day, outbox retries once per
-tick, however many workers tick."""
+"""Scheduled work: the digest, the public's alerts and the retention purge once a local day,
+outbox retries once per tick, however many workers tick."""
 
 from __future__ import annotations
 
@@ -31,15 +31,15 @@ def _kinds() -> list[str]:
 
 def test_the_digest_and_the_purge_start_once_a_day_however_many_workers_tick(hours, session):
     clock.freeze(MORNING)
-    assert schedule.tick() == ["staff_digest", "privacy_purge", "jobs_prune"]
+    assert schedule.tick() == ["staff_digest", "feed_alerts", "privacy_purge", "jobs_prune"]
     assert schedule.tick() == []  # a second worker, the same minute
     clock.freeze(MORNING + timedelta(hours=10))
     assert schedule.tick() == []  # later the same local day
-    assert _kinds() == ["staff_digest", "privacy_purge"]
+    assert _kinds() == ["staff_digest", "feed_alerts", "privacy_purge"]
     task = session.get(ScheduledTask, "staff_digest")
     assert task.last_period == "2026-03-10" and task.job_id is not None
     clock.freeze(MORNING + timedelta(days=1))
-    assert schedule.tick() == ["staff_digest", "privacy_purge", "jobs_prune"]
+    assert schedule.tick() == ["staff_digest", "feed_alerts", "privacy_purge", "jobs_prune"]
     assert session.get(ScheduledTask, "staff_digest").last_period == "2026-03-11"
 
 
@@ -47,7 +47,7 @@ def test_nothing_starts_before_its_local_hour_or_when_switched_off(hours, sessio
     clock.freeze(datetime(2026, 3, 9, 20, 30, tzinfo=UTC))  # 04:30 local: purge only
     assert schedule.tick() == ["privacy_purge", "jobs_prune"]
     clock.freeze(MORNING)
-    assert schedule.tick() == ["staff_digest"]
+    assert schedule.tick() == ["staff_digest", "feed_alerts"]
     app.config["DIGEST_HOUR"] = None
     clock.freeze(MORNING + timedelta(days=1))
     assert schedule.tick() == ["privacy_purge", "jobs_prune"]
@@ -55,7 +55,7 @@ def test_nothing_starts_before_its_local_hour_or_when_switched_off(hours, sessio
 
 def test_a_worker_down_all_morning_catches_up_at_its_next_tick(hours, session):
     clock.freeze(MORNING + timedelta(hours=12))  # 21:30 local, first tick of the day
-    assert schedule.tick() == ["staff_digest", "privacy_purge", "jobs_prune"]
+    assert schedule.tick() == ["staff_digest", "feed_alerts", "privacy_purge", "jobs_prune"]
 
 
 def test_the_scheduled_digest_runs_as_a_job_and_queues_the_mails(hours, session, make):
@@ -64,8 +64,9 @@ def test_the_scheduled_digest_runs_as_a_job_and_queues_the_mails(hours, session,
     clock.freeze(MORNING)
     make.comment(consultation)
     schedule.tick()
-    assert jobs.run_due() == 2
-    digest, purge = db.session.scalars(db.select(Job).order_by(Job.id)).all()
+    assert jobs.run_due() == 3
+    digest, alerts, purge = db.session.scalars(db.select(Job).order_by(Job.id)).all()
+    assert alerts.status == JobStatus.DONE and alerts.result["mails"] == 0
     assert digest.status == JobStatus.DONE and digest.result["sent"] == 1
     assert purge.status == JobStatus.DONE and purge.result["comments"] == 0
     [message] = db.session.scalars(db.select(mail.OutboxMessage)

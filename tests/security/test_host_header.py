@@ -96,6 +96,12 @@ def _every_flow(served, headers: dict, world) -> list:
         client.get(f"{api}/consultations/{reported.id}/report"),
         client.get(f"{api}/receipts/{world['mine'].tracking_no}"),
         client.get(f"{api}/catalogue"),
+        client.get(f"{api}/search?q=%E5%85%AC%E5%BC%80"),  # 公开
+        client.get("/feeds/consultations.atom"),
+        client.get(f"/feeds/consultations.atom?unit={c.unit_id}"),
+        client.get("/consultations.ics"),
+        client.get(f"/consultations/{c.id}.ics"),
+        client.get(f"/consultations/{reported.id}.ics"),
         client.get("/"),
         client.get(f"/consultations/{c.id}"),
         client.get(f"/consultations/{reported.id}/report"),
@@ -163,6 +169,8 @@ def test_no_link_names_a_forged_host_even_with_trusted_hosts_off(serve, world, m
     assert f"{BASE_URL}/consultations/{world['reported'].id}/report.csv" in pdf
     assert f"{BASE_URL}/consultations/{world['reported'].id}/report" in urls  # the JSON link
     assert f"{BASE_URL}/catalogue/{world['item'].id}" in urls
+    assert f"{BASE_URL}/feeds/consultations.atom" in urls  # the feed's own link
+    assert f"{BASE_URL}/consultations/{world['open'].id}" in urls
     assert len(ours) > 10
 
 

@@ -23,6 +23,7 @@ from consult.extensions import db
 from consult.paging import int_param, page_number
 from consult.policies.timeline import timeline_of
 from consult.policies.trace import trace_of
+from consult.search import engine as search_engine
 from consult.web import paginate, public_or_404
 
 COMMENTS_PER_PAGE = 50
@@ -54,7 +55,8 @@ def index():
     q = request.args.get("q", "").strip()[:QUERY_MAX_LENGTH] or None
 
     pagination = paginate(
-        queries.public_list_query(status, unit_id=unit_id, type_=type_, q=q).options(
+        queries.public_list_query(status, unit_id=unit_id, type_=type_,
+                                  matching=search_engine.matching_consultations(q)).options(
             db.selectinload(Consultation.unit)),
         per_page=current_app.config["PER_PAGE"],
     )

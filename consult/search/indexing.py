@@ -1,0 +1,299 @@
+"""Keeping the search index current: in the same transaction as the change, in one place.
+
+After every flush, `_after_flush` looks at what the flush wrote — consultations, versions,
+articles, reports, comments, policies, interpretations — and rewrites the index rows of what
+changed (`sync`), on the same connection, so a commit that publishes a comment or a report
+publishes its index row with it and a rollback takes both back. What is not public is removed
+(or never written): the rows are built by queries that select public things only.
+
+`reindex` rebuilds the whole index in batches (`flask --app app search reindex`): after an
+upgrade from a release without search, or to apply a changed tokenizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from consult import clock
+from consult.answers.models import Report
+from consult.comments.masking import mask
+from consult.comments.models import Comment, CommentStatus
+from consult.consultations.models import Article, Consultation, DraftVersion
+from consult.consultations.policy import is_public
+from consult.consultations.queries import public_clause
+from consult.policies.models import Interpretation, Policy
+from consult.search.models import Kind, SearchDocument
+from consult.textfold import search_tokens
+
+BATCH = 2000
+DOCS = SearchDocument.__table__
+
+# Attributes of a consultation whose change touches its own rows (title, texts) or, for the
+# second set, every row that belongs to it (visibility, unit, type).
+_CONSULTATION_TEXT = {"title", "summary", "explanation", "report_published_at", "opens_at"}
+_CONSULTATION_SCOPE = {"state", "approved_at", "unit_id", "type"}
+
+
+@dataclass
+class Pending:
+    """What a flush changed, as ids to re-index."""
+
+    consultations: set[int] = field(default_factory=set)  # its own row, articles, report
+    consultation_comments: set[int] = field(default_factory=set)  # every comment of it
+    comments: set[int] = field(default_factory=set)
+    new_comments: list[Comment] = field(default_factory=list)  # never indexed yet
+    policies: set[int] = field(default_factory=set)  # with their interpretations
+    interpretations: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any((self.consultations, self.consultation_comments, self.comments,
+                    self.new_comments, self.policies, self.interpretations))
+
+
+def _changed(obj, names: set[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _collect(session: Session) -> Pending:
+    pending = Pending()
+    new, dirty, deleted = session.new, session.dirty, session.deleted
+    for obj in (*new, *dirty, *deleted):
+        if isinstance(obj, Comment):
+            if obj in new:
+                if obj.status == CommentStatus.PUBLISHED:
+                    pending.new_comments.append(obj)
+            elif obj in deleted or _changed(obj, {"status", "body", "created_at"}):
+                pending.comments.add(obj.id)
+        elif isinstance(obj, Consultation):
+            if obj in new or obj in deleted or _changed(obj, _CONSULTATION_SCOPE):
+                pending.consultations.add(obj.id)
+                pending.consultation_comments.add(obj.id)
+            elif _changed(obj, _CONSULTATION_TEXT):
+                pending.consultations.add(obj.id)
+        elif isinstance(obj, DraftVersion):
+            pending.consultations.add(obj.consultation_id)
+        elif isinstance(obj, Article):
+            version = session.get(DraftVersion, obj.version_id)
+            if version is not None:
+                pending.consultations.add(version.consultation_id)
+        elif isinstance(obj, Report):
+            pending.consultations.add(obj.consultation_id)
+        elif isinstance(obj, Policy):
+            pending.policies.add(obj.id)
+        elif isinstance(obj, Interpretation):
+            pending.interpretations.add(obj.id)
+    return pending
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    pending = _collect(session)
+    if pending:
+        sync(session, pending)
+
+
+def install() -> None:
+    """Keep the index current on every session (called once by `create_app`)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+# ------------------------------------------------------------------ building the rows
+
+
+def _row(kind: Kind, ref_id: int, *, title: str, body: str, consultation_id=None, unit_id=None,
+         doc_type=None, dated_at=None) -> dict:
+    return {
+        "kind": kind, "ref_id": ref_id, "consultation_id": consultation_id, "unit_id": unit_id,
+        "doc_type": str(doc_type) if doc_type else None,
+        "year": clock.local_date(dated_at).year if dated_at else None,
+        "dated_at": dated_at, "title": title or "", "body": body or "",
+        "title_tokens": search_tokens(title), "body_tokens": search_tokens(body),
+    }
+
+
+def _consultation_rows(connection, ids: Iterable[int]) -> list[dict]:
+    """The public consultations' own rows, their current version's articles and their latest
+    published report."""
+    ids = list(ids)
+    if not ids:
+        return []
+    C = Consultation
+    rows = []
+    consultations = connection.execute(
+        select(C.id, C.title, C.summary, C.explanation, C.unit_id, C.type, C.opens_at,
+               C.report_published_at)
+        .where(C.id.in_(ids), public_clause())
+    ).all()
+    for c in consultations:
+        scope = {"consultation_id": c.id, "unit_id": c.unit_id, "doc_type": c.type}
+        rows.append(_row(Kind.CONSULTATION, c.id, title=c.title,
+                         body="\n".join(t for t in (c.summary, c.explanation) if t),
+                         dated_at=c.opens_at, **scope))
+        latest = (select(DraftVersion.id).where(DraftVersion.consultation_id == c.id)
+                  .order_by(DraftVersion.number.desc()).limit(1).scalar_subquery())
+        for a in connection.execute(
+            select(Article.id, Article.label, Article.heading, Article.text)
+            .where(Article.version_id == latest).order_by(Article.number)
+        ):
+            title = " ".join(t for t in (a.label, a.heading) if t)
+            rows.append(_row(Kind.ARTICLE, a.id, title=title, body=a.text, dated_at=c.opens_at,
+                             **scope))
+        if c.report_published_at is not None:
+            report = connection.execute(
+                select(Report.id, Report.summary, Report.correction_note, Report.published_at)
+                .where(Report.consultation_id == c.id, Report.published_at.is_not(None))
+                .order_by(Report.revision.desc()).limit(1)
+            ).first()
+            if report is not None:
+                rows.append(_row(
+                    Kind.REPORT, report.id, title=c.title,
+                    body="\n".join(t for t in (report.summary, report.correction_note) if t),
+                    dated_at=report.published_at, **scope))
+    return rows
+
+
+def _comment_select():
+    C = Consultation
+    return (select(Comment.id, Comment.body, Comment.consultation_id, Comment.created_at,
+                   C.unit_id, C.type)
+            .join(C, C.id == Comment.consultation_id)
+            .where(Comment.status == CommentStatus.PUBLISHED, public_clause()))
+
+
+def _comment_row(comment_id, body, consultation_id, created_at, unit_id, type_) -> dict:
+    # The public reads comments masked (consult.comments.masking): so does the index.
+    return _row(Kind.COMMENT, comment_id, title="", body=mask(body) or "",
+                consultation_id=consultation_id, unit_id=unit_id, doc_type=type_,
+                dated_at=created_at)
+
+
+def _new_comment_rows(session: Session, comments: list[Comment]) -> list[dict]:
+    """Rows of comments published as they were made, mostly without a query: the
+    consultation is in the session already (the comment's view loaded it)."""
+    rows = []
+    for comment in comments:
+        consultation = session.identity_map.get(
+            inspect(Consultation).identity_key_from_primary_key((comment.consultation_id,)))
+        if consultation is None:
+            consultation = session.get(Consultation, comment.consultation_id)
+        if consultation is None or not is_public(consultation):
+            continue
+        rows.append(_comment_row(comment.id, comment.body, comment.consultation_id,
+                                 comment.created_at, consultation.unit_id, consultation.type))
+    return rows
+
+
+def _policy_rows(connection, policy_ids: Iterable[int], interpretation_ids: Iterable[int]):
+    P, I = Policy, Interpretation  # noqa: E741
+    rows = []
+    policy_ids, interpretation_ids = list(policy_ids), list(interpretation_ids)
+    if policy_ids:
+        for p in connection.execute(
+            select(P.id, P.title, P.document_number, P.text, P.unit_id, P.consultation_id,
+                   P.issued_on, P.published_at, Consultation.type)
+            .outerjoin(Consultation, Consultation.id == P.consultation_id)
+            .where(P.id.in_(policy_ids), P.published_at.is_not(None))
+        ):
+            rows.append(_row(Kind.POLICY, p.id, title=f"{p.title} {p.document_number}",
+                             body=p.text, consultation_id=p.consultation_id, unit_id=p.unit_id,
+                             doc_type=p.type, dated_at=p.published_at))
+    if interpretation_ids:
+        for i in connection.execute(
+            select(I.id, I.title, I.body, I.published_at, P.unit_id, P.consultation_id,
+                   Consultation.type)
+            .join(P, P.id == I.policy_id)
+            .outerjoin(Consultation, Consultation.id == P.consultation_id)
+            .where(I.id.in_(interpretation_ids), I.published_at.is_not(None),
+                   P.published_at.is_not(None))
+        ):
+            rows.append(_row(Kind.INTERPRETATION, i.id, title=i.title, body=i.body,
+                             consultation_id=i.consultation_id, unit_id=i.unit_id,
+                             doc_type=i.type, dated_at=i.published_at))
+    return rows
+
+
+def _replace(connection, kinds_refs: list[tuple[Kind, list[int]]], rows: list[dict]) -> None:
+    for kind, refs in kinds_refs:
+        for start in range(0, len(refs), BATCH):
+            connection.execute(delete(DOCS).where(DOCS.c.kind == kind,
+                                                  DOCS.c.ref_id.in_(refs[start:start + BATCH])))
+    for start in range(0, len(rows), BATCH):
+        connection.execute(insert(DOCS), rows[start:start + BATCH])
+
+
+def sync(session: Session, pending: Pending) -> None:
+    """Rewrite the index rows of what `pending` names, on the session's connection."""
+    connection = session.connection()
+    D = DOCS.c
+    if pending.consultations:
+        ids = sorted(pending.consultations)
+        connection.execute(delete(DOCS).where(
+            D.consultation_id.in_(ids),
+            D.kind.in_([Kind.CONSULTATION, Kind.ARTICLE, Kind.REPORT])))
+        _replace(connection, [], _consultation_rows(connection, ids))
+    # One row per comment, whichever way it came: its consultation rebuilt, itself changed, or
+    # new in this flush (a new consultation's first comments come all three ways at once).
+    comment_rows: dict[int, dict] = {}
+    if pending.consultation_comments:
+        ids = sorted(pending.consultation_comments)
+        connection.execute(delete(DOCS).where(D.consultation_id.in_(ids),
+                                              D.kind == Kind.COMMENT))
+        for c in connection.execute(_comment_select().where(Comment.consultation_id.in_(ids))):
+            comment_rows[c.id] = _comment_row(*c)
+        # The policy may follow the consultation's unit and type as well.
+        pending.policies.update(connection.scalars(
+            select(Policy.id).where(Policy.consultation_id.in_(ids))))
+    comment_ids = sorted(pending.comments - comment_rows.keys())
+    if comment_ids:
+        for c in connection.execute(_comment_select().where(Comment.id.in_(comment_ids))):
+            comment_rows[c.id] = _comment_row(*c)
+    fresh = [c for c in pending.new_comments if c.id not in comment_rows]
+    for row in _new_comment_rows(session, fresh):
+        comment_rows.setdefault(row["ref_id"], row)
+    _replace(connection, [(Kind.COMMENT, comment_ids)], list(comment_rows.values()))
+    if pending.policies or pending.interpretations:
+        policies = sorted(pending.policies)
+        interpretations = set(pending.interpretations)
+        if policies:
+            interpretations.update(connection.scalars(
+                select(Interpretation.id).where(Interpretation.policy_id.in_(policies))))
+        interpretations = sorted(interpretations)
+        _replace(connection, [(Kind.POLICY, policies), (Kind.INTERPRETATION, interpretations)],
+                 _policy_rows(connection, policies, interpretations))
+
+
+def reindex(session: Session, *, batch: int = BATCH) -> int:
+    """Rebuild the whole index; returns the number of rows written."""
+    connection = session.connection()
+    connection.execute(delete(DOCS))
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+    written = 0
+    consultation_ids = list(connection.scalars(select(Consultation.id).order_by(Consultation.id)))
+    for start in range(0, len(consultation_ids), batch):
+        rows = _consultation_rows(connection, consultation_ids[start:start + batch])
+        _replace(connection, [], rows)
+        written += len(rows)
+    last = 0
+    while True:
+        chunk = connection.execute(
+            _comment_select().where(Comment.id > last).order_by(Comment.id).limit(batch)).all()
+        if not chunk:
+            break
+        rows = [_comment_row(*c) for c in chunk]
+        _replace(connection, [], rows)
+        written += len(rows)
+        last = chunk[-1].id
+    policies = list(connection.scalars(select(Policy.id)))
+    interpretations = list(connection.scalars(select(Interpretation.id)))
+    rows = _policy_rows(connection, policies, interpretations)
+    _replace(connection, [], rows)
+    written += len(rows)
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+    return written
