@@ -112,6 +112,7 @@ class Config:
     # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
     DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
     PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
+    REMINDER_HOUR = _hour("REMINDER_HOUR", 9)  # reminders and the weekly summary (working days)
     # A consultation with at least this many comments builds its report (preview and
     # publication) in a job; smaller ones build it within the request.
     REPORT_JOB_MIN_COMMENTS = int(os.environ.get("REPORT_JOB_MIN_COMMENTS", 5000))
@@ -131,6 +132,28 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # The site's identity (shown in the footer; the platform office may change it at
+    # /admin/settings): its name (empty: 公众参与平台 in the page's language), the organisation
+    # that runs it (主办单位), a contact line and the ICP filing number (网站备案号).
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    SITE_OWNER = os.environ.get("SITE_OWNER", "")
+    SITE_CONTACT = os.environ.get("SITE_CONTACT", "")
+    SITE_ICP = os.environ.get("SITE_ICP", "")  # ICP 备案号, e.g. 豫ICP备12345678号
+    # The rest of the identity a 政府网站 carries in its footer (issue 13): 承办单位, a contact
+    # address, 网站标识码, 公网安备号 and the favicon (a file in static/). Read with the above
+    # through `consult.settings.site()` only.
+    SITE_OPERATOR = os.environ.get("SITE_OPERATOR", "")  # 承办单位
+    SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
+    SITE_ID_CODE = os.environ.get("SITE_ID_CODE", "")  # 网站标识码, e.g. 4101000001
+    SITE_PSB = os.environ.get("SITE_PSB", "")  # 公网安备号, e.g. 豫公网安备 41010502000001号
+    SITE_FAVICON = os.environ.get("SITE_FAVICON", "favicon.svg")
+    # The public statistics (/stats) are kept this many seconds as comments keep arriving
+    # (a report, policy or interpretation published shows at once); 0: counted on every view.
+    STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
+    # A rule or normative document is filed (备案) within this many days of its issue.
+    POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
+    # 三同步: a published policy's interpretation is due within this many working days.
+    INTERPRETATION_DUE_WORKING_DAYS = int(os.environ.get("INTERPRETATION_DUE_WORKING_DAYS", 3))
 
     # Attachments live outside static/, by SHA-256 (consult/uploads.py), in one store
     # (consult/storage.py): a local directory, or an S3-compatible bucket shared by every host.
@@ -217,26 +240,19 @@ class Config:
                                                 "3000 per 10 minutes")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
-
-    # The site's identity, shown in every page's footer as a 政府网站 carries it (issue 13; 政府
-    # 网站发展指引): who runs it, how to reach them, the site code and the filing numbers. Read
-    # through `site_identity()` only (an admin page may later keep them in the database).
-    SITE_NAME = os.environ.get("SITE_NAME", "")  # empty: the translated "公众参与平台"
-    SITE_SPONSOR = os.environ.get("SITE_SPONSOR", "市人民政府办公厅")  # 主办单位
-    SITE_OPERATOR = os.environ.get("SITE_OPERATOR", "市政务公开办公室")  # 承办单位
-    SITE_CONTACT = os.environ.get("SITE_CONTACT", "联系电话：12345（政务服务便民热线）")
-    SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
-    SITE_ID_CODE = os.environ.get("SITE_ID_CODE", "")  # 网站标识码, e.g. 4101000001
-    SITE_ICP = os.environ.get("SITE_ICP", "")  # ICP 备案号, e.g. 豫ICP备12345678号
-    SITE_PSB = os.environ.get("SITE_PSB", "")  # 公网安备号, e.g. 豫公网安备 41010502000001号
-    SITE_FAVICON = os.environ.get("SITE_FAVICON", "favicon.svg")  # a file in static/
-
-
-def site_identity(config) -> dict[str, str]:
-    """The site identity of the footer (the SITE_* settings): the one place it is read."""
-    keys = ("SITE_NAME", "SITE_SPONSOR", "SITE_OPERATOR", "SITE_CONTACT", "SITE_CONTACT_EMAIL",
-            "SITE_ID_CODE", "SITE_ICP", "SITE_PSB", "SITE_FAVICON")
-    return {key[5:].lower(): (config.get(key) or "").strip() for key in keys}
+    # Rendered public pages for anonymous readers (consult/pagecache.py), in Flask-Caching's
+    # store: a folder shared by the workers of one host, or Redis (shared by every host) when
+    # REDIS_URL is set. `CACHE_TYPE=NullCache` (or PAGE_CACHE=false) renders every page anew.
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if REDIS_URL else "FileSystemCache")
+    CACHE_DIR = os.environ.get("CACHE_DIR", str(INSTANCE_DIR / "cache" / "pages"))
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or REDIS_URL
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "consult:pages:")
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", 5000))  # pages per folder store
+    CACHE_DEFAULT_TIMEOUT = 0  # every entry is given its own
+    PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", 3600))  # the most a page is kept
+    # How long nginx (or another shared cache) may serve a public page without asking again.
+    PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", 5))
 
 
 class ProductionConfig(Config):
@@ -251,8 +267,10 @@ class TestingConfig(Config):
     JOBS_BACKGROUND = False  # tests run queued jobs themselves (consult.jobs.queue.run_due)
     # Jobs stay in the database unless a test gives its app a Redis of its own.
     REDIS_URL = None
+    CACHE_TYPE = "SimpleCache"  # one process; tests of shared stores give their own
+    CACHE_REDIS_URL = None
     JOBS_QUEUE = "consult-test"
-    DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
+    DIGEST_HOUR = PURGE_HOUR = REMINDER_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")

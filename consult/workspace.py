@@ -13,14 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
-
 from consult import clock
 from consult.answers.models import Disposition
 from consult.auth.models import User
 from consult.comments.models import Comment, CommentStatus
 from consult.comments.moderation import AWAITING
-from consult.consultations import legal
+from consult.consultations import legal, windows
 from consult.consultations import policy as consultations_policy
 from consult.consultations.models import Consultation, State
 from consult.extensions import db
@@ -60,8 +58,7 @@ class Overdue:
 
 def report_due_on(consultation: Consultation) -> date:
     """The last day for the report: REPORT_DUE_DAYS after the window's last day."""
-    days = current_app.config["REPORT_DUE_DAYS"]
-    return clock.local_date(consultation.closes_at) + timedelta(days=days)
+    return windows.report_due_on(consultation.closes_at)
 
 
 def overdue_reports(consultations: list[Consultation]) -> list[Overdue]:

@@ -1,7 +1,8 @@
 """Every staff page refuses anonymous users, non-staff accounts and staff of other units.
 
-The test walks `app.url_map`: a new `/staff` rule is checked automatically, and fails the suite
-until its path parameters are mapped below to an object of unit A.
+The test walks `app.url_map`: a new `/staff` or `/admin` rule is checked automatically, and fails
+the suite until its path parameters are mapped below to an object of unit A. Every `/admin` page
+is the platform office's alone: unit staff, even of unit A, get 403 there.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ PARAMS = {
     "import_id": lambda w: w.sheet_import.id,
     "job_id": lambda w: w.job.id,
     "topic_id": lambda w: w.topic.id,
+    "unit_id": lambda w: w.unit_a.id,
+    "user_id": lambda w: w.approver_a.id,
+    "membership_id": lambda w: w.approver_a.memberships[0].id,
 }
 # Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
 RULE_PARAMS = {
@@ -58,7 +62,9 @@ RULE_PARAMS = {
 NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.manage_index",
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
-             "consultations.manage_legal_queue", "jobs.manage_index"}
+             "consultations.manage_legal_queue", "jobs.manage_index",
+             "oversight.manage_reminders", "oversight.manage_switch_reminder",
+             "policies.manage_standalone_new"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
 
@@ -75,9 +81,19 @@ FORM = {
 
 def staff_rules():
     return sorted(
-        (r for r in current_app.url_map.iter_rules() if r.rule.startswith("/staff")),
+        (r for r in current_app.url_map.iter_rules()
+         if r.rule.startswith("/staff") or is_admin_rule(r)),
         key=lambda r: r.rule,
     )
+
+
+def is_admin_rule(rule) -> bool:
+    """The platform office's administration (F24): admins only, whatever the unit."""
+    return rule.rule == "/admin" or rule.rule.startswith(("/admin/", "/admin."))
+
+
+def admin_only(rule) -> bool:
+    return rule.endpoint in ADMIN_ONLY or is_admin_rule(rule)
 
 
 def requests_for(world):
@@ -169,7 +185,7 @@ def test_every_staff_rule_is_mapped(app):
     assert rules, "no /staff rules at all?"
     unmapped = [r.rule for r in rules if set(r.arguments) - set(PARAMS)]
     assert not unmapped, f"map these path parameters in PARAMS: {unmapped}"
-    objectless = {r.endpoint for r in rules if not r.arguments}
+    objectless = {r.endpoint for r in rules if not r.arguments and not is_admin_rule(r)}
     decided = NO_OBJECT | ADMIN_ONLY
     assert objectless == decided, f"decide who may open these: {objectless ^ decided}"
 
@@ -238,9 +254,11 @@ def test_unit_a_approver_can_open_every_staff_page(client_as, world):
     for method, url, rule in requests_for(world):
         if method != "GET":
             continue
-        if rule.endpoint in ADMIN_ONLY:
-            if client.get(url).status_code != 403 or admin.get(url).status_code != 200:
-                failures.append((url, "admin only"))
+        if admin_only(rule):
+            refused, allowed = client.get(url), admin.get(url)
+            allowed.close()
+            if refused.status_code != 403 or allowed.status_code != 200:
+                failures.append((url, "admin only", refused.status_code, allowed.status_code))
             continue
         response = client.get(url)
         response.close()  # file downloads stream from disk
@@ -262,3 +280,11 @@ def test_a_parent_units_staff_reach_child_units_but_not_the_reverse(client_as, m
     assert "上级单位" in html and "下级单位" in html
     html = client_as(down).get("/staff/consultations/new").get_data(as_text=True)
     assert "上级单位" not in html
+
+
+def test_the_administration_is_walked(app):
+    """/admin is part of the walk: units, accounts, settings and the audit log."""
+    admin = {r.endpoint for r in staff_rules() if is_admin_rule(r)}
+    assert {"admin.index", "admin.units", "admin.unit_edit", "admin.users", "admin.user_detail",
+            "admin.user_deactivate", "admin.settings_page", "admin.audit_index",
+            "admin.audit_csv"} <= admin

@@ -56,3 +56,20 @@ def test_every_public_path_serves_the_demo(demo, client):
         body = response.get_data(as_text=True)
         # Contact data never reaches a public page.
         assert not [value for value in contacts if value in body], path
+
+
+def test_the_demo_shows_what_the_comments_changed(demo, client):
+    """A complete chain: draft → comments → report → policy, with changes from comments, its
+    adopted answers linked to the articles they changed, filed, and the document it replaced."""
+    policy = db.session.scalar(db.select(Policy).where(
+        Policy.document_number == "郑州市人民政府令第263号"))
+    html = client.get(f"/policies/{policy.id}/changes").get_data(as_text=True)
+    assert "条是根据公众意见修改的" in html and "<ins>" in html and "<del>" in html
+    assert "促成本条修改的意见" in html
+    assert "其中 0 条" not in html
+    page = client.get(f"/policies/{policy.id}").get_data(as_text=True)
+    assert "替代了：" in page and "郑政〔2019〕22号" in page and "备案" in page
+    older = db.session.scalar(db.select(Policy).where(
+        Policy.document_number == "郑政〔2019〕22号"))
+    assert "本文件已被替代" in client.get(f"/policies/{older.id}").get_data(as_text=True)
+    assert client.get(f"/policies/{policy.id}.docx").status_code == 200

@@ -144,6 +144,8 @@ FILLERS = {
     "policy_id": lambda planted: _ids(Policy),
     "interpretation_id": lambda planted: _ids(Interpretation),
     "item_id": lambda planted: _catalogue_items(),
+    "document_number": lambda planted: [p.document_number for p in db.session.scalars(
+        db.select(Policy).where(Policy.published_at.is_not(None)).order_by(Policy.id))],
 }
 
 
@@ -176,6 +178,23 @@ def _subscription_links(planted):
     return []
 
 
+def _staff_password_links(planted):
+    """An invitation's link shows its own account's address to whoever holds it: allowed."""
+    from consult.auth.models import User
+    from consult.auth.services import PASSWORD_SALT, _password_fingerprint
+    from consult.tokens import make_token
+
+    user = db.session.scalar(db.select(User).order_by(User.id))
+    token = make_token(PASSWORD_SALT, {"u": user.id, "p": _password_fingerprint(user)})
+    return [{"token": token, ALLOWED: {user.email}}]
+
+
+def _stats_tables(planted):
+    from consult.oversight.tables import NAMES
+
+    return [{"name": name} for name in NAMES]
+
+
 def _files_of(owner_table: str, owner_param: str):
     """The uploaded files of one kind of owner, as {owner_param, attachment_id}."""
     from consult.uploads import Attachment
@@ -203,6 +222,20 @@ def _versions(planted):
             for version in db.session.get(Consultation, id_).versions]
 
 
+def _built_policy_pdf(planted):
+    """The demo's issued policy with its PDF built (the download is 202 until then)."""
+    from flask import current_app
+
+    from consult.policies import files
+
+    policy = db.session.scalar(db.select(Policy).where(Policy.consultation_id.is_not(None),
+                                                       Policy.published_at.is_not(None)))
+    files.request_build(policy, "pdf", current_app.config["BABEL_DEFAULT_LOCALE"])
+    db.session.commit()
+    run_due()
+    return [{"policy_id": policy.id}]
+
+
 # Whole sets of values for routes whose parameters belong together, by the set of names.
 GROUP_FILLERS = {
     frozenset({"consultation_id", "number"}): _versions,
@@ -213,20 +246,25 @@ GROUP_FILLERS = {
 # ... or by endpoint, for tokens and special cases.
 ENDPOINT_FILLERS = {
     "answers.report_pdf": _smallest_report_first,
+    "policies.pdf": _built_policy_pdf,
     "comments.verify": _verification_links,
     "citizens.erase_comment": _erasure_links,
     "consultations.subscription_confirm": _subscription_links,
     "consultations.unsubscribe": _subscription_links,
+    "auth.set_password": _staff_password_links,
+    "oversight.table_csv": _stats_tables,
+    "oversight.yearly_download": lambda planted: [{"extension": "csv"}, {"extension": "xlsx"}],
 }
 # Routes the demo may have nothing for (the test then may find no page to scan there).
 MAY_BE_EMPTY = {
     "hearings.file": "files staff upload, which the demo does not make up",
     "consultations.attachment": "files staff upload, which the demo does not make up",
     "consultations.compare": "needs a consultation with a second version",
+    "policies.by_number": "a permalink: 301 to /policies/<id>, which is scanned",
 }
 # Routes scanned at most this many times with a 200: WeasyPrint takes seconds per PDF, and
 # every report revision's frozen content, which the PDF is made from, is checked on its own.
-AT_MOST = {"answers.report_pdf": 1}
+AT_MOST = {"answers.report_pdf": 1, "policies.pdf": 1}
 # Query strings tried on routes without parameters (list filters, search).
 QUERIES = ["", "?status=all", "?status=closed", "?status=reported", "?q=建议"]
 

@@ -15,6 +15,7 @@ from consult.comments.models import Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text, status_note
 from consult.consultations.models import Article, Consultation
 from consult.consultations.policy import is_public
+from consult.policies.catalogue_status import shown_status
 from consult.urls import external_url
 
 
@@ -165,7 +166,7 @@ def catalogue_item(item: CatalogueItem) -> dict:
         "methods": list(item.methods or []),
         "planned_start": item.planned_start.isoformat() if item.planned_start else None,
         "planned_end": item.planned_end.isoformat() if item.planned_end else None,
-        "status": item.status.value,
+        "status": shown_status(item).value,
         "published_at": timestamp(item.published_at),
         "consultations": [
             {"id": c.id, "title": c.title,

@@ -28,6 +28,8 @@ from consult.consultations.parsing import (
     ParsedDraft,
     chinese_to_int,
     parse_articles,
+    split_contents,
+    style_of,
 )
 from consult.uploads import TooLarge
 
@@ -120,8 +122,8 @@ def _sequence_warnings(items: list[tuple[str, int | None]], scope: str = "") -> 
 
 
 def numbering_warnings(text: str, style: str) -> list[str]:
-    """Skipped, repeated or out-of-order chapter, section and article numbers."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    """Skipped, repeated or out-of-order chapter, section and article numbers (a 目录 aside)."""
+    _contents, lines = split_contents([line.strip() for line in text.split("\n") if line.strip()])
     if style == "articles":
         chapters, articles = [], []
         sections: dict[str, list] = {}
@@ -158,14 +160,8 @@ def preview(text: str) -> Preview:
     """Split `text` as saving would, with counts and what the editor should check."""
     parsed = parse_articles(text)
     articles = parsed.articles
-    if not articles:
-        style = "paragraphs"
-    elif any(ARTICLE_RE.match(line.strip()) for line in text.split("\n")):
-        style = "articles"
-    elif all(a.label.startswith("第") and a.label.endswith("段") for a in articles):
-        style = "paragraphs"
-    else:
-        style = "plan"
+    _contents, body = split_contents([line.strip() for line in text.split("\n") if line.strip()])
+    style = style_of(body) if articles else "paragraphs"
     counts = {
         "chapters": len({a.chapter for a in articles if a.chapter}),
         "sections": len({(a.chapter, a.section) for a in articles if a.section}),
@@ -173,6 +169,9 @@ def preview(text: str) -> Preview:
         "characters": sum(len(a.text) for a in articles),
     }
     warnings = []
+    if parsed.contents:
+        warnings.append(_("已识别出目录（%(n)d 行）并将其略去，不作为条款或序言。",
+                          n=len(parsed.contents)))
     if style == "paragraphs" and articles:
         warnings.append(_("未识别到条款编号，已按段落拆分（共 %(n)d 段）。如原文有“第一条”“一、”"
                           "“（一）”等编号，请检查编号是否写在正文里。", n=len(articles)))

@@ -20,7 +20,7 @@ from consult.consultations.models import (
     Extension,
     State,
 )
-from consult.consultations.parsing import parse_articles
+from consult.consultations.parsing import articles_text, parse_articles
 from consult.consultations.states import target_state
 from consult.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from consult.extensions import db
@@ -273,21 +273,4 @@ def _as_input(consultation: Consultation) -> DraftInput:
 def draft_text(consultation: Consultation) -> str:
     """The current version's articles as editable text, headings included."""
     version = consultation.current_version
-    lines, chapter, section = ([version.preamble] if version.preamble else []), None, None
-    for article in version.articles:
-        if article.chapter and article.chapter != chapter:
-            chapter = article.chapter
-            lines.append(chapter)
-        if article.section and article.section != section:
-            section = article.section
-            lines.append(section)
-        if article.label.endswith(")") and "(" in article.label:  # 一(二) → （二）
-            head = "（" + article.label.split("(", 1)[1].rstrip(")") + "）"
-            if article.heading:
-                lines.append(head + article.heading)
-                lines.append(article.text)
-            else:
-                lines.append(head + article.text)
-        else:
-            lines.append(f"{article.label} {article.text}")
-    return "\n".join(lines)
+    return articles_text(version.preamble, version.articles)

@@ -126,9 +126,11 @@ def _ratio(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-def match(old: list[Article], new: list[Article]) -> dict[int, Article]:
+def match(old: list[Article], new: list[Article], *, fallback: bool = True
+          ) -> dict[int, Article]:
     """new article id → its old article: by label where the texts are alike, then by text
-    similarity (an inserted article renumbers the ones after it), then by label alone."""
+    similarity (an inserted article renumbers the ones after it), then (`fallback`) by label
+    alone."""
     pairs: dict[int, Article] = {}
     used: set[int] = set()
     by_label = {a.label: a for a in old}
@@ -150,7 +152,7 @@ def match(old: list[Article], new: list[Article]) -> dict[int, Article]:
             continue
         pairs[n.id] = o
         used.add(o.id)
-    for article in new:  # rewritten beyond recognition, under the same number
+    for article in new if fallback else ():  # rewritten beyond recognition, same number
         candidate = by_label.get(article.label)
         if article.id not in pairs and candidate is not None and candidate.id not in used:
             pairs[article.id] = candidate

@@ -34,12 +34,18 @@ from consult.consultations.parsing import parse_articles
 from consult.demo import content
 from consult.demo.hearings import load_hearings
 from consult.extensions import db
-from consult.policies.models import Interpretation, InterpretationKind, Policy
+from consult.policies import changes
+from consult.policies.models import ChangeKind, Interpretation, InterpretationKind, Policy
 from consult.policies.services import (
+    ChangeInput,
     PolicyInput,
     add_interpretation,
     create_policy,
+    create_standalone_policy,
+    link_answer,
     publish_policy,
+    record_change,
+    record_filing,
 )
 
 # What load_demo() counts, in the order it reports them.
@@ -340,3 +346,36 @@ def _add_policy(consultation: Consultation, spec: dict, editor: User, approver: 
                            body=interpretation["body"], actor=editor)
     with clock.at(_at(issued_on, 10)):
         publish_policy(policy, actor=approver)
+    # The editor links each adopted answer to the article it changed, as the platform
+    # proposes (the comparison at /policies/<id>/changes lists them beside the article).
+    with clock.at(_at(issued_on + timedelta(days=1), 15)):
+        for disposition_id, (number, _how) in changes.propose_links(
+                policy, changes.compare(policy)).items():
+            link_answer(policy, db.session.get(Disposition, disposition_id), number,
+                        actor=editor)
+    if "filing" in spec:
+        filing = spec["filing"]
+        filed_on = issued_on + timedelta(days=filing["offset"])
+        with clock.at(_at(filed_on, 16)):
+            record_filing(policy, filed_with=filing["with"], filed_on=filed_on,
+                          filing_number=_fill(filing["number"], today), actor=editor)
+    for older in spec.get("replaces", []):
+        _add_replaced(policy, older, editor, approver, today)
+
+
+def _add_replaced(policy: Policy, spec: dict, editor: User, approver: User,
+                  today: date) -> None:
+    """An earlier policy of the unit (no consultation here), replaced by `policy` when it took
+    effect: its history and the new one's show the change both ways."""
+    issued_on = today + timedelta(days=spec["issued_offset"])
+    data = PolicyInput(title=spec["title"], document_number=spec["document_number"],
+                       issued_on=issued_on, effective_on=issued_on, text=spec["text"],
+                       valid_until=today + timedelta(days=spec["valid_until_offset"]),
+                       type=ConsultationType(spec["type"]))
+    with clock.at(_at(issued_on, 10)):
+        older = create_standalone_policy(policy.unit, data, actor=editor)
+        publish_policy(older, actor=approver)
+    with clock.at(_at(policy.issued_on, 11)):
+        record_change(older, ChangeInput(ChangeKind.REPLACE, policy.effective_on or
+                                         policy.issued_on, by_policy=policy,
+                                         note=spec["note"]), actor=approver)

@@ -101,11 +101,18 @@ class BuiltFile(db.Model):
     kept in the database, so that every app host serves the same bytes."""
 
     __tablename__ = "built_files"
-    __table_args__ = (UniqueConstraint("report_id", "format", "locale", name="report_format"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "format", "locale", name="report_format"),
+        UniqueConstraint("policy_id", "format", "locale", name="policy_format"),
+        CheckConstraint("(report_id IS NULL) <> (policy_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
-                                           index=True)
+    # Whose file it is: a report's revision, or a published policy (its PDF).
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
+                                                  index=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"),
+                                                  index=True)
     format: Mapped[str] = mapped_column(String(8))  # pdf, xlsx
     locale: Mapped[str] = mapped_column(String(16))
     content_type: Mapped[str] = mapped_column(String(100))

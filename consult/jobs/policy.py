@@ -15,6 +15,7 @@ RETRY_PERMISSIONS = {
     "report_preview": Perm.VIEW_STAFF,
     "publish_report": Perm.PUBLISH_REPORT,
     "report_file": Perm.VIEW_STAFF,
+    "policy_file": Perm.VIEW_STAFF,
 }
 
 

@@ -3,9 +3,8 @@
 from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
-from consult import clock
+from consult import clock, pagecache
 from consult.comments.services import received_counts
-from consult.config import site_identity
 from consult.consultations import queries
 from consult.extensions import db
 from consult.jobs.queue import counts
@@ -21,6 +20,7 @@ HOME_POLICIES = 5
 
 
 @bp.get("/")
+@pagecache.page()
 def index():
     """Open consultations closing soonest, recent reports and policies, a receipt lookup."""
     open_now = db.session.scalars(queries.public_list_query("open").limit(HOME_OPEN)).all()
@@ -30,6 +30,7 @@ def index():
         db.select(Policy).where(Policy.published_at.is_not(None))
         .order_by(Policy.published_at.desc(), Policy.id.desc()).limit(HOME_POLICIES)
     ).all()
+    pagecache.follows_every_consultation()
     return render_template(
         "main/index.html",
         open_now=open_now,
@@ -40,12 +41,6 @@ def index():
         policies=policies,
         today=clock.today(),
     )
-
-
-@bp.app_context_processor
-def _site():
-    """The site identity of every page's footer (SITE_* settings)."""
-    return {"site": site_identity(current_app.config)}
 
 
 @bp.get("/help")

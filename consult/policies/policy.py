@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from consult.auth.models import Unit
 from consult.errors import Conflict
-from consult.permissions import Perm, Rule, has_permission, require
+from consult.extensions import db
+from consult.permissions import Perm, Rule, has_permission, require, unit_ids_with
 
 
 def is_public(policy) -> bool:
@@ -22,7 +24,32 @@ def is_public_interpretation(interpretation) -> bool:
 
 
 def can_view_policy(user, policy) -> bool:
-    return has_permission(user, Perm.VIEW_STAFF, policy.unit)
+    """The unit's staff; the legal office too, for a policy that awaits its review."""
+    return has_permission(user, Perm.VIEW_STAFF, policy.unit) or (
+        policy.affects_market and can_review_competition(user, policy))
+
+
+def can_review_competition(user, policy) -> bool:
+    """The legal office's reviewers sign off the fair-competition review of any unit."""
+    return has_permission(user, Perm.LEGAL_REVIEW, policy.unit)
+
+
+def can_record_change(user, policy) -> bool:
+    """Approvers of the unit record what later documents did to its published policies."""
+    return policy.published_at is not None and has_permission(user, Perm.PUBLISH_POLICY,
+                                                              policy.unit)
+
+
+def can_record_filing(user, policy) -> bool:
+    return policy.published_at is not None and can_draft_policy(user, policy)
+
+
+def drafting_units(user) -> list[Unit]:
+    """The units in which `user` may add policies (older ones, without a consultation)."""
+    ids = unit_ids_with(user, Perm.DRAFT_POLICY)
+    if not ids:
+        return []
+    return db.session.scalars(db.select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name)).all()
 
 
 def can_draft_policy(user, obj) -> bool:

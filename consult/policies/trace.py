@@ -6,6 +6,7 @@ from __future__ import annotations
 from consult.answers.services import published_report
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
+from consult.consultations.windows import report_due_on
 from consult.policies.models import Policy
 from consult.policies.services import policy_flags
 
@@ -21,6 +22,9 @@ def trace_of(consultation: Consultation | None, policy: Policy | None = None) ->
         policy = None
     report = published_report(consultation) if consultation is not None else None
     return {
+        # When the report is due, while it is awaited (the outcome banner, the receipt).
+        "report_due_on": report_due_on(consultation.closes_at)
+        if consultation is not None and report is None else None,
         "consultation": consultation,
         "report": report,
         "policy": policy,

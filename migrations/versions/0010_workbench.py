@@ -6,7 +6,7 @@
 - an index on comments (consultation, version, article): the contents list's counts.
 
 Revision ID: 0010_workbench
-Revises: 0003_house
+Revises: 0008_policy
 Create Date: 2026-12-06 07:05:53.261906
 
 """
@@ -18,7 +18,7 @@ import consult.types
 
 # revision identifiers, used by Alembic.
 revision = '0010_workbench'
-down_revision = '0003_house'
+down_revision = '0008_policy'
 branch_labels = None
 depends_on = None
 

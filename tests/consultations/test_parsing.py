@@ -65,3 +65,31 @@ def test_text_without_headings_becomes_paragraph_articles():
 
 def test_empty_text_has_no_articles():
     assert parse_articles("  \n ").articles == []
+
+
+def test_a_chapter_without_articles_stays_in_the_text():
+    parsed = parse_articles("第一章 总则\n第一条 甲。\n第二章 附则\n第三章 其他\n第二条 乙。")
+    assert parsed.articles[0].text == "甲。\n第二章 附则"
+    assert parsed.articles[1].chapter == "第三章 其他"
+
+
+def test_a_contents_list_without_its_heading_is_recognised_by_the_repeated_chapter():
+    parsed = parse_articles("某某条例\n第一章 总则\n第二章 管理\n第一章 总则\n第一条 甲。\n"
+                            "第二章 管理\n第二条 乙。")
+    assert parsed.contents == ["第一章 总则", "第二章 管理"]
+    assert [a.chapter for a in parsed.articles] == ["第一章 总则", "第二章 管理"]
+    assert parsed.preamble == "某某条例"
+
+
+def test_a_decimal_is_not_a_point_and_a_long_item_line_is_text():
+    parsed = parse_articles("一、收费\n1.5万元以下的，免收。\n（一）" + "很长的一句话" * 20)
+    assert [a.label for a in parsed.articles] == ["一", "一(一)"]
+    assert parsed.articles[0].text == "1.5万元以下的，免收。"
+    assert parsed.articles[1].heading is None
+    assert parsed.articles[1].text == "很长的一句话" * 20
+
+
+def test_an_item_with_a_short_first_sentence_has_it_as_heading():
+    parsed = parse_articles("（一）加强组织领导。各地要亲自部署。\n（二）强化隐患排查")
+    assert [(a.heading, a.text) for a in parsed.articles] == [
+        ("加强组织领导。", "各地要亲自部署。"), (None, "强化隐患排查")]

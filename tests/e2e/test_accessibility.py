@@ -93,6 +93,12 @@ def test_public_pages_pass_the_accessibility_smoke_check(new_page):
     assert page.locator("[role=img]").count() or page.locator("table").count()
     check("adoption report")
 
+    page.goto("/stats")
+    assert page.locator("[role=img]").count() > 5 and page.locator("table").count() > 5
+    check("statistics")
+    page.goto("/stats/yearly")
+    check("yearly figures")
+
     page.goto("/receipts")
     check("receipt lookup")
     page.goto("/login")

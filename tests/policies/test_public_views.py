@@ -70,7 +70,8 @@ def test_the_policy_page_shows_its_facts(client, chain):
 def test_the_policy_list_shows_published_policies(client, chain, make):
     _c, policy, _i = chain
     other = make.consultation("closed")
-    services.create_policy(other, policy_input(title="尚未发布的文件"),
+    services.create_policy(other, policy_input(title="尚未发布的文件",
+                                               document_number="某政〔2026〕13号"),
                            actor=make.user("approver", other.unit))
     html = html_of(client, "/policies")
     assert policy.title in html and "尚未发布的文件" not in html

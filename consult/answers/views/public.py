@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from flask_login import current_user
 
+from consult import pagecache
 from consult.answers import report_page
 from consult.answers.models import UNSPECIFIED_REGION, DispositionCode
 from consult.answers.services import published_report
@@ -13,10 +14,13 @@ from consult.comments.models import Category, Channel, HiddenReason
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.extensions import db
+from consult.policies.changes import change_links
+from consult.policies.timeline import timeline_of
 from consult.policies.trace import trace_of
 
 
 @bp.get("/consultations/<int:consultation_id>/report")
+@pagecache.page(params=("q", "article", "disposition", "page"), consultation="consultation_id")
 def report(consultation_id: int):
     """The adoption report: totals with charts, per-article answers, and every item grouped by
     article, searchable (`q`), filtered (`article`, `disposition`) and paginated; 404 until
@@ -73,4 +77,6 @@ def _render(consultation: Consultation, published, trace) -> str:
         channels=[c.value for c in Channel],
         hidden_reasons=[r.value for r in HiddenReason],
         trace=trace,
+        decision_timeline=timeline_of(consultation),
+        change_links=change_links(consultation),
     )

@@ -10,6 +10,7 @@ from consult.catalogue.views import bp
 from consult.consultations.policy import is_public as consultation_is_public
 from consult.extensions import db
 from consult.paging import page_number
+from consult.policies import catalogue_status
 from consult.web import paginate, public_or_404
 
 
@@ -23,7 +24,7 @@ def index():
     """The published catalogue of a year (the current one by default), filtered."""
     filters = queries.parse_filters(request.args)
     page_number()  # 400 for a page that is not a page number, before any query
-    query = queries.public_query(filters).options(
+    query = catalogue_status.public_query(filters).options(
         db.selectinload(CatalogueItem.unit),
         db.selectinload(CatalogueItem.consultations),
         db.selectinload(CatalogueItem.changes),
@@ -36,7 +37,7 @@ def index():
         units=queries.public_units(),
         statuses=list(CatalogueStatus), methods=list(ParticipationMethod),
         changes=queries.recent_changes(filters.year),
-        public_consultations=public_consultations,
+        public_consultations=public_consultations, shown_status=catalogue_status.shown_status,
     )
 
 
@@ -45,4 +46,5 @@ def detail(item_id: int):
     """A published item with its consultations and every change made after publication."""
     item = public_or_404(CatalogueItem, item_id, policy.is_public)
     return render_template("catalogue/detail.html", item=item,
-                           consultations=public_consultations(item))
+                           consultations=public_consultations(item),
+                           shown_status=catalogue_status.shown_status)

@@ -18,6 +18,7 @@ from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
 from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
+from consult.policies.changes import outcome_of
 from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
 from consult.workspace import report_due_on
@@ -125,6 +126,7 @@ def receipt(tracking_no: str):
         text=public_text(comment), report=report,
         hidden=comment.status == CommentStatus.HIDDEN, state_note=status_note(comment),
         report_due=report_due_on(comment.consultation),
+        outcome=outcome_of(comment),
     )
 
 

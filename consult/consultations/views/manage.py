@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from consult import audit, clock, workspace
+from consult import audit, clock, settings, workspace
 from consult.answers import policy as answers_policy
 from consult.auth.models import Unit
 from consult.catalogue.queries import drafting_choices
@@ -94,7 +94,7 @@ def dashboard():
         moderation=workspace.moderation_counts(ids),
         closing_soon=workspace.closing_soon(consultations),
         overdue=workspace.overdue_reports(consultations),
-        report_due_days=current_app.config["REPORT_DUE_DAYS"],
+        report_due_days=settings.value("REPORT_DUE_DAYS"),
         legal_reviewer=policy.is_legal_reviewer(current_user),
         legal_pending=workspace.legal_pending(current_user),
     )

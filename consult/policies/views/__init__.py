@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("policies", __name__)
 
-from consult.policies.views import manage, public  # noqa: E402,F401
+from consult.policies.views import manage, public, records  # noqa: E402,F401
