@@ -60,7 +60,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     security_log.init_app(app)
 
     _import_models()
-    from consult import routes
+    from consult import pagecache, routes
+
+    pagecache.init_app(app)
     from consult.paging import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added

@@ -221,6 +221,20 @@ class Config:
                                                 "3000 per 10 minutes")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
+    # Rendered public pages for anonymous readers (consult/pagecache.py), in Flask-Caching's
+    # store: a folder shared by the workers of one host, or Redis (shared by every host) when
+    # REDIS_URL is set. `CACHE_TYPE=NullCache` (or PAGE_CACHE=false) renders every page anew.
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if REDIS_URL else "FileSystemCache")
+    CACHE_DIR = os.environ.get("CACHE_DIR", str(INSTANCE_DIR / "cache" / "pages"))
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or REDIS_URL
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "consult:pages:")
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", 5000))  # pages per folder store
+    CACHE_DEFAULT_TIMEOUT = 0  # every entry is given its own
+    PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", 3600))  # the most a page is kept
+    # How long nginx (or another shared cache) may serve a public page without asking again.
+    PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", 5))
+
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
@@ -234,6 +248,8 @@ class TestingConfig(Config):
     JOBS_BACKGROUND = False  # tests run queued jobs themselves (consult.jobs.queue.run_due)
     # Jobs stay in the database unless a test gives its app a Redis of its own.
     REDIS_URL = None
+    CACHE_TYPE = "SimpleCache"  # one process; tests of shared stores give their own
+    CACHE_REDIS_URL = None
     JOBS_QUEUE = "consult-test"
     DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True

@@ -33,10 +33,15 @@ def _languages() -> list[str]:
     return current_app.config["LANGUAGES"]
 
 
-def local_datetime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+DEFAULT_DATETIME = "yyyy-MM-dd HH:mm"
+
+
+def local_datetime(value, fmt: str = DEFAULT_DATETIME) -> str:
     """A datetime in the configured time zone, for templates."""
     if value is None:
         return ""
+    if fmt == DEFAULT_DATETIME:  # digits only, the same in every language: no Babel needed
+        return clock.local(value).strftime("%Y-%m-%d %H:%M")  # (a page shows dozens)
     return format_datetime(clock.local(value), fmt)
 
 

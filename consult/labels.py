@@ -14,6 +14,7 @@ import enum
 from collections.abc import Mapping
 
 ALL: dict[str, Mapping] = {}
+_BY_VALUE: dict[str, dict] = {}  # the same, by code value (a page shows a hundred labels)
 
 
 def define(kind: str, table: Mapping[enum.Enum, object]) -> Mapping[enum.Enum, object]:
@@ -25,6 +26,7 @@ def define(kind: str, table: Mapping[enum.Enum, object]) -> Mapping[enum.Enum, o
         if missing:
             raise ValueError(f"labels {kind!r}: no display name for {missing}")
     ALL[kind] = table
+    _BY_VALUE[kind] = {key.value: text for key, text in table.items()}
     return table
 
 
@@ -32,8 +34,5 @@ def label(value, kind: str) -> str:
     """The display name of `value` in the vocabulary `kind`: `{{ c.status|label("state") }}`."""
     if value is None:
         return ""
-    table = ALL[kind]
-    for key, text in table.items():
-        if key == value or key.value == value:
-            return str(text)
-    return str(value)
+    text = _BY_VALUE[kind].get(getattr(value, "value", value))
+    return str(value) if text is None else str(text)

@@ -136,3 +136,36 @@ def test_upgrade_backfills_when_each_report_was_first_published(empty_database_u
         assert not waiting.report_published and waiting.report_published_at is None
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrade_counts_the_comments_already_there(empty_database_url, real_session):
+    """0007_pages: the kept counts start from the comments in the database."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0003_house")
+        now = "2026-03-01 08:00:00"
+        statements = [
+            "INSERT INTO units (id, name, is_legal_office, created_at) "
+            "VALUES (1, '市人社局', false, :now)",
+            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
+            "updated_at) VALUES (1, '办法', 'rule', 1, '', '', 'scheduled', "
+            "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now)",
+            "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
+            "VALUES (1, 1, 1, :now)",
+        ] + [
+            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, category, "
+            "channel, publish_name, notify, status, created_at, received_at) "
+            f"VALUES ({i}, 'T{i}', 1, 1, '意见', 'individual', 'web', false, false, '{status}', "
+            ":now, :now)"
+            for i, status in enumerate(["published"] * 3 + ["hidden", "unverified"], start=1)
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        from consult.comments.counts import counts_by_status
+
+        assert counts_by_status([1]) == {1: {"published": 3, "hidden": 1, "unverified": 1}}
+        db.session.remove()
+        db.engine.dispose()

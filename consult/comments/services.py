@@ -8,12 +8,14 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, signals, uploads
 from consult.auth.models import User
 from consult.comments import idempotency, screening
+from consult.comments.counts import counts_by_status
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -60,9 +62,14 @@ def find_article(consultation: Consultation, number: int | None) -> Article | No
     """The article `number` of the current version; None for the whole draft."""
     if number is None:
         return None
-    for article in consultation.current_version.articles:
-        if article.number == number:
-            return article
+    version = consultation.current_version
+    if "articles" not in inspect(version).unloaded:  # loaded already (the form's choices)
+        article = next((a for a in version.articles if a.number == number), None)
+    else:  # one row, not the whole draft's text
+        article = db.session.scalar(db.select(Article).where(
+            Article.version_id == version.id, Article.number == number))
+    if article is not None:
+        return article
     raise ValidationFailed(
         _("第 %(number)s 条不存在。", number=number), code="unknown_article",
         fields={"article": _("所选条款不存在。")},
@@ -362,22 +369,21 @@ def public_comments_query(consultation: Consultation):
 
 
 def received_counts(consultations) -> dict[int, int]:
-    """Comments received per consultation, in one query for a whole list page."""
-    ids = [c.id for c in consultations]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Comment.consultation_id, db.func.count(Comment.id))
-        .where(Comment.consultation_id.in_(ids))
-        .group_by(Comment.consultation_id)
-    )
-    return {consultation_id: count for consultation_id, count in rows}
+    """Comments received per consultation, whatever their status (kept counts: one small
+    query for a whole list page)."""
+    return {consultation_id: sum(by_status.values()) for consultation_id, by_status
+            in counts_by_status(c.id for c in consultations).items()}
 
 
 def received_count(consultation: Consultation) -> int:
-    return db.session.scalar(
-        db.select(db.func.count(Comment.id)).where(Comment.consultation_id == consultation.id)
-    )
+    return received_counts([consultation])[consultation.id]
+
+
+def comment_counts(consultation: Consultation) -> tuple[int, int]:
+    """(received, published): all its comments, and those the public can read (the length of
+    `public_comments_query`), from the kept counts."""
+    by_status = counts_by_status([consultation.id])[consultation.id]
+    return sum(by_status.values()), by_status.get(CommentStatus.PUBLISHED, 0)
 
 
 # ------------------------------------------------------------------ email verification (F8)

@@ -17,8 +17,8 @@ from consult.consultations.models import Consultation, ConsultationType
 from consult.consultations.states import LIST_FILTERS, PUBLIC_STATES, State
 from consult.extensions import db
 
-__all__ = ["LIST_FILTERS", "list_filter", "public_clause", "public_list_query", "public_units",
-           "recently_reported", "status_clause"]
+__all__ = ["LIST_FILTERS", "list_filter", "next_change", "public_clause", "public_list_query",
+           "public_units", "recently_reported", "status_clause"]
 
 
 def public_clause():
@@ -97,3 +97,15 @@ def recently_reported(limit: int) -> list[Consultation]:
         .order_by(Consultation.report_published_at.desc(), Consultation.id.desc())
         .limit(limit)
     ).all()
+
+
+def next_change(now: datetime) -> datetime | None:
+    """The next moment any public consultation opens or its window ends (`states.next_change`
+    for all of them at once): a list of consultations is good until then."""
+    C = Consultation
+    scheduled = C.state == State.SCHEDULED
+    opening = db.select(db.func.min(C.opens_at)).where(scheduled, C.opens_at > now)
+    closing = db.select(db.func.min(C.closes_at)).where(scheduled, C.closes_at >= now)
+    moments = db.session.execute(db.select(opening.scalar_subquery(),
+                                           closing.scalar_subquery())).one()
+    return min((m for m in moments if m is not None), default=None)

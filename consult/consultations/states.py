@@ -98,6 +98,19 @@ def status_of(state: State, opens_at: datetime, closes_at: datetime, now: dateti
     return State.CLOSED
 
 
+def next_change(state: State, opens_at: datetime, closes_at: datetime,
+                now: datetime) -> datetime | None:
+    """When the public status of a consultation stored in `state` next changes by the clock
+    alone (it opens, or its window ends), or None: a page showing it is good until then."""
+    if state != State.SCHEDULED:
+        return None
+    if now < opens_at:
+        return opens_at
+    if now <= closes_at:
+        return closes_at
+    return None
+
+
 def target_state(action: str, status: State) -> State | None:
     """The stored state `action` leads to from `status`, or None when it is not allowed."""
     return TRANSITIONS.get((action, status))

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult import audit, clock, uploads
+from consult import audit, clock, pagecache, uploads
 from consult.comments.models import Category
 from consult.consultations.models import Consultation
 from consult.consultations.policy import can_view_staff, is_public
@@ -20,10 +20,19 @@ from consult.web import commits, form_errors, load_or_403, staff_required
 bp = Blueprint("hearings", __name__)
 
 
+def _public_hearings(consultation: Consultation) -> list[Hearing]:
+    """The published hearings shown on a consultation's page; the page says "record to follow"
+    once one has been held, so a stored copy of it is kept no longer than that."""
+    hearings = services.hearings_of(consultation, public_only=True) \
+        if is_public(consultation) else []
+    for hearing in hearings:
+        pagecache.expires_by(hearing.held_at)
+    return hearings
+
+
 @bp.app_context_processor
 def _hearing_helpers():
-    return {"public_hearings": lambda c: services.hearings_of(c, public_only=True)
-            if is_public(c) else [], "hearings_now": clock.now}
+    return {"public_hearings": _public_hearings, "hearings_now": clock.now}
 
 
 def _consultation(consultation_id: int) -> Consultation:

@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
-from consult import clock
+from consult import clock, pagecache
 from consult.comments.services import received_counts
 from consult.consultations import queries
 from consult.extensions import db
@@ -20,6 +20,7 @@ HOME_POLICIES = 5
 
 
 @bp.get("/")
+@pagecache.page()
 def index():
     """Open consultations closing soonest, recent reports and policies, a receipt lookup."""
     open_now = db.session.scalars(queries.public_list_query("open").limit(HOME_OPEN)).all()
@@ -29,6 +30,7 @@ def index():
         db.select(Policy).where(Policy.published_at.is_not(None))
         .order_by(Policy.published_at.desc(), Policy.id.desc()).limit(HOME_POLICIES)
     ).all()
+    pagecache.follows_every_consultation()
     return render_template(
         "main/index.html",
         open_now=open_now,

@@ -60,6 +60,9 @@ def served(database_kind, tmp_path):
         ids = prepare(url, consultations)
         if database_kind == "postgresql" and "REDIS_URL" not in env and redis_available():
             env.update(REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=f"load-{uuid.uuid4().hex}")
+        # The page cache of this server alone: its own folder, or its own keys in Redis.
+        env.setdefault("CACHE_DIR", str(tmp_path / f"pages-{len(started)}"))
+        env.setdefault("CACHE_KEY_PREFIX", f"load-{uuid.uuid4().hex}:")
         server = Server(base_env(url, OUTBOX_BACKGROUND="false", **env)).start()
         started.append(server)
         return server, ids[0] if consultations == 1 else ids

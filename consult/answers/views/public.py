@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from flask_login import current_user
 
+from consult import pagecache
 from consult.answers import report_page
 from consult.answers.models import UNSPECIFIED_REGION, DispositionCode
 from consult.answers.services import published_report
@@ -19,6 +20,7 @@ from consult.policies.trace import trace_of
 
 
 @bp.get("/consultations/<int:consultation_id>/report")
+@pagecache.page(params=("q", "article", "disposition", "page"), consultation="consultation_id")
 def report(consultation_id: int):
     """The adoption report: totals with charts, per-article answers, and every item grouped by
     article, searchable (`q`), filtered (`article`, `disposition`) and paginated; 404 until

@@ -6,12 +6,12 @@ from itertools import groupby
 
 from flask import abort, current_app, render_template, request, url_for
 
-from consult import clock
+from consult import clock, pagecache
 from consult.comments.models import Comment
 from consult.comments.services import (
+    comment_counts,
     public_comments_query,
     public_text,
-    received_count,
     received_counts,
 )
 from consult.consultations import queries
@@ -39,6 +39,7 @@ def _public_helpers():
 
 
 @bp.get("/consultations")
+@pagecache.page(params=("status", "unit", "type", "q", "page"))
 def index():
     """Consultations, filtered by status (open by default), unit, type and a text search."""
     status = request.args.get("status", "").strip() or "open"
@@ -56,6 +57,7 @@ def index():
             db.selectinload(Consultation.unit)),
         per_page=current_app.config["PER_PAGE"],
     )
+    pagecache.follows_every_consultation()
     filters = {k: v for k, v in
                {"status": status, "unit": unit_id, "type": type_, "q": q}.items() if v}
     return render_template(
@@ -83,18 +85,22 @@ def _catalogue_url(consultation: Consultation) -> str | None:
 
 
 @bp.get("/consultations/<int:consultation_id>")
+@pagecache.page(params=("page",), consultation="consultation_id")
 def detail(consultation_id: int):
     """A consultation: its window, explanation, articles, published comments and trace links."""
     consultation = public_or_404(Consultation, consultation_id, is_public)
     page_number()
+    pagecache.follows(consultation)
     version = consultation.current_version
     articles = version.articles if version else []
+    received, published = comment_counts(consultation)
     comments = paginate(
         public_comments_query(consultation).options(
             db.selectinload(Comment.article), db.selectinload(Comment.disposition)
         ),
-        per_page=COMMENTS_PER_PAGE,
+        per_page=COMMENTS_PER_PAGE, count=False,
     )
+    comments.total = published  # kept, not counted
     return render_template(
         "consultations/detail.html",
         consultation=consultation,
@@ -102,7 +108,7 @@ def detail(consultation_id: int):
         is_open=consultation.status == State.OPEN,
         version=version,
         article_groups=_article_groups(articles),
-        comment_count=received_count(consultation),
+        comment_count=received,
         comments=comments,
         public_text=public_text,
         trace=trace_of(consultation),

@@ -1,0 +1,241 @@
+"""Serve a WSGI app with gunicorn and drive it with wrk: the one way every HTTP benchmark here
+measures, so a ratio compares like with like.
+
+    with serve("bench.baselines:hello") as base:       # gunicorn, 2 gthread workers
+        figures = drive(base + "/")                     # wrk, 16 connections, 5 s
+    result = compare(target=Target("app:app", "/consultations/1", env),
+                     baseline=Target("bench.baselines:hello", "/"))
+    print(result.ratio)
+
+`compare` alternates rounds (baseline, target, baseline, target, ...) so a machine that slows
+down or speeds up during the run touches both sides alike, and takes the median of each side.
+Besides requests per second it reports the server's CPU time per request (user + system of the
+gunicorn master and workers, from /proc), which is steadier than throughput on a busy machine.
+
+wrk (Debian package `wrk`) is the client: it costs far less CPU per request than a Python
+client, so on this 2-core machine the server, not the client, is what is measured. A request
+that must differ each time (a POST) gets a Lua script (`script=`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+WORKERS = 2
+THREADS = 8
+CONNECTIONS = 16
+SECONDS = 5
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its children still running (gunicorn's workers)."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+
+    def cpu_seconds(self) -> float:
+        return _cpu_seconds(self.process.pid)
+
+
+@contextmanager
+def serve(app: str, env: dict | None = None, *, workers: int = WORKERS,
+          threads: int = THREADS, ready_path: str = "/") -> Iterator[Server]:
+    """Run `app` ("module:variable") under gunicorn on a free port until the block ends."""
+    port = free_port()
+    log_path = Path(tempfile.mkdtemp(prefix="bench-gunicorn-")) / "gunicorn.log"
+    with log_path.open("wb") as log:  # gunicorn keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [GUNICORN, "--config", "/dev/null",  # the same flags for every app
+             "--worker-class", "gthread", "--workers", str(workers),
+             "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--timeout", "120",
+             "--log-level", "warning", app],
+            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {log_path}")
+            try:
+                with urllib.request.urlopen(url + ready_path, timeout=5) as answer:
+                    answer.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer: see {log_path}") from None
+                time.sleep(0.2)
+        yield Server(url, process)
+        shutil.rmtree(log_path.parent, ignore_errors=True)  # kept when gunicorn failed
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Figures:
+    requests: int
+    seconds: float
+    non_2xx_3xx: int
+    errors: int
+    cpu_ms_per_request: float | None = None
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+WRK_REQUESTS = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)")
+WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
+          script: str | None = None, headers: dict | None = None,
+          server: Server | None = None) -> Figures:
+    """Send requests to `url` from `connections` keep-alive connections for `seconds`."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    script_file = None
+    if script is not None:
+        script_file = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "request.lua"
+        script_file.write_text(script)
+        command += ["-s", str(script_file)]
+    cpu_before = server.cpu_seconds() if server else None
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    cpu_after = server.cpu_seconds() if server else None
+    if script_file is not None:
+        shutil.rmtree(script_file.parent)
+    match = WRK_REQUESTS.search(output)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    requests = int(match.group(1))
+    elapsed = float(match.group(2)) * UNITS[match.group(3)]
+    non_2xx = WRK_NON_2XX.search(output)
+    errors = WRK_ERRORS.search(output)
+    figures = Figures(requests, elapsed, int(non_2xx.group(1)) if non_2xx else 0,
+                      sum(int(g) for g in errors.groups()) if errors else 0)
+    if cpu_before is not None and requests:
+        figures.cpu_ms_per_request = (cpu_after - cpu_before) * 1000 / requests
+    return figures
+
+
+@dataclass
+class Target:
+    """What to measure: an app, the path to request, its environment, and how to request it."""
+
+    app: str
+    path: str
+    env: dict = field(default_factory=dict)
+    script: str | None = None
+    headers: dict = field(default_factory=dict)
+    ready_path: str = "/"
+
+
+@dataclass
+class Comparison:
+    target: list[Figures]
+    baseline: list[Figures]
+
+    @staticmethod
+    def _median(rounds: list[Figures], attribute: str) -> float:
+        return statistics.median(getattr(figures, attribute) for figures in rounds)
+
+    @property
+    def target_rps(self) -> float:
+        return self._median(self.target, "per_second")
+
+    @property
+    def baseline_rps(self) -> float:
+        return self._median(self.baseline, "per_second")
+
+    @property
+    def ratio(self) -> float:
+        """Median requests per second of the target over the baseline's."""
+        return self.target_rps / self.baseline_rps if self.baseline_rps else 0.0
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """Baseline CPU per request over the target's: the same sense as `ratio`."""
+        target = self._median(self.target, "cpu_ms_per_request")
+        baseline = self._median(self.baseline, "cpu_ms_per_request")
+        return baseline / target if target else None
+
+    @property
+    def bad_answers(self) -> int:
+        return sum(f.non_2xx_3xx + f.errors for f in self.target)
+
+    def line(self, label: str) -> str:
+        cpu = self.cpu_ratio
+        target_cpu = self._median(self.target, "cpu_ms_per_request")
+        base_cpu = self._median(self.baseline, "cpu_ms_per_request")
+        return (f"{label:<44} {self.target_rps:8.0f}/s vs {self.baseline_rps:7.0f}/s "
+                f"ratio {self.ratio:5.2f}   CPU {target_cpu:6.2f} vs {base_cpu:5.2f} ms/req "
+                f"ratio {cpu:5.2f}   bad answers {self.bad_answers}")
+
+
+def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int = SECONDS,
+            connections: int = CONNECTIONS, warmup: int = 1) -> Comparison:
+    """Alternate baseline and target rounds, both served the same way; medians of each."""
+    result = Comparison([], [])
+    with serve(baseline.app, baseline.env, ready_path=baseline.ready_path) as base, \
+            serve(target.app, target.env, ready_path=target.ready_path) as served:
+        for _ in range(warmup):
+            drive(base.url + baseline.path, seconds=1, connections=connections,
+                  script=baseline.script, headers=baseline.headers)
+            drive(served.url + target.path, seconds=1, connections=connections,
+                  script=target.script, headers=target.headers)
+        for _ in range(rounds):
+            result.baseline.append(drive(base.url + baseline.path, seconds=seconds,
+                                         connections=connections, script=baseline.script,
+                                         headers=baseline.headers, server=base))
+            result.target.append(drive(served.url + target.path, seconds=seconds,
+                                       connections=connections, script=target.script,
+                                       headers=target.headers, server=served))
+    return result
