@@ -36,7 +36,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
 
-    from consult import database, extensions, http, i18n, urls
+    from consult import database, extensions, http, i18n, settings, urls
     from consult.jobs import transport
     from consult.security import https
     from consult.security import log as security_log
@@ -58,6 +58,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     urls.init_app(app)
     https.init_app(app)
     security_log.init_app(app)
+    settings.init_app(app)
 
     _import_models()
     from consult import pagecache, routes
@@ -88,7 +89,7 @@ def _config_from_environment() -> type[Config]:
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees all tables, and every module
     that receives domain events (`consult.signals`), so that no event goes unheard."""
-    from consult import audit, mail, uploads  # noqa: F401
+    from consult import audit, mail, settings, uploads  # noqa: F401
     from consult.answers import models as _a  # noqa: F401
     from consult.answers import revisions as _r  # noqa: F401  (comments → answers)
     from consult.auth import models as _u  # noqa: F401
@@ -99,6 +100,7 @@ def _import_models() -> None:
     from consult.consultations import models as _s  # noqa: F401
     from consult.hearings import models as _h  # noqa: F401
     from consult.jobs import models as _j  # noqa: F401
+    from consult.oversight import stats as _o  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
     from consult.security import models as _x  # noqa: F401
 
@@ -109,6 +111,7 @@ def _import_job_handlers() -> None:
     """Job handlers register themselves (consult.jobs.queue.HANDLERS) when imported."""
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
+    from consult.oversight import reminders as _o  # noqa: F401
     from consult.policies import jobs as _p  # noqa: F401
 
 

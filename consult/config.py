@@ -112,6 +112,7 @@ class Config:
     # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
     DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
     PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
+    REMINDER_HOUR = _hour("REMINDER_HOUR", 9)  # reminders and the weekly summary (working days)
     # A consultation with at least this many comments builds its report (preview and
     # publication) in a job; smaller ones build it within the request.
     REPORT_JOB_MIN_COMMENTS = int(os.environ.get("REPORT_JOB_MIN_COMMENTS", 5000))
@@ -131,6 +132,9 @@ class Config:
     MAKEUP_WORKDAYS = _calendar("MAKEUP_WORKDAYS", "makeup_workdays", HOLIDAYS_FILE)
     # A report is overdue this many days after the window closed (the staff dashboard).
     REPORT_DUE_DAYS = int(os.environ.get("REPORT_DUE_DAYS", 30))
+    # The public statistics (/stats) are kept this many seconds as comments keep arriving
+    # (a report, policy or interpretation published shows at once); 0: counted on every view.
+    STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
     # A rule or normative document is filed (备案) within this many days of its issue.
     POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
     # 三同步: a published policy's interpretation is due within this many working days.
@@ -236,6 +240,28 @@ class Config:
     PAGE_CACHE_PROXY_SECONDS = int(os.environ.get("PAGE_CACHE_PROXY_SECONDS", 5))
 
 
+    # The site's identity, shown in every page's footer as a 政府网站 carries it (issue 13; 政府
+    # 网站发展指引): who runs it, how to reach them, the site code and the filing numbers. Read
+    # through `site_identity()` only; the platform office may override them at /admin/settings
+    # (consult.settings.site() lays the saved values over these).
+    SITE_NAME = os.environ.get("SITE_NAME", "")  # empty: the translated "公众参与平台"
+    SITE_SPONSOR = os.environ.get("SITE_SPONSOR", "市人民政府办公厅")  # 主办单位
+    SITE_OPERATOR = os.environ.get("SITE_OPERATOR", "市政务公开办公室")  # 承办单位
+    SITE_CONTACT = os.environ.get("SITE_CONTACT", "联系电话：12345（政务服务便民热线）")
+    SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
+    SITE_ID_CODE = os.environ.get("SITE_ID_CODE", "")  # 网站标识码, e.g. 4101000001
+    SITE_ICP = os.environ.get("SITE_ICP", "")  # ICP 备案号, e.g. 豫ICP备12345678号
+    SITE_PSB = os.environ.get("SITE_PSB", "")  # 公网安备号, e.g. 豫公网安备 41010502000001号
+    SITE_FAVICON = os.environ.get("SITE_FAVICON", "favicon.svg")  # a file in static/
+
+
+def site_identity(config) -> dict[str, str]:
+    """The site identity of the footer (the SITE_* settings): the one place it is read."""
+    keys = ("SITE_NAME", "SITE_SPONSOR", "SITE_OPERATOR", "SITE_CONTACT", "SITE_CONTACT_EMAIL",
+            "SITE_ID_CODE", "SITE_ICP", "SITE_PSB", "SITE_FAVICON")
+    return {key[5:].lower(): (config.get(key) or "").strip() for key in keys}
+
+
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 
@@ -251,7 +277,7 @@ class TestingConfig(Config):
     CACHE_TYPE = "SimpleCache"  # one process; tests of shared stores give their own
     CACHE_REDIS_URL = None
     JOBS_QUEUE = "consult-test"
-    DIGEST_HOUR = PURGE_HOUR = None  # nothing scheduled unless a test asks
+    DIGEST_HOUR = PURGE_HOUR = REMINDER_HOUR = None  # nothing scheduled unless a test asks
     MAIL_SUPPRESS_SEND = True
     STORAGE_BACKEND = "local"  # tests of the S3 backend set it (tests/storage_backends.py)
     UPLOAD_DIR = os.environ.get("TEST_UPLOAD_DIR", "/tmp/consult-test-uploads")

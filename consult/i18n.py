@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from babel import support
 from flask import Flask, has_request_context, request, session
@@ -90,4 +91,45 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language():
-        return {"html_lang": str(get_locale() or "zh_Hans").replace("_", "-")}
+        locale = str(get_locale() or "zh_Hans")
+        return {
+            "html_lang": locale.replace("_", "-"),
+            # Documents (drafts, comments, reports, policies) are written in Simplified Chinese:
+            # marked with `lang` on pages in another language, with a short notice.
+            "content_lang": CONTENT_LANG,
+            "foreign_content": locale != "zh_Hans",
+            "language_url": language_url,
+            "large_text_url": large_text_url,
+            "large_text": large_text(),
+        }
+
+
+CONTENT_LANG = "zh-Hans"
+
+
+def language_url(language: str) -> str:
+    """This page in another language: the same path and query, `lang` replaced. Built from the
+    URL alone, so every visitor of one URL gets the same HTML (the render cache)."""
+    if not has_request_context():
+        return f"/?{urlencode({'lang': language})}"
+    return _with_arg("lang", language)
+
+
+def large_text_url(on: bool) -> str:
+    """This page in 长者模式 (large text) or back: `?large=1` / `?large=0` (without JavaScript;
+    with it, static/js/large.js switches at once and remembers the choice in a cookie)."""
+    return _with_arg("large", "1" if on else "0")
+
+
+def large_text() -> bool | None:
+    """The mode the URL asks for: True, False, or None (the browser's remembered choice)."""
+    if not has_request_context():
+        return None
+    value = request.args.get("large")
+    return {"1": True, "0": False}.get(value)
+
+
+def _with_arg(name: str, value: str) -> str:
+    args = [(key, v) for key, v in request.args.items(multi=True) if key != name]
+    args.append((name, value))
+    return f"{request.script_root}{request.path}?{urlencode(args)}"

@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session, object_session
 from consult import clock
 from consult.answers.models import Disposition
 from consult.comments.models import Comment
+from consult.config import site_identity
 from consult.consultations import queries
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.states import next_change
@@ -331,8 +332,9 @@ def _placeholder() -> str:
 
 
 def _template_version(app: Flask) -> str:
-    """A digest of the templates and translations: a new release renders its pages anew."""
-    digest = hashlib.sha256()
+    """A digest of the templates, translations and the configured site identity: a new release
+    (or a restart with another SITE_* setting) renders its pages anew."""
+    digest = hashlib.sha256(repr(sorted(site_identity(app.config).items())).encode())
     roots = [Path(app.root_path, app.template_folder or "templates"),
              Path(app.root_path).parent / "translations"]
     for root in roots:
@@ -405,9 +407,14 @@ def _remember(key: str, entry: dict) -> None:
             _recent.popitem(last=False)
 
 
+# Query parameters every page reads (templates/base.html): ?large= switches 长者模式 without
+# JavaScript, so each value is a page of its own.
+EVERY_PAGE_PARAMS = ("large",)
+
+
 def _key(params: tuple[str, ...], stamps: list[str]) -> str:
     args = request.args
-    query = "&".join(f"{name}={value}" for name in sorted(params)
+    query = "&".join(f"{name}={value}" for name in sorted({*params, *EVERY_PAGE_PARAMS})
                      for value in args.getlist(name))
     raw = "\x1f".join([current_app.config["PAGE_CACHE_VERSION"], request.path, query,
                        select_locale(), *stamps])

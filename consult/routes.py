@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from consult.admin.views import bp as admin_bp
 from consult.answers.views import bp as answers_bp
 from consult.api.views import bp as api_bp
 from consult.auth.views import bp as auth_bp
@@ -19,6 +20,7 @@ from consult.extensions import csrf
 from consult.hearings.views import bp as hearings_bp
 from consult.jobs.views import bp as jobs_bp
 from consult.main.views import bp as main_bp
+from consult.oversight.views import bp as oversight_bp
 from consult.policies.views import bp as policies_bp
 from consult.security.views import bp as security_bp
 
@@ -32,5 +34,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hearings_bp)
     app.register_blueprint(security_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(oversight_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # token/anonymous JSON API, no session cookie
     app.register_blueprint(api_bp)

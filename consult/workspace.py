@@ -58,7 +58,7 @@ class Overdue:
 
 def report_due_on(consultation: Consultation) -> date:
     """The last day for the report: REPORT_DUE_DAYS after the window's last day."""
-    return windows.report_due_on(consultation)
+    return windows.report_due_on(consultation.closes_at)
 
 
 def overdue_reports(consultations: list[Consultation]) -> list[Overdue]:

@@ -1,7 +1,8 @@
 """Every staff page refuses anonymous users, non-staff accounts and staff of other units.
 
-The test walks `app.url_map`: a new `/staff` rule is checked automatically, and fails the suite
-until its path parameters are mapped below to an object of unit A.
+The test walks `app.url_map`: a new `/staff` or `/admin` rule is checked automatically, and fails
+the suite until its path parameters are mapped below to an object of unit A. Every `/admin` page
+is the platform office's alone: unit staff, even of unit A, get 403 there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from werkzeug.datastructures import FileStorage
 from consult import clock, uploads
 from consult.answers import bulk as answer_bulk
 from consult.answers import groups as answer_groups
+from consult.answers import topics as answer_topics
+from consult.answers.clustering import FoundTopic
 from consult.answers.models import AnswerSheetImport, DispositionCode
 from consult.audit import AuditEvent
 from consult.extensions import db
@@ -43,6 +46,10 @@ PARAMS = {
     "template_id": lambda w: w.template.id,
     "import_id": lambda w: w.sheet_import.id,
     "job_id": lambda w: w.job.id,
+    "unit_id": lambda w: w.unit_a.id,
+    "user_id": lambda w: w.approver_a.id,
+    "membership_id": lambda w: w.approver_a.memberships[0].id,
+    "topic_id": lambda w: w.topic.id,
 }
 # Rules where a parameter names a different object than PARAMS says: (endpoint, name) -> object.
 RULE_PARAMS = {
@@ -56,6 +63,7 @@ NO_OBJECT = {"consultations.dashboard", "consultations.manage_new", "catalogue.m
              "catalogue.manage_new", "comments.manage_moderation_index",
              "consultations.manage_import", "consultations.manage_import_save",
              "consultations.manage_legal_queue", "jobs.manage_index",
+             "oversight.manage_reminders", "oversight.manage_switch_reminder",
              "policies.manage_standalone_new"}
 # Staff pages about no object that only platform admins may open (403 to every unit's staff).
 ADMIN_ONLY = {"security.manage_logins", "security.manage_clear_logins"}
@@ -73,9 +81,19 @@ FORM = {
 
 def staff_rules():
     return sorted(
-        (r for r in current_app.url_map.iter_rules() if r.rule.startswith("/staff")),
+        (r for r in current_app.url_map.iter_rules()
+         if r.rule.startswith("/staff") or is_admin_rule(r)),
         key=lambda r: r.rule,
     )
+
+
+def is_admin_rule(rule) -> bool:
+    """The platform office's administration (F24): admins only, whatever the unit."""
+    return rule.rule == "/admin" or rule.rule.startswith(("/admin/", "/admin."))
+
+
+def admin_only(rule) -> bool:
+    return rule.endpoint in ADMIN_ONLY or is_admin_rule(rule)
 
 
 def requests_for(world):
@@ -126,6 +144,9 @@ def world(make):
         effective_on=None, text="正文"), actor=approver_a)
     interpretation = policy_services.add_interpretation(
         policy, title="甲单位的解读", kind=InterpretationKind.TEXT, body="解读", actor=approver_a)
+    points = [make.comment(closed, body="甲单位的主题意见") for _ in range(2)]
+    topic = answer_topics.store_topics(closed, [FoundTopic(
+        label="甲单位的主题", members=[(c.id, 1.0) for c in points])], actor=approver_a)[0]
     # A failed job of unit A (its retry is a POST that must be refused to strangers).
     job = jobs_queue.enqueue("suggest_groups", {}, actor=approver_a, consultation=closed)
     job.status, job.last_error, job.active_key = JobStatus.FAILED, "甲单位的任务失败", None
@@ -135,7 +156,7 @@ def world(make):
         comment=comment, attachment=attachment, draft_file=draft_file, policy=policy,
         interpretation=interpretation,
         hearing=hearing, participant=participant, group=group, template=template,
-        sheet_import=sheet_import, job=job,
+        sheet_import=sheet_import, job=job, topic=topic,
         item=make.catalogue_item(unit_a, title="甲单位的决策事项"),
         stranger=make.user("approver", unit_b), nobody=make.user(role=None),
         admin=make.user(admin=True),
@@ -164,7 +185,7 @@ def test_every_staff_rule_is_mapped(app):
     assert rules, "no /staff rules at all?"
     unmapped = [r.rule for r in rules if set(r.arguments) - set(PARAMS)]
     assert not unmapped, f"map these path parameters in PARAMS: {unmapped}"
-    objectless = {r.endpoint for r in rules if not r.arguments}
+    objectless = {r.endpoint for r in rules if not r.arguments and not is_admin_rule(r)}
     decided = NO_OBJECT | ADMIN_ONLY
     assert objectless == decided, f"decide who may open these: {objectless ^ decided}"
 
@@ -233,9 +254,11 @@ def test_unit_a_approver_can_open_every_staff_page(client_as, world):
     for method, url, rule in requests_for(world):
         if method != "GET":
             continue
-        if rule.endpoint in ADMIN_ONLY:
-            if client.get(url).status_code != 403 or admin.get(url).status_code != 200:
-                failures.append((url, "admin only"))
+        if admin_only(rule):
+            refused, allowed = client.get(url), admin.get(url)
+            allowed.close()
+            if refused.status_code != 403 or allowed.status_code != 200:
+                failures.append((url, "admin only", refused.status_code, allowed.status_code))
             continue
         response = client.get(url)
         response.close()  # file downloads stream from disk
@@ -257,3 +280,11 @@ def test_a_parent_units_staff_reach_child_units_but_not_the_reverse(client_as, m
     assert "上级单位" in html and "下级单位" in html
     html = client_as(down).get("/staff/consultations/new").get_data(as_text=True)
     assert "上级单位" not in html
+
+
+def test_the_administration_is_walked(app):
+    """/admin is part of the walk: units, accounts, settings and the audit log."""
+    admin = {r.endpoint for r in staff_rules() if is_admin_rule(r)}
+    assert {"admin.index", "admin.units", "admin.unit_edit", "admin.users", "admin.user_detail",
+            "admin.user_deactivate", "admin.settings_page", "admin.audit_index",
+            "admin.audit_csv"} <= admin

@@ -19,6 +19,7 @@ from consult.consultations import services, subscriptions
 from consult.extensions import db
 from consult.mail import OutboxMessage
 from tests.conftest import csrf_from
+from tools.translations import CONFIG, to_traditional
 
 EMAIL_TEMPLATES = ("receipt", "comment_hidden", "report_published", "subscription_confirm",
                    "extension", "erase_request", "citizen_password", "citizen_email",
@@ -27,7 +28,7 @@ EMAIL_TEMPLATES = ("receipt", "comment_hidden", "report_published", "subscriptio
 
 def traditional(text: str) -> str:
     """The Traditional Chinese of a message, as the catalog has it (made by OpenCC)."""
-    return OpenCC("s2t").convert(text)
+    return to_traditional(OpenCC(CONFIG), text)
 
 
 def _mails(kind: str) -> list[OutboxMessage]:

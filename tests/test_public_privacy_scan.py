@@ -178,6 +178,23 @@ def _subscription_links(planted):
     return []
 
 
+def _staff_password_links(planted):
+    """An invitation's link shows its own account's address to whoever holds it: allowed."""
+    from consult.auth.models import User
+    from consult.auth.services import PASSWORD_SALT, _password_fingerprint
+    from consult.tokens import make_token
+
+    user = db.session.scalar(db.select(User).order_by(User.id))
+    token = make_token(PASSWORD_SALT, {"u": user.id, "p": _password_fingerprint(user)})
+    return [{"token": token, ALLOWED: {user.email}}]
+
+
+def _stats_tables(planted):
+    from consult.oversight.tables import NAMES
+
+    return [{"name": name} for name in NAMES]
+
+
 def _files_of(owner_table: str, owner_param: str):
     """The uploaded files of one kind of owner, as {owner_param, attachment_id}."""
     from consult.uploads import Attachment
@@ -234,6 +251,9 @@ ENDPOINT_FILLERS = {
     "citizens.erase_comment": _erasure_links,
     "consultations.subscription_confirm": _subscription_links,
     "consultations.unsubscribe": _subscription_links,
+    "auth.set_password": _staff_password_links,
+    "oversight.table_csv": _stats_tables,
+    "oversight.yearly_download": lambda planted: [{"extension": "csv"}, {"extension": "xlsx"}],
 }
 # Routes the demo may have nothing for (the test then may find no page to scan there).
 MAY_BE_EMPTY = {

@@ -33,17 +33,38 @@ def ensure_catalog(locale: str) -> Path:
     return po
 
 
+# OpenCC's Taiwan variant characters (眾, not 衆) with the words of GLOSSARY.md and common usage
+# on mainland and Hong Kong government sites put back where OpenCC prefers another form
+# (issue 13: 公眾, not 公衆; 平台, not 平臺).
+CONFIG = "s2tw"
+FIXES = {
+    "臺": "台",  # 平台, 出台, 後台
+    "發佈": "發布",
+    "征求": "徵求",
+    "個人信息": "個人資訊",
+    "賬號": "帳號",
+    "反饋": "回饋",
+}
+
+
+def to_traditional(converter: OpenCC, text: str) -> str:
+    text = converter.convert(text)
+    for wrong, right in FIXES.items():
+        text = text.replace(wrong, right)
+    return text
+
+
 def fill_traditional(po: Path) -> None:
-    converter = OpenCC("s2t")
+    converter = OpenCC(CONFIG)
     with po.open("rb") as fh:
         catalog = read_po(fh, locale="zh_Hant")
     for message in catalog:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            message.string = tuple(converter.convert(part) for part in message.id)
+            message.string = tuple(to_traditional(converter, part) for part in message.id)
         else:
-            message.string = converter.convert(message.id)
+            message.string = to_traditional(converter, message.id)
         message.flags.discard("fuzzy")
     with po.open("wb") as fh:
         write_po(fh, catalog, width=100)

@@ -27,6 +27,8 @@ class Bar:
     text_x: float
     text_y: float
     share: float  # of the chart's total, 0..1
+    display: str | None = None  # the value as written beside the bar (e.g. "45.0%"), if not
+    # the number itself
 
 
 @dataclass
@@ -41,8 +43,9 @@ class Chart:
     axis: list[dict] = field(default_factory=list)  # tick labels of a timeline
 
 
-def bar_chart(id: str, rows: list[tuple[str, int]]) -> Chart:
-    """Horizontal bars, one per (label, value), scaled to the largest value."""
+def bar_chart(id: str, rows: list[tuple[str, int]], *, display=None) -> Chart:
+    """Horizontal bars, one per (label, value), scaled to the largest value; `display(value)`
+    writes the value beside its bar (a rate as a percentage), else the number."""
     maximum = max((value for _label, value in rows), default=0)
     total = sum(value for _label, value in rows)
     plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
@@ -57,6 +60,7 @@ def bar_chart(id: str, rows: list[tuple[str, int]]) -> Chart:
             label=label, value=value, x=LABEL_WIDTH, y=y, width=round(width, 1),
             height=ROW - 8, text_x=round(LABEL_WIDTH + width + 6, 1), text_y=y + ROW / 2 + 1,
             share=value / total if total else 0.0,
+            display=display(value) if display else None,
         ))
     return chart
 
@@ -77,8 +81,10 @@ def daily_counts(days) -> list[tuple[str, int]]:
             for n in range(span + 1)]
 
 
-def timeline_chart(id: str, rows: list[tuple[str, int]], *, height: int = 200) -> Chart:
-    """Vertical columns, one per day (ISO date, count), with a few date ticks under them."""
+def timeline_chart(id: str, rows: list[tuple[str, int]], *, height: int = 200,
+                   tick=lambda label: label[5:]) -> Chart:
+    """Vertical columns, one per day (ISO date, count), with a few date ticks under them
+    (`tick(label)`: what a tick says; by default the day without its year)."""
     maximum = max((value for _day, value in rows), default=0)
     total = sum(value for _day, value in rows)
     left, bottom, top = 40, 24, 16
@@ -105,7 +111,7 @@ def timeline_chart(id: str, rows: list[tuple[str, int]], *, height: int = 200) -
     ticks = [t for t in ticks if t == len(rows) - 1 or len(rows) - 1 - t >= len(rows) / 10]
     for index in ticks:
         bar = chart.bars[index]
-        chart.axis.append({"x": bar.text_x, "y": height - 6, "label": bar.label[5:]})
+        chart.axis.append({"x": bar.text_x, "y": height - 6, "label": tick(bar.label)})
     chart.axis.append({"x": left - 6, "y": top + 4, "label": str(maximum), "anchor": "end"})
     chart.axis.append({"x": left - 6, "y": top + plot_height, "label": "0", "anchor": "end"})
     return chart

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import clock
-from consult.answers import groups, policy
+from consult.answers import groups, policy, topics
+from consult.answers.clustering import find_topics
 from consult.answers.digest import send_digests
 from consult.answers.files import JOB_KIND as FILE_JOB
 from consult.answers.files import built_file, file_inputs, render_file, store_file
@@ -25,6 +26,7 @@ from consult.extensions import db
 from consult.jobs.queue import enqueue, handler
 
 SUGGEST = "suggest_groups"
+TOPICS = "find_topics"
 PREVIEW = "report_preview"
 PUBLISH = "publish_report"
 
@@ -70,6 +72,31 @@ def run_suggestions(job, ctx) -> dict:
     grouped = db.session.scalar(db.select(db.func.count(Comment.id)).where(
         Comment.group_id.in_([g.id for g in created]))) if created else 0
     return {"groups": len(created), "comments": grouped, "looked_at": len(rows)}
+
+
+# --- topics ------------------------------------------------------------------------------------
+
+
+def queue_topics(consultation: Consultation, *, actor):
+    """Queue the clustering of `consultation`'s comments into topics (one at a time)."""
+    return enqueue(TOPICS, {}, actor=actor, consultation=consultation,
+                   dedupe_key=f"{TOPICS}:{consultation.id}")
+
+
+@handler(TOPICS, _l("查找意见主题"))
+def run_topics(job, ctx) -> dict:
+    consultation = _consultation(job)
+    _allowed(policy.can_answer, ctx, consultation)
+    ctx.progress(1, _("读取意见"))
+    rows = topics.topic_input(consultation)
+    db.session.commit()  # the clustering holds no database lock
+    report = ctx.scaled(5, 90)
+    found = find_topics(rows, progress=lambda fraction: report(fraction, _("归类意见")))
+    ctx.progress(92, _("保存主题"))
+    ctx.begin_writing()
+    created = topics.store_topics(consultation, found, actor=ctx.actor)
+    return {"topics": len(created), "comments": sum(t.size for t in created),
+            "looked_at": len(rows)}
 
 
 # --- large reports -----------------------------------------------------------------------------

@@ -177,3 +177,64 @@ def _published_reports_are_immutable(mapper, connection, target: Report) -> None
         before = target.published_at
     if before is not None:
         raise RuntimeError("a published report is immutable; publish a new revision")
+
+
+class CommentSeen(db.Model):
+    """A comment shown to a staff member on the answering workbench (issue 13): the first
+    time, and the latest. Answering a set (a group, a topic, a page of the table) records
+    every member it showed, so a unit can prove that each comment was read."""
+
+    __tablename__ = "comment_seen"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id", name="comment_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"),
+                                            index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Topic(db.Model):
+    """Comments making the same point in different words, found by clustering (issue 13,
+    consult/answers/topics.py): labelled with their top terms, answered one topic at a time.
+    Unlike a group of near-identical comments, a topic is an aid to answering only: the
+    report lists its comments one by one."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))  # its top terms, joined with " · "
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation = relationship("Consultation")
+
+
+class TopicMember(db.Model):
+    """A comment's topic: at most one per comment."""
+
+    __tablename__ = "topic_members"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"),
+                                          index=True)
+    # Closeness to the topic's centre (cosine similarity, 0–1): the least typical first.
+    score: Mapped[float] = mapped_column(default=0.0)
+
+
+class ReportDraft(db.Model):
+    """The 总体情况说明 (the report's narrative) as drafted by the unit's editors before an
+    approver publishes the report: the publish form starts from it."""
+
+    __tablename__ = "report_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    updated_by = relationship("User")

@@ -13,7 +13,13 @@ from consult import audit, clock, mail
 from consult.answers.bulk import in_confirmed_group, write_answer_list
 from consult.answers.files import queue_builds
 from consult.answers.groups import report_groups
-from consult.answers.models import UNSPECIFIED_REGION, Disposition, DispositionCode, Report
+from consult.answers.models import (
+    UNSPECIFIED_REGION,
+    Disposition,
+    DispositionCode,
+    Report,
+    ReportDraft,
+)
 from consult.auth.models import User
 from consult.comments.models import Category, Channel, Comment, CommentStatus, HiddenReason
 from consult.comments.services import public_text
@@ -38,6 +44,7 @@ audit.register_actions({
     "add_reason_template": _l("添加理由模板"),
     "delete_reason_template": _l("删除理由模板"),
     "import_answers": _l("导入答复表"),
+    "save_report_summary": _l("起草总体情况说明"),
 })
 
 
@@ -326,3 +333,60 @@ def _notify_commenters(consultation: Consultation) -> None:
 
 def disposition_label(code: DispositionCode) -> str:
     return label(code, "disposition")
+
+
+# --- the 总体情况说明, drafted by the editors -----------------------------------------------------
+
+SUMMARY_MAX = 20_000
+
+
+def summary_draft(consultation: Consultation) -> ReportDraft | None:
+    return db.session.scalar(
+        db.select(ReportDraft).where(ReportDraft.consultation_id == consultation.id))
+
+
+def save_summary_draft(consultation: Consultation, summary: str, *, actor: User) -> ReportDraft:
+    """Keep the editors' draft of the report's narrative; the approver publishes from it."""
+    if consultation.report_published:
+        raise Conflict(_("采纳情况报告已发布，答复不能再修改。"), code="report_published")
+    summary = (summary or "").strip()
+    if len(summary) > SUMMARY_MAX:
+        message = _("总体情况说明不能超过 %(n)d 个字。", n=SUMMARY_MAX)
+        raise ValidationFailed(message, code="too_long", fields={"summary": message})
+    draft = summary_draft(consultation)
+    if draft is None:
+        draft = ReportDraft(consultation_id=consultation.id)
+        db.session.add(draft)
+    draft.summary = summary
+    draft.updated_by = actor
+    draft.updated_at = clock.now()
+    audit.record(actor, "save_report_summary", consultation, unit_id=consultation.unit_id,
+                 detail={"characters": len(summary)})
+    return draft
+
+
+def suggested_summary(consultation: Consultation) -> str:
+    """A first draft of the narrative from the figures, for the editor to complete: the
+    window, how many comments from how many channels, on how many articles, and the answers
+    given so far."""
+    rows = db.session.execute(
+        db.select(Comment.status, Comment.article_id, Disposition.code)
+        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.consultation_id == consultation.id)
+    ).all()
+    received = len(rows)
+    articles = len({r.article_id for r in rows if r.article_id is not None})
+    by_code = {code: 0 for code in DispositionCode}
+    for row in rows:
+        if row.code is not None and row.status == CommentStatus.PUBLISHED:
+            by_code[row.code] += 1
+    opens, closes = clock.local(consultation.opens_at), clock.local(consultation.closes_at)
+    parts = [_("本次意见征集自 %(opens)s 至 %(closes)s，共收到公众意见 %(n)d 条，"
+               "涉及 %(k)d 个条款。", opens=opens.date().isoformat(),
+               closes=closes.date().isoformat(), n=received, k=articles)]
+    answered = [_("%(label)s %(n)d 条", label=disposition_label(code), n=n)
+                for code, n in by_code.items() if n]
+    if answered:
+        parts.append(_("经认真研究，%(list)s。", list="、".join(answered)))
+    parts.append(_("未予采纳的意见，理由逐条列于下表。主要意见及采纳情况：……"))
+    return "".join(parts)

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func
 
-from consult import ratelimit
+from consult import clock, ratelimit
 from consult.answers.services import published_report
 from consult.api import schemas, serializers
 from consult.catalogue import queries as catalogue_queries
@@ -23,6 +23,8 @@ from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
 from consult.errors import NotFound
 from consult.extensions import db
+from consult.oversight import stats as oversight_stats
+from consult.oversight import yearly as oversight_yearly
 from consult.policies import catalogue_status
 from consult.policies.models import Policy
 from consult.ratelimit import client_key
@@ -179,3 +181,16 @@ def list_catalogue():
         [serializers.catalogue_item(item) for item in items],
         page=page.page, per_page=page.per_page, total=total,
     ))
+
+
+@bp.get("/stats")
+def stats():
+    """Every figure of the statistics page (F22), with its filters `year` and `unit`."""
+    return _public(oversight_stats.figures(oversight_stats.filters_from(request.args)))
+
+
+@bp.get("/stats/yearly")
+def stats_yearly():
+    """Each unit's yearly figures (F23): `year` (this year by default) and `unit`."""
+    filters = oversight_stats.filters_from(request.args)
+    return _public(oversight_yearly.figures(filters.year or clock.today().year, filters.unit_id))

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,15 +20,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from consult.auth.forms import LoginForm
+from consult.auth import services
+from consult.auth.forms import LoginForm, SetPasswordForm
 from consult.auth.models import User
-from consult.auth.services import authenticate
 from consult.extensions import db, login_manager
 from consult.paging import MAX_ID
 from consult.security import log as security_log
 from consult.security import signin
 from consult.security.models import LoginKind
-from consult.web import commit_refusal, commits, language, safe_next
+from consult.tokens import LinkExpired, LinkInvalid
+from consult.web import commit_refusal, commits, form_errors, language, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -81,7 +83,7 @@ def login():
         if wait:
             form.password.data = ""
             return signin.throttled("auth/login.html", wait, form=form)
-        user = authenticate(email, form.password.data, language=language())
+        user = services.authenticate(email, form.password.data, language=language())
         if user is not None:
             login_user(user)
             target = safe_next(form.next.data) or url_for("consultations.dashboard")
@@ -108,3 +110,31 @@ def logout():
     logout_user()
     flash(_("您已退出登录。"), "success")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@commits
+def set_password(token: str):
+    """The mailed link of an invitation or a reset: choose a password, then sign in with it.
+    Setting it ends every earlier session of the account (its session stamp changes)."""
+    try:
+        user = services.user_for_password_link(token)
+    except (LinkInvalid, LinkExpired) as error:
+        return render_template("auth/link_error.html", status=error.status,
+                               message=error.message), error.status
+    form = SetPasswordForm()
+    message = None
+    if form.validate_on_submit():
+        with form_errors(form) as failed:
+            services.set_password_by_link(token, form.password.data)
+        message = failed.message
+        if not failed:
+            security_log.event("password_set", kind="staff", id=user.id)
+            flash(_("密码已设置，请用新密码登录。"), "success")
+            return redirect(url_for("auth.login"), 303)
+    status = 422 if request.method == "POST" else 200
+    response = make_response(render_template("auth/set_password.html", form=form, user=user,
+                                             message=message), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    return response

@@ -115,7 +115,9 @@ class SubmitterForm(FlaskForm):
             Length(max=254, message=_l("电子邮箱不能超过 254 个字符。")),
             Email(message=_l("请填写有效的电子邮箱地址。"), check_deliverability=False),
         ],
-        render_kw={"maxlength": 254},
+        # the blank placeholder lets the stylesheet offer "notify me" only once an address is
+        # typed (`:placeholder-shown`, no JavaScript)
+        render_kw={"maxlength": 254, "placeholder": " ", "autocomplete": "email"},
     )
     phone = TelField(
         _l("联系电话"), filters=[strip],

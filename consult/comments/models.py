@@ -87,8 +87,11 @@ class Comment(db.Model):
     __tablename__ = "comments"
     # The public list of a consultation's comments, oldest first, read in index order (a page of
     # 50 costs the same at 100 000 comments as at 100); its prefix serves status filters.
-    __table_args__ = (Index("ix_comments_public_order", "consultation_id", "status", "created_at",
-                            "id"),)
+    __table_args__ = (
+        Index("ix_comments_public_order", "consultation_id", "status", "created_at", "id"),
+        # the contents list of a draft counts its comments per article (issue 13)
+        Index("ix_comments_consultation_article", "consultation_id", "version_id", "article_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_no: Mapped[str] = mapped_column(String(16), unique=True)

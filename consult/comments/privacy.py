@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, update
 
-from consult import audit, clock, mail, signals, storage
+from consult import audit, clock, mail, settings, signals, storage
 from consult.comments.models import Comment, CommentStatus
 from consult.comments.services import get_by_tracking_no
 from consult.consultations.models import Consultation
@@ -155,7 +155,7 @@ def _has_contact():
 def purge_contact_data(*, dry_run: bool = False) -> list[PurgeLine]:
     """Erase email and phone of comments whose retention time is up, one audit row per
     consultation; with `dry_run`, only count. Returns what was (or would be) done."""
-    days = current_app.config["CONTACT_RETENTION_DAYS"]
+    days = int(settings.value("CONTACT_RETENTION_DAYS"))
     now = clock.now()
     consultation_ids = db.session.scalars(
         db.select(Comment.consultation_id).where(_has_contact()).distinct()

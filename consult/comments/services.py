@@ -375,6 +375,17 @@ def received_counts(consultations) -> dict[int, int]:
             in counts_by_status(c.id for c in consultations).items()}
 
 
+def article_counts(consultation: Consultation, version_id: int | None) -> dict[int | None, int]:
+    """Comments received per article of one version (None: on the whole draft), for the
+    contents list of the public page: one GROUP BY over the (consultation, article) index."""
+    rows = db.session.execute(
+        db.select(Comment.article_id, db.func.count(Comment.id))
+        .where(Comment.consultation_id == consultation.id, Comment.version_id == version_id)
+        .group_by(Comment.article_id)
+    )
+    return {article_id: count for article_id, count in rows}
+
+
 def received_count(consultation: Consultation) -> int:
     return received_counts([consultation])[consultation.id]
 

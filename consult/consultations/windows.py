@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from consult import clock
+from consult import clock, settings
 from consult.errors import Conflict, ValidationFailed
 
 
@@ -42,9 +42,10 @@ class Minimum:
 
 
 def _dates(key: str) -> frozenset[date]:
+    """The configured dates, or those saved at /admin/settings (`consult.settings`)."""
     return frozenset(
         value if isinstance(value, date) else date.fromisoformat(value)
-        for value in current_app.config.get(key) or ()
+        for value in settings.value(key, ()) or ()
     )
 
 
@@ -79,14 +80,54 @@ def working_days(opens_on: date, closes_on: date) -> int:
     )
 
 
+def add_working_days(day: date, n: int) -> date:
+    """The `n`th working day after `day` (`day` itself not counted): 3 working days after a
+    policy is the last day for its interpretation (SPEC §6)."""
+    off, makeup = holidays(), makeup_workdays()
+    counted = 0
+    while counted < n:
+        day += timedelta(days=1)
+        counted += is_working_day(day, _holidays=off, _makeup=makeup)
+    return day
+
+
+# The statutory floors (SPEC §6): no setting may go below them. Rules and major decisions 30
+# days (规章制定程序条例 Art 15, 重大行政决策程序暂行条例 Art 15), normative documents 7 working
+# days, 30 days when they concern business activity (优化营商环境条例 Art 62); "other" has none
+# beyond a single day.
+STATUTORY_MIN_DAYS = {"rule": 30, "major_decision": 30, "normative_document": 7, "other": 1}
+STATUTORY_BUSINESS_MIN_DAYS = 30
+
+
+def working_day_before(day: date, n: int) -> date:
+    """The `n`th working day before `day` (`day` itself not counted): a report due on `day` is
+    "due within 3 working days" from this day on."""
+    off, makeup = holidays(), makeup_workdays()
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        counted += is_working_day(day, _holidays=off, _makeup=makeup)
+    return day
+
+
 def minimum(type_, *, concerns_business: bool = False) -> Minimum:
-    """The minimum window of a consultation type (a ConsultationType or its code)."""
+    """The minimum window of a consultation type (a ConsultationType or its code): the
+    configuration's, or what the platform office saved (`consult.settings`), never below the
+    statutory floor."""
     config = current_app.config
     code = str(getattr(type_, "value", type_))
     working = code in config["WINDOW_WORKING_DAY_TYPES"]
     if working and concerns_business:
-        return Minimum(config["WINDOW_BUSINESS_MIN_DAYS"], working=False)
-    return Minimum(config["WINDOW_MIN_DAYS"][code], working=working)
+        days = int(settings.value("WINDOW_BUSINESS_MIN_DAYS"))
+        return Minimum(max(days, STATUTORY_BUSINESS_MIN_DAYS), working=False)
+    days = int(settings.value("WINDOW_MIN_DAYS")[code])
+    return Minimum(max(days, STATUTORY_MIN_DAYS.get(code, 1)), working=working)
+
+
+def report_due_on(closes_at: datetime) -> date:
+    """The last day for the adoption report: REPORT_DUE_DAYS (configured, or saved by the
+    platform office) after the window's last local day."""
+    return clock.local_date(closes_at) + timedelta(days=int(settings.value("REPORT_DUE_DAYS")))
 
 
 def length(rule: Minimum, opens_on: date, closes_on: date) -> int:
@@ -162,8 +203,3 @@ def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: dat
         ), code="window_too_short")
     return opens_at
 
-
-def report_due_on(consultation) -> date:
-    """The last day for the adoption report: REPORT_DUE_DAYS after the window's last day."""
-    return clock.local_date(consultation.closes_at) + timedelta(
-        days=current_app.config["REPORT_DUE_DAYS"])

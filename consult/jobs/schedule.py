@@ -1,5 +1,6 @@
 """Scheduled work, run by a cron-style tick in the worker (or the web process's thread without
-Redis): the staff daily digest, the retention purge, outbox retries, and pruning done jobs.
+Redis): the staff daily digest, the retention purge, reminders, outbox retries, and pruning done
+jobs.
 
 Each task has a *period* (a local day; for outbox retries, a slice of JOBS_TICK_SECONDS) and
 runs at most once per period, however many workers tick: a worker starts a task only if it moved
@@ -87,6 +88,8 @@ TASKS = (
     Task("outbox_retry", _slice, _retry_outbox, mail_due),
     Task("staff_digest", _daily("DIGEST_HOUR"), _start_job("staff_digest")),
     Task("privacy_purge", _daily("PURGE_HOUR"), _start_job("privacy_purge")),
+    # reminders and the platform office's weekly summary (consult/oversight/reminders.py)
+    Task("reminders", _daily("REMINDER_HOUR"), _start_job("reminders")),
     Task("jobs_prune", _daily("PURGE_HOUR"), _prune_done_jobs),
 )
 

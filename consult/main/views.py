@@ -43,6 +43,19 @@ def index():
     )
 
 
+@bp.get("/help")
+def help():  # noqa: A001 - the page's name
+    """How to take part: find a draft, comment, follow a comment, read a report; 长者模式."""
+    return render_template("main/help.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement: what the site does (WCAG 2.1 AA, 适老化), known limits,
+    and whom to tell about a barrier."""
+    return render_template("main/accessibility.html")
+
+
 @bp.get("/privacy")
 def privacy():
     """The privacy notice: purpose, what is published, retention, the commenter's rights."""

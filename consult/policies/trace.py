@@ -23,7 +23,7 @@ def trace_of(consultation: Consultation | None, policy: Policy | None = None) ->
     report = published_report(consultation) if consultation is not None else None
     return {
         # When the report is due, while it is awaited (the outcome banner, the receipt).
-        "report_due_on": report_due_on(consultation)
+        "report_due_on": report_due_on(consultation.closes_at)
         if consultation is not None and report is None else None,
         "consultation": consultation,
         "report": report,

@@ -10,7 +10,7 @@
 - policy_answer_links: an adopted answer linked to the final article it changed.
 
 Revision ID: 0008_policy
-Revises: 0007_pages
+Revises: 0011_oversight
 Create Date: 2026-12-06 07:15:32.307774
 
 """
@@ -23,7 +23,7 @@ from consult.consultations.parsing import parse_articles
 
 # revision identifiers, used by Alembic.
 revision = '0008_policy'
-down_revision = '0007_pages'
+down_revision = '0011_oversight'
 branch_labels = None
 depends_on = None
 

@@ -237,12 +237,16 @@ def test_submit_then_approve_by_another_approver(client_as, post_form, make, app
 
     html = mine.get(detail).get_data(as_text=True)
     assert "须由本单位的其他审核人审核" in html
-    assert f'action="{detail}/approve"' not in html
+    assert f'href="{detail}/approve"' not in html
+    assert "action=" not in mine.get(f"{detail}/approve").get_data(as_text=True).split("<main")[1]
     assert staff_post(mine, f"{detail}/approve").status_code == 403  # never their own submission
     assert consultation.state == State.PENDING_APPROVAL
 
     other = client_as(approver2)
-    assert f'action="{detail}/approve"' in other.get(detail).get_data(as_text=True)
+    # the detail page links to the check page, which states what will happen and confirms
+    assert f'href="{detail}/approve"' in other.get(detail).get_data(as_text=True)
+    check = other.get(f"{detail}/approve").get_data(as_text=True)
+    assert f'action="{detail}/approve"' in check and "此操作不能撤销" in check
     assert staff_post(other, f"{detail}/approve").status_code == 302
     assert consultation.state == State.SCHEDULED
     assert consultation.status == State.SCHEDULED

@@ -119,8 +119,9 @@ def test_chapters_and_sections_head_their_articles(client, make):
     text = "第一章 总则\n第一条 目的。\n第二章 管理\n第一节 登记\n第二条 登记。\n第三条 变更。"
     c = make.consultation("open", text=text)
     html = page(client, f"/consultations/{c.id}")
-    assert html.count("第一章 总则") == 1 and html.count("第一节 登记") == 1
-    assert html.index("第二章 管理") < html.index("第一节 登记") < html.index('id="article-2"')
+    draft = html.split('class="draft"')[1]  # the contents lists name the chapters too
+    assert draft.count("第一章 总则") == 1 and draft.count("第一节 登记") == 1
+    assert draft.index("第二章 管理") < draft.index("第一节 登记") < draft.index('id="article-2"')
 
 
 def test_a_closed_consultation_offers_no_comment_links(client, make):
@@ -187,3 +188,22 @@ def test_the_page_and_the_api_list_in_one_order(client, make, status):
     api = client.get(f"/api/v1/consultations?status={status}").get_json()["items"]
     in_api = [item["id"] for item in api if item["id"] in (early_open.id, late_open.id)]
     assert [c.id for c in on_page] == in_api == [early_open.id, late_open.id]
+
+
+def test_the_contents_list_counts_comments_per_article(client, make):
+    c = make.consultation("open")
+    for _ in range(3):
+        make.comment(c, article=2)
+    make.comment(c, article=5)
+    html = page(client, f"/consultations/{c.id}")
+    toc = html.split('class="toc toc-wide card"')[1].split("</nav>")[0]
+    assert '<a href="#article-2">' in toc and "3 条意见" in toc and "1 条意见" in toc
+    assert 'class="toc toc-narrow card"' in html  # collapsible on phones
+
+
+def test_english_pages_mark_chinese_content_and_say_it_is_not_translated(client, make):
+    c = make.consultation("open", title="停车管理办法")
+    html = page(client, f"/consultations/{c.id}?lang=en")
+    assert '<h1 lang="zh-Hans">停车管理办法</h1>' in html
+    assert "published in Simplified Chinese" in html
+    assert '<h1 lang=' not in page(client, f"/consultations/{c.id}?lang=zh_Hans")

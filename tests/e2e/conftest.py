@@ -33,6 +33,9 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
+_APPS: dict[str, object] = {}  # base URL → the app serving it (see `live_app`)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The base URL of a live server with the demo data; shut down at the end of the run."""
@@ -55,7 +58,9 @@ def server(tmp_path_factory):
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="e2e-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
+    base = f"http://127.0.0.1:{httpd.server_port}"
+    _APPS[base] = app
+    yield base
     httpd.shutdown()
     thread.join(timeout=10)
     httpd.server_close()
@@ -127,3 +132,10 @@ def login():
         assert "/login" not in page.url, "the demo login failed"
 
     return sign_in
+
+
+@pytest.fixture
+def live_app(server):
+    """The app behind `server`: to run its queued jobs (its tests run no background thread)
+    or look at its database."""
+    return _APPS[server]

@@ -81,6 +81,8 @@ def test_public_pages_pass_the_accessibility_smoke_check(new_page):
     page.wait_for_url(re.compile(r"/consultations/\d+$"))
     check("consultation")
     page.locator("#article-5").get_by_role("link", name=re.compile("对本条提出意见")).click()
+    page.wait_for_url(re.compile(r"/comment\?article=5$"))
+    page.wait_for_load_state()
     check("comment form")
     page.get_by_role("button", name="提交意见").click()  # empty: the form with its errors
     assert page.locator("#error-summary").is_visible()
@@ -90,6 +92,12 @@ def test_public_pages_pass_the_accessibility_smoke_check(new_page):
     page.wait_for_url(re.compile(r"/consultations/\d+/report$"))
     assert page.locator("[role=img]").count() or page.locator("table").count()
     check("adoption report")
+
+    page.goto("/stats")
+    assert page.locator("[role=img]").count() > 5 and page.locator("table").count() > 5
+    check("statistics")
+    page.goto("/stats/yearly")
+    check("yearly figures")
 
     page.goto("/receipts")
     check("receipt lookup")

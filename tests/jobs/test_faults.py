@@ -90,12 +90,14 @@ class Worker:
 
 def _env(database_url: str, redis_url: str, queue: str, tmp_path) -> dict:
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("REDIS_", "JOBS_", "MAIL_", "DIGEST_", "PURGE_", "OUTBOX_"))}
+           if not key.startswith(("REDIS_", "JOBS_", "MAIL_", "DIGEST_", "PURGE_", "REMINDER_",
+                                  "OUTBOX_"))}
     env.update({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "JOBS_QUEUE": queue,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT),
         "OUTBOX_LEASE_SECONDS": "2", "JOBS_TICK_SECONDS": "1", "JOBS_POLL_SECONDS": "1",
-        "DIGEST_HOUR": "off", "PURGE_HOUR": "off", "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DIGEST_HOUR": "off", "PURGE_HOUR": "off", "REMINDER_HOUR": "off",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -193,7 +195,7 @@ def test_with_redis_down_submissions_and_jobs_fall_back_to_the_database(
         job_id = _queued_digest()
     env = {key: value for key, value in os.environ.items() if not key.startswith("REDIS_")}
     env.update({"DATABASE_URL": app.database_url, "REDIS_URL": dying_redis.url,
-                "DIGEST_HOUR": "off", "PURGE_HOUR": "off",
+                "DIGEST_HOUR": "off", "PURGE_HOUR": "off", "REMINDER_HOUR": "off",
                 "UPLOAD_DIR": str(tmp_path / "uploads")})
     result = subprocess.run(FLASK + ["worker", "--burst"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)

@@ -22,11 +22,11 @@ FLASK = [sys.executable, "-m", "flask", "--app", "app"]
 def worker_env(app, tmp_path, **extra) -> dict:
     """The environment of a worker process serving `app`'s database and mail server."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("REDIS_", "JOBS_", "MAIL_", "DIGEST_", "PURGE_"))}
+           if not key.startswith(("REDIS_", "JOBS_", "MAIL_", "DIGEST_", "PURGE_", "REMINDER_"))}
     env.update({
         "DATABASE_URL": app.database_url, "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(app.config["MAIL_PORT"]), "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "DIGEST_HOUR": "off", "PURGE_HOUR": "off", "PYTHONUNBUFFERED": "1",
+        "DIGEST_HOUR": "off", "PURGE_HOUR": "off", "REMINDER_HOUR": "off", "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)
     return env

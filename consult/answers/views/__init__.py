@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("answers", __name__)
 
-from consult.answers.views import downloads, groups, manage, public, sheet  # noqa: E402,F401
+from consult.answers.views import (  # noqa: E402,F401
+    downloads,
+    groups,
+    manage,
+    public,
+    sheet,
+    workbench,
+)

@@ -146,7 +146,8 @@ def manage_confirm_group(group_id: int):
     flash(_("已确认相同意见组 组%(n)d。", n=group.id)
           + (_("组内 %(k)d 条未答复的意见已按组内已有的答复答复。", k=spread) if spread else ""),
           "success")
-    return _back(group.consultation, group.id)
+    # Straight on to the group's answer form (issue 13): the group never seems to vanish.
+    return redirect(url_for(".manage_group", group_id=group.id, _anchor="answer"))
 
 
 @bp.post("/staff/groups/<int:group_id>/split")

@@ -36,6 +36,9 @@ from consult.answers.services import (
     builds_in_a_job,
     publish_report,
     published_report,
+    save_summary_draft,
+    suggested_summary,
+    summary_draft,
 )
 from consult.answers.sheet import group_key
 from consult.answers.views import bp
@@ -285,7 +288,16 @@ def manage_delete_template(template_id: int):
     return _back_to_queue(consultation, "reason-templates")
 
 
-def _render_report(consultation: Consultation, form: ReportForm, *, message=None, status=200):
+def _report_form(consultation: Consultation) -> ReportForm:
+    """The publish form, starting from the editors' draft of the 总体情况说明."""
+    form = ReportForm(formdata=None)
+    draft = summary_draft(consultation)
+    form.summary.data = draft.summary if draft is not None else ""
+    return form
+
+
+def _render_report(consultation: Consultation, form: ReportForm, *, message=None, status=200,
+                   template="answers/staff/report.html", draft_form=None):
     open_items = blockers(consultation)
     report = published_report(consultation)
     preview = preview_job = publishing = None
@@ -301,10 +313,19 @@ def _render_report(consultation: Consultation, form: ReportForm, *, message=None
         preview = build_report(consultation, revision=1, summary=form.summary.data or "",
                                published_at=clock.now())
     working = [j for j in (publishing, preview_job) if j is not None and j.active]
+    draft = summary_draft(consultation)
+    if draft_form is None:
+        draft_form = ReportForm(formdata=None, prefix="draft")
+        draft_form.summary.data = draft.summary if draft is not None else suggested_summary(
+            consultation)
     return render_template(
-        "answers/staff/report.html",
+        template,
         c=consultation,
         status_now=consultation.status,
+        draft=draft,
+        draft_form=draft_form,
+        can_draft=policy.can_answer(current_user, consultation) and report is None,
+        notified=_notified(consultation) if template.endswith("check_publish.html") else 0,
         form=form,
         open_items=open_items,
         preview=preview,
@@ -328,11 +349,12 @@ def manage_report(consultation_id: int):
     A large report is published by a job; the page shows its progress."""
     consultation = _load(consultation_id)
     if request.method == "GET":
-        return _render_report(consultation, ReportForm(formdata=None))
+        return _render_report(consultation, _report_form(consultation))
     policy.require_publish_report(current_user, consultation)
     form = ReportForm()
     if not form.validate():
-        return _render_report(consultation, form, status=422)
+        return _render_report(consultation, form, status=422,
+                              template="answers/staff/check_publish.html")
     if builds_in_a_job(consultation):
         open_items = blockers(consultation)  # refused at once, not minutes later in the job
         if open_items:
@@ -349,6 +371,44 @@ def manage_report(consultation_id: int):
         return _render_report(consultation, form, message=failed.message, status=409)
     flash(_("意见采纳情况报告已发布。"), "success")
     return redirect(url_for("answers.report", consultation_id=consultation.id))
+
+
+def _notified(consultation: Consultation) -> int:
+    """How many commenters will be mailed when the report is published."""
+    return db.session.scalar(
+        db.select(db.func.count(Comment.id)).where(
+            Comment.consultation_id == consultation.id, Comment.email.is_not(None),
+            Comment.notify.is_(True)))
+
+
+@bp.get("/staff/consultations/<int:consultation_id>/report/publish")
+@staff_required
+def manage_report_check(consultation_id: int):
+    """What publishing the report will do (it cannot be undone), with the 总体情况说明 as
+    the editors drafted it, to be confirmed by an approver."""
+    consultation = _load(consultation_id)
+    return _render_report(consultation, _report_form(consultation),
+                          template="answers/staff/check_publish.html")
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/report/summary")
+@staff_required
+@commits
+def manage_report_summary(consultation_id: int):
+    """Save the editors' draft of the 总体情况说明 (the approver publishes from it)."""
+    consultation = _load_for_answering(consultation_id)
+    form = ReportForm(prefix="draft")
+    if not form.validate():
+        return _render_report(consultation, _report_form(consultation), draft_form=form,
+                              status=422)
+    with form_errors(form, catch=(ValidationFailed, Conflict)) as failed:
+        save_summary_draft(consultation, form.summary.data or "", actor=current_user)
+    if failed:
+        return _render_report(consultation, _report_form(consultation), draft_form=form,
+                              message=failed.message, status=failed.status)
+    flash(_("总体情况说明草稿已保存，审核人发布报告时以此为准。"), "success")
+    return redirect(url_for(".manage_report", consultation_id=consultation.id,
+                            _anchor="summary-title"))
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/report/preview")

@@ -21,6 +21,7 @@ from consult.extensions import db
 from consult.policies.changes import outcome_of
 from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
+from consult.workspace import report_due_on
 
 
 @bp.app_context_processor
@@ -125,6 +126,7 @@ def receipt(tracking_no: str):
         text=public_text(comment), report=report,
         hidden=comment.status == CommentStatus.HIDDEN, state_note=status_note(comment),
         outcome=outcome_of(comment),
+        report_due=report_due_on(comment.consultation),
     )
 
 

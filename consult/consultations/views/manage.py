@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from consult import audit, clock, workspace
+from consult import audit, clock, settings, workspace
 from consult.answers import policy as answers_policy
 from consult.auth.models import Unit
 from consult.catalogue.queries import drafting_choices
@@ -94,7 +94,7 @@ def dashboard():
         moderation=workspace.moderation_counts(ids),
         closing_soon=workspace.closing_soon(consultations),
         overdue=workspace.overdue_reports(consultations),
-        report_due_days=current_app.config["REPORT_DUE_DAYS"],
+        report_due_days=settings.value("REPORT_DUE_DAYS"),
         legal_reviewer=policy.is_legal_reviewer(current_user),
         legal_pending=workspace.legal_pending(current_user),
     )
@@ -222,6 +222,33 @@ def manage_submit(consultation_id: int):
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))
 
 
+@bp.get("/staff/consultations/<int:consultation_id>/approve")
+@staff_required
+def manage_approve_check(consultation_id: int):
+    """What approving will do (it cannot be undone): when the draft opens and closes, that it
+    becomes public; the confirm button posts the approval."""
+    consultation = load_for_staff(consultation_id)
+    now = clock.now()
+    return render_template(
+        "consultations/staff/check_approve.html", c=consultation, can=abilities(consultation),
+        opens_now=consultation.opens_at <= now,
+        window_days=services.window_days(clock.local_date(max(consultation.opens_at, now)),
+                                         clock.local_date(consultation.closes_at)),
+        articles=len(consultation.current_version.articles)
+        if consultation.current_version else 0,
+    )
+
+
+@bp.get("/staff/consultations/<int:consultation_id>/return")
+@staff_required
+def manage_return_check(consultation_id: int):
+    """Returning a draft: what happens, and the reason to give."""
+    consultation = load_for_staff(consultation_id)
+    return render_template("consultations/staff/check_return.html", c=consultation,
+                           can=abilities(consultation),
+                           return_form=ReasonForm(prefix="return", formdata=None))
+
+
 @bp.post("/staff/consultations/<int:consultation_id>/approve")
 @staff_required
 @commits
@@ -245,7 +272,8 @@ def manage_return(consultation_id: int):
     consultation = load_to("return", consultation_id)
     form = ReasonForm(prefix="return")
     if not form.validate():
-        return render_detail(consultation, return_form=form, status=422)
+        return render_template("consultations/staff/check_return.html", c=consultation,
+                               can=abilities(consultation), return_form=form), 422
     services.return_to_draft(consultation, actor=current_user, reason=form.reason.data)
     flash(_("已退回修改。"), "success")
     return redirect(url_for(".manage_detail", consultation_id=consultation.id))

@@ -9,6 +9,7 @@ from flask import abort, current_app, render_template, request, url_for
 from consult import clock, pagecache
 from consult.comments.models import Comment
 from consult.comments.services import (
+    article_counts,
     comment_counts,
     public_comments_query,
     public_text,
@@ -109,6 +110,7 @@ def detail(consultation_id: int):
         version=version,
         article_groups=_article_groups(articles),
         comment_count=received,
+        article_counts=article_counts(consultation, version.id if version else None),
         comments=comments,
         public_text=public_text,
         trace=trace_of(consultation),

@@ -214,6 +214,18 @@ def manage_edit(policy_id: int):
     return redirect(url_for(".manage_detail", policy_id=item.id))
 
 
+@bp.get("/staff/policies/<int:policy_id>/publish")
+@staff_required
+def manage_publish_check(policy_id: int):
+    """What publishing the policy will do (it cannot be undone), to be confirmed."""
+    item = _load_policy(policy_id)
+    return render_template(
+        "policies/staff/check_publish.html", policy=item, c=item.consultation,
+        flags=services.policy_flags(item),
+        can_publish=item.published_at is None and policy.can_publish_policy(current_user, item),
+    )
+
+
 @bp.post("/staff/policies/<int:policy_id>/publish")
 @staff_required
 @commits
