@@ -6,7 +6,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import support
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from wtforms.i18n import messages_path
 
@@ -130,6 +130,11 @@ def large_text() -> bool | None:
 
 
 def _with_arg(name: str, value: str) -> str:
-    args = [(key, v) for key, v in request.args.items(multi=True) if key != name]
+    """This page's URL with `name=value`. `lang` is left out (the choice stays in the session);
+    on a page the render cache keeps (consult/pagecache.py), so is every parameter the page does
+    not read: the links of a stored page must be the same for every URL it is stored for."""
+    kept = g.get("page_params")
+    args = [(key, v) for key, v in request.args.items(multi=True)
+            if key not in (name, "lang") and (kept is None or key in kept)]
     args.append((name, value))
     return f"{request.script_root}{request.path}?{urlencode(args)}"

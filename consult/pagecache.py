@@ -379,6 +379,8 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
     def decorator(view):
         @wraps(view)
         def wrapped(**kwargs):
+            # the links of the page (language, 长者模式) keep only the parameters in its key
+            g.page_params = (*params, *EVERY_PAGE_PARAMS)
             if not _enabled():
                 return view(**kwargs)
             if not anonymous_read():  # someone's own page: for their browser only

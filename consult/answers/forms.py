@@ -12,6 +12,11 @@ from consult.answers.bulk import REASON_MAX
 from consult.answers.models import DISPOSITION_LABELS
 
 
+def no_nul(value):
+    """A WTForms filter: NUL characters out (PostgreSQL's text cannot hold them)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class AnswerForm(FlaskForm):
     """One comment's answer. The queue shows one per comment, under the page's one csrf_token;
     whether a reason is needed is the service's rule (all but "adopted")."""
@@ -25,6 +30,7 @@ class AnswerForm(FlaskForm):
         validators=[InputRequired(_l("请选择采纳情况。"))],
     )
     reason = TextAreaField(_l("理由"), validators=[Optional(), Length(max=REASON_MAX)],
+                           filters=[no_nul],
                            description=_l("除“采纳”外须说明理由；理由随报告向社会公布。"))
 
 

@@ -304,7 +304,7 @@ def answer_rows(consultation: Consultation, rows: Sequence[tuple[int, str, str |
         if code not in {c.value for c in DispositionCode}:
             fields[f"code-{comment_id}"] = _("请选择采纳情况。")
             continue
-        reason = (reason or "").strip() or None
+        reason = (reason or "").replace("\x00", "").strip() or None
         if reason and len(reason) > REASON_MAX:
             fields[f"reason-{comment_id}"] = _("理由不能超过 %(n)d 个字。", n=REASON_MAX)
             continue

@@ -16,14 +16,11 @@ from dataclasses import dataclass, field
 
 from consult.answers.models import Disposition
 from consult.comments.services import public_text
-from consult.consultations.models import Article, DraftVersion, State
+from consult.consultations.models import Article, DraftVersion
 from consult.consultations.versions import diff_pieces, match
-from consult.consultations.windows import report_due_on
 from consult.policies.models import Policy, PolicyArticle
 from consult.policies.services import adopted_answers
 
-# A report is awaited in these states (the receipt then says by when).
-AWAITING = (State.OPEN, State.CLOSED, State.POLICY_ISSUED)
 # Share of a text found in another for the two to be one article split or merged.
 CONTAINED = 0.6
 # Similarity of a comment to an article for the platform to propose the link.
@@ -214,8 +211,8 @@ def change_of(disposition: Disposition) -> tuple[Policy, PolicyArticle] | None:
 
 
 def outcome_of(comment) -> dict:
-    """For a receipt: when the report is due (while awaited), the published policy, and the
-    final article the comment's adopted answer was linked to."""
+    """For a receipt: the published policy, and the final article the comment's adopted answer
+    was linked to."""
     consultation = comment.consultation
     policy = consultation.policy
     if policy is not None and policy.published_at is None:
@@ -224,8 +221,6 @@ def outcome_of(comment) -> dict:
     change = change_of(disposition) if disposition is not None and comment.needs_answer \
         and consultation.report_published else None
     return {
-        "report_due_on": report_due_on(consultation.closes_at)
-        if not consultation.report_published and consultation.status in AWAITING else None,
         "policy": policy,
         "article": change[1] if change else None,
         "changes": policy is not None and consultation.current_version is not None,

@@ -217,11 +217,20 @@ def publish_interpretation(interpretation: Interpretation, *, actor: User) -> In
 
 
 def competition_review_state(policy: Policy) -> str:
-    """not_required, pending, approved or returned (the latest review decides)."""
+    """not_required, pending, approved or returned: the latest review decides, unless the
+    policy was edited after it (the new text is reviewed again)."""
     if not policy.affects_market:
         return "not_required"
     reviews = policy.competition_reviews
-    return reviews[-1].decision.value if reviews else "pending"
+    if not reviews:
+        return "pending"
+    last = db.session.scalar(
+        db.select(audit.AuditEvent.action)
+        .where(audit.AuditEvent.object_type == Policy.__tablename__,
+               audit.AuditEvent.object_id == policy.id,
+               audit.AuditEvent.action.in_(("competition_review", "edit_policy")))
+        .order_by(audit.AuditEvent.seq.desc()).limit(1))
+    return "pending" if last == "edit_policy" else reviews[-1].decision.value
 
 
 def review_competition(policy: Policy, decision: LegalDecision, opinion: str | None, *,

@@ -309,3 +309,11 @@ def test_skipping_topics_walks_through_them_once(make, editor, consultation):
     assert next_topic(consultation) == a
     assert next_topic(consultation, after=a) == b
     assert next_topic(consultation, after=b) is None  # no going round
+
+
+def test_a_nul_in_the_reason_is_dropped_not_a_500(client_as, make, editor, consultation):
+    comment = make.comment(consultation, article=1)
+    response = _post(client_as(editor), f"/staff/comments/{comment.id}/workbench",
+                     {"code": "not_adopted", "reason": "已有\x00规定。"}, _bench(consultation))
+    assert response.status_code == 302
+    assert comment.disposition.reason == "已有规定。"

@@ -104,6 +104,16 @@ def test_public_pages_pass_the_accessibility_smoke_check(new_page):
     page.goto("/login")
     check("staff login")
 
+    page.goto("/policies")
+    check("policy library")
+    page.get_by_role("link", name="郑州市预付式消费管理办法", exact=True).click()
+    page.wait_for_url(re.compile(r"/policies/\d+$"))
+    check("policy")
+    page.get_by_role("link", name="逐条对照").click()
+    page.wait_for_url(re.compile(r"/policies/\d+/changes$"))
+    assert page.locator("ins").count() and page.locator(".change-answers").count()
+    check("what the comments changed")
+
     assert not found, "\n".join(
         f"{name}:\n  " + "\n  ".join(problems) for name, problems in found.items())
 

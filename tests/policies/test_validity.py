@@ -237,3 +237,19 @@ def test_the_drafter_cannot_review_and_unmarked_policies_need_no_review(make, un
     with pytest.raises(Conflict):
         services.review_competition(plain, LegalDecision.APPROVED, None, actor=legal)
     assert services.competition_review_state(plain) == "not_required"
+
+
+def test_an_edit_after_the_review_needs_a_new_review(make, unit, approver):
+    legal = make.user("legal_reviewer", make.unit("市司法局审查处"))
+    policy = services.create_standalone_policy(unit, _input("郑政〔2026〕33号",
+                                                            affects_market=True), actor=approver)
+    services.review_competition(policy, LegalDecision.APPROVED, None, actor=legal)
+    assert services.competition_review_state(policy) == "approved"
+    services.update_policy(policy, _input("郑政〔2026〕33号", affects_market=True,
+                                          text="第一条 只有指定供应商可以参与。"), actor=approver)
+    assert services.competition_review_state(policy) == "pending"
+    with pytest.raises(Conflict):
+        services.publish_policy(policy, actor=approver)
+    services.review_competition(policy, LegalDecision.APPROVED, "已删去限定供应商的规定。",
+                                actor=legal)
+    services.publish_policy(policy, actor=approver)

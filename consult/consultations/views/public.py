@@ -57,7 +57,7 @@ def index():
     pagination = paginate(
         queries.public_list_query(status, unit_id=unit_id, type_=type_,
                                   matching=search_engine.matching_consultations(q)).options(
-            db.selectinload(Consultation.unit)),
+            db.selectinload(Consultation.unit), db.selectinload(Consultation.policy)),
         per_page=current_app.config["PER_PAGE"],
     )
     pagecache.follows_every_consultation()
