@@ -132,6 +132,11 @@ def is_busy(error: BaseException) -> bool:
         return True
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, exc.PendingRollbackError) and "reconnect" in str(error):
+        # The connection was lost earlier in the request by a read whose error was handled
+        # (e.g. the footer's saved settings fall back to the configuration's): the commit
+        # cannot happen, and nothing was saved — a 503 like the loss itself.
+        return True
     if isinstance(error, exc.OperationalError):
         if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
             message = str(error.orig).lower()

@@ -167,6 +167,12 @@ def test_only_busy_or_unavailable_errors_become_503():
     assert not is_busy(missing)  # a bug, not a busy database: still a 500
     assert is_busy(exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached"))
     assert not is_busy(exc.IntegrityError("INSERT", {}, Exception("UNIQUE")))
+    # a commit after the connection was lost (a read's error was handled earlier): nothing saved
+    assert is_busy(exc.PendingRollbackError(
+        "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully"))
+    assert not is_busy(exc.PendingRollbackError(
+        "This Session's transaction has been rolled back due to a previous exception during "
+        "flush."))
 
 
 def test_engine_options_size_the_pool_but_leave_an_in_memory_database_alone():
