@@ -180,6 +180,19 @@ def real_session():
     yield
     db.session.remove()
     db.session = swapped
+    _empty_the_database()
+
+
+def _empty_the_database() -> None:
+    """Delete what a test committed for real (the suite's database is empty between tests:
+    every other test's writes are rolled back), so no later test sees it. DELETE, not
+    TRUNCATE: the test's own open connection may still hold its snapshot's locks. SQLite's
+    in-memory database is one shared connection inside the test's transaction: left alone."""
+    if db.engine.dialect.name == "sqlite":
+        return
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 def table_counts() -> dict[str, int]:
