@@ -76,7 +76,7 @@ def test_comment_form_works_without_javascript(new_page):
     assert page.get_by_label("针对的条款").input_value() == "3"
 
     page.get_by_role("button", name="提交意见").click()  # nothing written: the form says so
-    assert page.locator("#error-summary").is_visible()
+    page.locator("#error-summary").wait_for(state="visible")
     assert "请填写意见内容" in page.locator("#error-summary").inner_text()
     assert page.get_by_label("针对的条款").input_value() == "3"  # the choice survives
 

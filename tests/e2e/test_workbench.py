@@ -70,7 +70,7 @@ def test_answering_without_javascript_is_save_and_next_by_plain_post(new_page, l
     assert remaining(page) == before - 1
     # the compact table works without JavaScript too
     page.get_by_role("link", name="列表速览").click()
-    assert page.get_by_role("button", name="保存本页答复").is_visible()
+    page.get_by_role("button", name="保存本页答复").wait_for(state="visible")
     page.screenshot(path="/tmp/e2e-workbench-table.png", full_page=True)
 
 
