@@ -6,8 +6,6 @@ the new ones exist. The CSV is quick to write and stays built per request.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -16,12 +14,12 @@ from consult import clock
 from consult.answers import exports
 from consult.answers.models import Report
 from consult.extensions import db
-from consult.jobs.models import BuiltFile, Job, JobStatus
+from consult.jobs import queue
+from consult.jobs.models import BuiltFile, Job
 from consult.jobs.queue import enqueue
 from consult.urls import external_url
 
 BUILT_FORMATS = ("pdf", "xlsx")
-FAILED_PAUSE = timedelta(hours=1)  # after a failed build, downloads wait this long to ask again
 JOB_KIND = "report_file"
 
 
@@ -53,18 +51,10 @@ def built_file(report: Report, extension: str, locale: str, *, with_data: bool =
 
 
 def request_build(report: Report, extension: str, locale: str) -> Job | None:
-    """The job building this file: the one queued or running, else a new one — unless the
-    last attempt failed within FAILED_PAUSE (None: staff have a failed job to look at)."""
-    key = _key(report, extension, locale)
-    last = db.session.scalar(db.select(Job).where(Job.dedupe_key == key)
-                             .order_by(Job.id.desc()).limit(1))
-    if last is not None and last.active:
-        return last
-    if (last is not None and last.status == JobStatus.FAILED and last.finished_at
-            and last.finished_at > clock.now() - FAILED_PAUSE):
-        return None
-    return enqueue(JOB_KIND, {"report_id": report.id, "format": extension, "locale": locale},
-                   consultation=report.consultation, dedupe_key=key)
+    """The job building this file (consult.jobs.queue.request_build)."""
+    return queue.request_build(
+        JOB_KIND, {"report_id": report.id, "format": extension, "locale": locale},
+        dedupe_key=_key(report, extension, locale), consultation=report.consultation)
 
 
 def _links(consultation_id: int) -> dict[str, str]:

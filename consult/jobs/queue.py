@@ -75,6 +75,24 @@ def active_job(dedupe_key: str) -> Job | None:
     return db.session.scalar(db.select(Job).where(Job.active_key == dedupe_key))
 
 
+# After a failed build, a download waits this long before asking for another.
+FAILED_PAUSE = timedelta(hours=1)
+
+
+def request_build(kind: str, args: dict, *, dedupe_key: str, **options) -> Job | None:
+    """The job building a file: the one queued or running under `dedupe_key`, else a new one —
+    unless the last attempt failed within FAILED_PAUSE (None: staff have a failed job to look
+    at). Used by every downloadable file the worker builds (report, policy)."""
+    last = db.session.scalar(db.select(Job).where(Job.dedupe_key == dedupe_key)
+                             .order_by(Job.id.desc()).limit(1))
+    if last is not None and last.active:
+        return last
+    if (last is not None and last.status == JobStatus.FAILED and last.finished_at
+            and last.finished_at > clock.now() - FAILED_PAUSE):
+        return None
+    return enqueue(kind, args, dedupe_key=dedupe_key, **options)
+
+
 def enqueue(kind: str, args: dict | None = None, *, actor=None, unit_id: int | None = None,
             consultation=None, dedupe_key: str | None = None) -> Job:
     """Record a job in the current transaction; after the commit it is handed to the worker.

@@ -4,18 +4,15 @@ PDF within a request. A published policy's text is fixed: its files never go sta
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask_babel import force_locale
 
 from consult import clock
 from consult.extensions import db
-from consult.jobs.models import BuiltFile, Job, JobStatus
-from consult.jobs.queue import enqueue
+from consult.jobs import queue
+from consult.jobs.models import BuiltFile, Job
 from consult.policies import documents
 from consult.policies.models import Policy
 
-FAILED_PAUSE = timedelta(hours=1)  # after a failed build, downloads wait this long to ask again
 JOB_KIND = "policy_file"
 
 
@@ -38,18 +35,11 @@ def built_file(policy: Policy, extension: str, locale: str, *, with_data: bool =
 
 
 def request_build(policy: Policy, extension: str, locale: str) -> Job | None:
-    """The job building this file: the one queued or running, else a new one — unless the
-    last attempt failed within FAILED_PAUSE (None: staff have a failed job to look at)."""
-    key = _key(policy, extension, locale)
-    last = db.session.scalar(db.select(Job).where(Job.dedupe_key == key)
-                             .order_by(Job.id.desc()).limit(1))
-    if last is not None and last.active:
-        return last
-    if (last is not None and last.status == JobStatus.FAILED and last.finished_at
-            and last.finished_at > clock.now() - FAILED_PAUSE):
-        return None
-    return enqueue(JOB_KIND, {"policy_id": policy.id, "format": extension, "locale": locale},
-                   consultation=policy.consultation, unit_id=policy.unit_id, dedupe_key=key)
+    """The job building this file (consult.jobs.queue.request_build)."""
+    return queue.request_build(
+        JOB_KIND, {"policy_id": policy.id, "format": extension, "locale": locale},
+        dedupe_key=_key(policy, extension, locale), consultation=policy.consultation,
+        unit_id=policy.unit_id)
 
 
 def render_file(policy: Policy, extension: str, locale: str) -> tuple[bytes, str]:
