@@ -74,6 +74,44 @@ def test_answering_without_javascript_is_save_and_next_by_plain_post(new_page, l
     page.screenshot(path="/tmp/e2e-workbench-table.png", full_page=True)
 
 
+def test_the_group_filter_without_javascript_lists_the_groups_and_shows_one(
+        new_page, login, live_app):
+    from consult.answers.models import CommentGroup
+    from consult.comments.models import Comment
+    from consult.extensions import db
+    from consult.jobs.queue import run_due
+
+    page = new_page(java_script_enabled=False)
+    login(page, EDITOR)
+    open_workbench(page)
+    finding = page.get_by_role("button", name=re.compile("查找相同意见"))
+    if finding.count():
+        finding.click()
+        with live_app.app_context():
+            run_due()
+    page.get_by_role("link", name="列表速览").click()
+    choice = page.get_by_label("相同意见组")
+    labels = [o.inner_text() for o in choice.locator("option").all()]
+    # the demo's form letter (外卖骑手 …), by its first words and its size
+    campaign = next(text for text in labels if re.match(r"组\d+：.+（\d+ 条，(待|已)确认）", text))
+    group_id = int(re.match(r"组(\d+)", campaign).group(1))
+    size = int(re.search(r"（(\d+) 条", campaign).group(1))
+    assert size >= 2
+    choice.select_option(label=campaign)
+    page.get_by_label("状态").select_option(label="全部")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(rf"group={group_id}"))
+    shown = {n.strip() for n in page.locator(".wb-table .receipt-no-small").all_inner_texts()}
+    with live_app.app_context():
+        members = set(db.session.scalars(db.select(Comment.tracking_no).where(
+            Comment.group_id == group_id)))
+        assert db.session.get(CommentGroup, group_id) is not None
+        db.session.remove()
+    assert shown == members and len(members) == size
+    assert page.get_by_label("相同意见组").locator("option:checked").inner_text() == campaign
+    page.screenshot(path="/tmp/e2e-workbench-group-filter.png", full_page=True)
+
+
 def test_approving_and_publishing_go_through_check_pages(new_page, login):
     page = new_page(java_script_enabled=False)
     login(page, APPROVER)
