@@ -150,21 +150,53 @@ def test_large_text_mode_is_remembered_with_javascript(new_page):
     assert not page.evaluate("document.documentElement.classList.contains('large')")
 
 
-def test_large_text_mode_without_javascript_and_one_html_for_everyone(new_page):
+def _is_large(page) -> bool:
+    return page.evaluate("document.documentElement.classList.contains('large')")
+
+
+def test_large_text_mode_without_javascript_is_remembered_across_pages(new_page):
     page = new_page(java_script_enabled=False)
-    page.goto("/")
+    page.goto("/consultations?status=all")
+    size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert not _is_large(page)
     page.get_by_role("link", name="长者模式（大字版）").click()
-    assert "large=1" in page.url
-    assert page.evaluate("1") is None or True  # (no script runs; the class comes from the URL)
-    assert 'class="large"' in page.content()
-    page.screenshot(path="/tmp/e2e-large-home-nojs.png", full_page=True)
-    # The same URL gives every anonymous visitor the same HTML, whatever they chose before.
+    page.wait_for_load_state()
+    # back on the same page, now large (the class comes from the server: no script ran)
+    assert page.url.endswith("/consultations?status=all")
+    assert _is_large(page)
+    assert page.evaluate(
+        "parseFloat(getComputedStyle(document.documentElement).fontSize)") >= size * 1.2
+    assert page.get_by_role("link", name="标准版").is_visible()
+    page.screenshot(path="/tmp/e2e-large-list-nojs.png", full_page=True)
+    # two ordinary links later, still large
+    page.locator("main a[href^='/consultations/']").first.click()
+    page.wait_for_load_state()
+    assert "/consultations/" in page.url and _is_large(page)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="政策文件").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/policies") and _is_large(page)
+    page.screenshot(path="/tmp/e2e-large-policies-nojs.png", full_page=True)
+    # another visitor of the same (cached) pages gets the standard page
     other = new_page(java_script_enabled=False)
-    other.context.add_cookies([{"name": "large", "value": "1", "url": page.url}])
-    first = page.request.get("/consultations").text()
-    second = other.request.get("/consultations").text()
-    strip = re.compile(r'name="csrf_token"[^>]*>|<input type="hidden" name="csrf_token"[^>]*>')
-    assert strip.sub("", first) == strip.sub("", second)
+    for url in ("/policies", "/consultations?status=all"):
+        other.goto(url)
+        assert not _is_large(other), url
+    # switched off: this page and the next in the standard mode
+    page.get_by_role("link", name="标准版").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/policies") and not _is_large(page)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="意见征集").click()
+    page.wait_for_load_state()
+    assert not _is_large(page)
+
+
+def test_a_shared_large_link_shows_one_page_large_without_javascript(new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto("/?large=1")
+    assert _is_large(page)
+    page.screenshot(path="/tmp/e2e-large-home-nojs.png", full_page=True)
+    page.goto("/consultations")
+    assert not _is_large(page)  # without script nothing was remembered from the URL
 
 
 def test_the_language_switch_keeps_the_path_and_the_query(new_page):
