@@ -66,7 +66,7 @@ from consult.consultations import queries
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.states import next_change
 from consult.hearings.models import Hearing, HearingParticipant
-from consult.i18n import select_locale
+from consult.i18n import large_remembered, select_locale
 from consult.policies.models import Interpretation, Policy
 
 log = logging.getLogger(__name__)
@@ -439,7 +439,9 @@ def _remember(key: str, entry: dict) -> None:
 
 
 # Query parameters every page reads (templates/base.html): ?large= switches 长者模式 without
-# JavaScript, so each value is a page of its own.
+# JavaScript, so each value is a page of its own. The browser's remembered choice (the `large`
+# cookie, "1" or not) is in the key as well: two variants of every page, nothing else of the
+# visitor's.
 EVERY_PAGE_PARAMS = ("large",)
 
 
@@ -448,7 +450,7 @@ def _key(params: tuple[str, ...], stamps: list[str]) -> str:
     query = "&".join(f"{name}={value}" for name in sorted({*params, *EVERY_PAGE_PARAMS})
                      for value in args.getlist(name))
     raw = "\x1f".join([current_app.config["PAGE_CACHE_VERSION"], request.path, query,
-                       select_locale(), *stamps])
+                       select_locale(), "large" if large_remembered() else "", *stamps])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
