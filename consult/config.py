@@ -135,6 +135,11 @@ class Config:
     # The public statistics (/stats) are kept this many seconds as comments keep arriving
     # (a report, policy or interpretation published shows at once); 0: counted on every view.
     STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
+    # While one reader counts them again after a publication, the others wait this many seconds
+    # at most (then 503 with Retry-After); a reader's claim to count expires after
+    # STATS_RECOUNT_LEASE seconds (a process that died while counting).
+    STATS_RECOUNT_WAIT = float(os.environ.get("STATS_RECOUNT_WAIT", 60))
+    STATS_RECOUNT_LEASE = int(os.environ.get("STATS_RECOUNT_LEASE", 300))
     # A rule or normative document is filed (备案) within this many days of its issue.
     POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
     # 三同步: a published policy's interpretation is due within this many working days.
