@@ -305,9 +305,11 @@ class SettingSpec:
 SETTINGS = (
     SettingSpec("WINDOW_MIN_DAYS", _l("各类文件的最短征求意见期限"), "minimums",
                 hint=_l("规章和重大行政决策不少于 30 日，行政规范性文件不少于 7 个工作日"
-                        "（法定下限，不能再短）。")),
+                        "（法定下限，不能再短）。修改只适用于此后创建的征求意见，"
+                        "已创建的沿用创建时的期限。")),
     SettingSpec("WINDOW_BUSINESS_MIN_DAYS", _l("涉及市场主体经营活动的行政规范性文件（日）"),
-                "days", STATUTORY_BUSINESS_MIN_DAYS, 365),
+                "days", STATUTORY_BUSINESS_MIN_DAYS, 365,
+                hint=_l("不少于 30 日（法定下限）。只适用于此后创建的征求意见。")),
     SettingSpec("HOLIDAYS", _l("法定节假日"), "dates",
                 hint=_l("每行一个日期，格式 2026-10-01。")),
     SettingSpec("MAKEUP_WORKDAYS", _l("调休上班日"), "dates",
