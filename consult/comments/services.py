@@ -23,6 +23,7 @@ from consult.consultations.models import Article, Consultation, Moderation, Stat
 from consult.errors import (
     AccountRequired,
     Conflict,
+    ConsultError,
     NotFound,
     ValidationFailed,
     WindowClosed,
@@ -58,18 +59,18 @@ class CommentInput:
     channel: Channel = Channel.WEB
 
 
-def find_article(consultation: Consultation, number: int | None) -> Article | None:
-    """The article `number` of the current version; None for the whole draft."""
+def find_article(consultation: Consultation, number: int | None) -> int | None:
+    """The id of article `number` of the current version; None for the whole draft."""
     if number is None:
         return None
     version = consultation.current_version
     if "articles" not in inspect(version).unloaded:  # loaded already (the form's choices)
-        article = next((a for a in version.articles if a.number == number), None)
-    else:  # one row, not the whole draft's text
-        article = db.session.scalar(db.select(Article).where(
+        article_id = next((a.id for a in version.articles if a.number == number), None)
+    else:  # its id only: not the article's text, nor an ORM object (the API's POST)
+        article_id = db.session.scalar(db.select(Article.id).where(
             Article.version_id == version.id, Article.number == number))
-    if article is not None:
-        return article
+    if article_id is not None:
+        return article_id
     raise ValidationFailed(
         _("第 %(number)s 条不存在。", number=number), code="unknown_article",
         fields={"article": _("所选条款不存在。")},
@@ -113,19 +114,26 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
     if idempotency_key:
         key = idempotency.scoped(client, consultation.id, idempotency_key)
         request_print = idempotency.fingerprint(data)
-        existing = idempotency.lookup(key)
+    # A retry is found by its key when the INSERT below collides with the first comment's
+    # (one query fewer for every first submission), or here, when something has changed since
+    # the first one went in (the window closed, the address went over its limit): a retry is
+    # answered with the comment it made, whatever else would be said now.
+    try:
+        if consultation.status != State.OPEN:
+            raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
+        body, article_id = _checked_content(consultation, data)
+        verified = _check_verification(consultation, data, citizen, must_verify=must_verify)
+        if attachment is not None:
+            _check_attachment(attachment)
+    except ConsultError:
+        existing = idempotency.lookup(key) if key else None
         if existing is not None:
             return idempotency.replay(existing, request_print), False
-    if consultation.status != State.OPEN:
-        raise WindowClosed(_("该意见征集不在征求意见期限内，不能提交意见。"))
-    body, article = _checked_content(consultation, data)
-    verified = _check_verification(consultation, data, citizen, must_verify=must_verify)
-    if attachment is not None:
-        _check_attachment(attachment)
+        raise
     now = clock.now()
     sensitive = screen(body, data)
     comment = _new_comment(
-        consultation, data, body, article, channel=data.channel,
+        consultation, data, body, article_id, channel=data.channel,
         status=initial_status(consultation, verified=verified, must_verify=must_verify,
                               sensitive=sensitive),
         sensitive_categories=sensitive,
@@ -141,7 +149,8 @@ def submit_comment(consultation: Consultation, data: CommentInput, *,
         with db.session.begin_nested():
             db.session.add(comment)
     except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its comment.
+        # A retry: the first comment with this key is there (or a concurrent retry has just
+        # made it): answer with it.
         existing = idempotency.lookup(key) if key else None
         if existing is not None:
             return idempotency.replay(existing, request_print), False
@@ -190,8 +199,9 @@ def _check_attachment(attachment: FileStorage) -> None:
     attachment.stream.seek(0)
 
 
-def _checked_content(consultation: Consultation, data: CommentInput) -> tuple[str, Article | None]:
-    """The trimmed body and the article commented on: the rules every channel shares."""
+def _checked_content(consultation: Consultation, data: CommentInput) -> tuple[str, int | None]:
+    """The trimmed body and the id of the article commented on: the rules every channel
+    shares."""
     body = (data.body or "").strip()
     if not body:
         raise ValidationFailed(_("请填写意见内容。"), fields={"body": _("请填写意见内容。")})
@@ -240,10 +250,10 @@ def record_comment(consultation: Consultation, data: CommentInput, channel: Chan
             message = _("所选听证会/座谈会不属于本意见征集。")
             raise ValidationFailed(message, code="hearing", fields={"hearing": message})
         channel = Channel(hearing.kind.value)
-    body, article = _checked_content(consultation, data)
+    body, article_id = _checked_content(consultation, data)
     sensitive = screen(body, data)
     comment = _new_comment(
-        consultation, data, body, article, channel=channel,
+        consultation, data, body, article_id, channel=channel,
         # The unit received it itself: no e-mail verification, but moderation as configured.
         status=initial_status(consultation, verified=True, sensitive=sensitive),
         sensitive_categories=sensitive,
@@ -280,7 +290,8 @@ def _check_received_on(consultation: Consultation, received_on: date | None) -> 
         raise ValidationFailed(message, code="received_on", fields={"received_on": message})
 
 
-def _new_comment(consultation: Consultation, data: CommentInput, body: str, article, *,
+def _new_comment(consultation: Consultation, data: CommentInput, body: str,
+                 article_id: int | None, *,
                  channel: Channel, **fields) -> Comment:
     """A comment on the current version with the submitter's fields cleaned, from any channel.
 
@@ -292,7 +303,7 @@ def _new_comment(consultation: Consultation, data: CommentInput, body: str, arti
         tracking_no=new_tracking_no(),
         consultation_id=consultation.id,
         version_id=consultation.current_version.id,
-        article_id=article.id if article is not None else None,
+        article_id=article_id,
         body=body,
         category=data.category,
         channel=channel,
