@@ -8,6 +8,9 @@ rows picked at random, so that a crowd's inserts on PostgreSQL do not queue for 
 the rows are written in one order, so two transactions never wait for each other in a circle.
 Reading a count is the sum of at most SHARDS rows per status.
 
+A citizen's comment is written by one INSERT without a flush (consult/comments/services.py): it
+is counted by `add`, in its transaction too.
+
 Comments are never deleted (SPEC F9). Rows inserted in bulk outside the ORM (benchmarks, the
 migration that introduced the counts) are counted by `recount`.
 """
@@ -72,6 +75,12 @@ _UPSERT = text(
     "INSERT INTO comment_counts (consultation_id, status, shard, n) "
     "VALUES (:consultation_id, :status, :shard, :n) "
     "ON CONFLICT (consultation_id, status, shard) DO UPDATE SET n = comment_counts.n + excluded.n")
+
+
+def add(connection, consultation_id: int, status) -> None:
+    """Count one comment written without the ORM's flush (`consult.comments.services`)."""
+    connection.execute(_UPSERT, {"consultation_id": consultation_id, "status": _status(status),
+                                 "shard": random.randrange(SHARDS), "n": 1})
 
 
 def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:
