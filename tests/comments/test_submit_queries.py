@@ -21,11 +21,10 @@ from consult.extensions import db
 from consult.search.models import Kind, SearchDocument
 from tests.conftest import csrf_from
 
-# The consultation with its versions, the article asked for, the comment, its count
-# shard and its search index row (bench/README.md, comment submission).
-API_QUERIES = 5
-# The form reads the draft's articles for its choices, with the consultation.
-FORM_QUERIES = 5
+# The consultation with its current version and the article asked for (one query), the comment,
+# its count shard and its search index row (bench/README.md, comment submission); the same for
+# the form (the draft's articles are read only to show the form again).
+API_QUERIES = FORM_QUERIES = 4
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
@@ -62,7 +61,7 @@ def _written(tracking_no: str) -> Comment:
     return comment
 
 
-def test_an_api_post_sends_few_queries(client, consultation_id):
+def test_an_api_post_sends_at_most_four_queries(client, consultation_id):
     url = f"/api/v1/consultations/{consultation_id}/comments"
     payload = {"body": "建议将第三条的公示期延长至十五日。", "category": "individual", "article": 1}
     client.post(url, json={**payload, "body": "预热"}, headers={"Idempotency-Key": "warm"})
@@ -75,7 +74,7 @@ def test_an_api_post_sends_few_queries(client, consultation_id):
     assert counts_by_status([consultation_id])[consultation_id]["published"] == before + 1
 
 
-def test_a_form_post_sends_few_queries(client, consultation_id):
+def test_a_form_post_sends_at_most_four_queries(client, consultation_id):
     url = f"/consultations/{consultation_id}/comment"
     page = client.get(url).get_data(as_text=True)
     nonce = re.search(r'name="nonce"[^>]*value="([^"]+)"', page)[1]
@@ -98,3 +97,52 @@ def test_a_retry_costs_one_more_query_and_makes_no_second_comment(client, consul
     assert len(statements) <= API_QUERIES + 1, "\n".join(statements)
     assert db.session.scalar(db.select(db.func.count(Comment.id)).where(
         Comment.consultation_id == consultation_id)) == 1
+
+
+# ------------------------------------------------------------------ the form shown again
+
+
+def _form_data(client, url: str, **fields) -> dict:
+    page = client.get(url).get_data(as_text=True)
+    nonce = re.search(r'name="nonce"[^>]*value="([^"]+)"', page)[1]
+    return {"csrf_token": csrf_from(page), "nonce": nonce, "category": "individual", **fields}
+
+
+OPTION = re.compile(r'<option([^>]*)value="(\d*)"([^>]*)>([^<]*)<')
+
+
+def test_a_refused_form_lists_the_drafts_articles_again_with_the_choice_kept(client,
+                                                                             consultation_id):
+    """The POST reads no article but the one chosen: the form shown again (422) still offers
+    every article of the draft, labelled as on the first page, the chosen one selected."""
+    url = f"/consultations/{consultation_id}/comment"
+    first = [(value, label) for _a, value, _b, label in
+             OPTION.findall(client.get(url).get_data(as_text=True))]
+    assert len(first) > 2 and all(label.strip() for _value, label in first)
+    response = client.post(url, data=_form_data(client, url, article="2", body=""))
+    assert response.status_code == 422
+    again = OPTION.findall(response.get_data(as_text=True))
+    assert [(value, label) for _a, value, _b, label in again] == first
+    assert [value for before, value, after, _label in again
+            if "selected" in before + after] == ["2"]
+
+
+def test_an_article_the_draft_does_not_have_is_refused_beside_the_field(client,
+                                                                        consultation_id):
+    url = f"/consultations/{consultation_id}/comment"
+    for article in ("99", "x", "٣", str(2**70)):
+        response = client.post(url, data=_form_data(client, url, article=article,
+                                                    body="对不存在的条款提出意见。"))
+        assert response.status_code == 422, article
+        assert "所选条款不存在。" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Comment.id)).where(
+        Comment.consultation_id == consultation_id)) == 0
+
+
+def test_an_api_post_on_an_article_the_draft_does_not_have_is_422(client, consultation_id):
+    url = f"/api/v1/consultations/{consultation_id}/comments"
+    for article in (99, 2**70, -1):
+        response = client.post(url, json={"body": "不存在的条款。", "category": "individual",
+                                          "article": article})
+        assert response.status_code == 422, article
+        assert response.json["error"]["code"] == "unknown_article"
