@@ -58,7 +58,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from consult import clock
+from consult import clock, signals
 from consult.answers.models import Disposition, Report
 from consult.comments.models import Comment
 from consult.config import site_identity
@@ -163,6 +163,13 @@ def _after_flush(session: Session, flush_context) -> None:
             pending.add(ANY)
             if isinstance(obj, STATS_MODELS):
                 pending.add(STATS)
+
+
+@signals.comment_submitted.connect
+def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
+    """A citizen's comment written without a flush (consult/comments/services.py): the pages
+    of its consultation, as `_after_flush` would note them."""
+    _pending(session).update({consultation_scope(comment.consultation_id), ANY})
 
 
 def _bulk_statement(state) -> None:
