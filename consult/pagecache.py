@@ -3,11 +3,11 @@
 A read model (above the domains): it knows which page shows what, for SPEC §7's speed.
 
 What is cached: the anonymous GETs of the pages decorated with `@page(...)` (home, the
-consultation list, a consultation, its report, policies), as whole HTML, in Flask-Caching's
-store: a folder (`FileSystemCache`, shared by the workers of one host) on a laptop, Redis when
-`REDIS_URL` is set (shared by every host). Nothing else: a signed-in staff member or citizen, a
-visitor with a message flashed to them, a POST, an error — all are rendered as before and never
-stored.
+consultation list, a consultation, its report, policies, the statistics), as whole HTML, in
+Flask-Caching's store: a folder (`FileSystemCache`, shared by the workers of one host) on a
+laptop, Redis when `REDIS_URL` is set (shared by every host). Nothing else: a signed-in staff
+member or citizen, a visitor with a message flashed to them, a POST, an error — all are
+rendered as before and never stored.
 
 Never stale: a page's key holds the path, the query parameters the page reads, the language, a
 version of the templates and a *stamp* per scope it depends on — `site` and the consultation's
@@ -58,8 +58,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from consult import clock
-from consult.answers.models import Disposition
+from consult import clock, signals
+from consult.answers.models import Disposition, Report
 from consult.comments.models import Comment
 from consult.config import site_identity
 from consult.consultations import queries
@@ -75,6 +75,11 @@ cache = Cache()
 
 SITE = "site"  # every page
 ANY = "any"  # pages that show more than one consultation; bumped by every tracked write
+# The statistics (/stats): bumped by what changes their figures at once — a consultation, a
+# report, a policy or an interpretation written (and `site`) — not by comments, which the
+# statistics count again after STATS_MAX_AGE (consult/oversight/stats.py).
+STATS = "stats"
+STATS_MODELS = (Consultation, Report, Policy, Interpretation)
 _PENDING = "pagecache.pending"
 
 # Tables whose rows no public page shows: writing them keeps every page.
@@ -156,6 +161,15 @@ def _after_flush(session: Session, flush_context) -> None:
         if scopes is not None:
             pending.update(scopes)
             pending.add(ANY)
+            if isinstance(obj, STATS_MODELS):
+                pending.add(STATS)
+
+
+@signals.comment_submitted.connect
+def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
+    """A citizen's comment written without a flush (consult/comments/services.py): the pages
+    of its consultation, as `_after_flush` would note them."""
+    _pending(session).update({consultation_scope(comment.consultation_id), ANY})
 
 
 def _bulk_statement(state) -> None:
@@ -335,6 +349,12 @@ def expires_by(moment: datetime | None) -> None:
         g.setdefault("page_expires", []).append(moment)
 
 
+def keep_not() -> None:
+    """The page being rendered must not be kept (it shows figures being counted again): this
+    reader gets it, the next one asks the view again."""
+    g.page_keep_not = True
+
+
 def follows(consultation: Consultation) -> None:
     """The page being rendered shows `consultation`'s status: keep it until that changes."""
     expires_by(next_change(consultation.state, consultation.opens_at, consultation.closes_at,
@@ -368,12 +388,14 @@ def _template_version(app: Flask) -> str:
 
 
 def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
+         scopes: tuple[str, ...] | None = None,
          clock_bound: Callable[..., None] | None = None):
     """Serve the decorated view's page from the cache to anonymous readers.
 
     `params`: the query parameters the page reads (others do not change it, so they are not in
     its key); `consultation`: the view argument naming the consultation the page shows (its
-    page depends on that consultation's stamp; otherwise on every write's).
+    page depends on that consultation's stamp); `scopes`: the stamps the page depends on
+    otherwise (default: every write's, `any`).
     """
 
     def decorator(view):
@@ -390,11 +412,13 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
                 response.cache_control.no_cache = True
                 response.vary.add("Cookie")
                 return response
-            scopes = [SITE, consultation_scope(kwargs[consultation])] if consultation \
-                else [ANY]
+            if consultation:
+                stamped = [SITE, consultation_scope(kwargs[consultation])]
+            else:
+                stamped = list(scopes or (ANY,))
             try:
                 _renew_missed()
-                key = _key(params, _stamps(scopes))
+                key = _key(params, _stamps(stamped))
                 entry = _recent.get(key) or cache.get(key)
             except Exception as error:  # noqa: BLE001 - the store is down: render the page
                 log.warning("page cache unavailable, page rendered: %s", error)
@@ -460,6 +484,7 @@ def _render(view, kwargs) -> dict | None:
     placeholder = _placeholder()
     g.csrf_token = placeholder  # what Flask-WTF's generate_csrf() answers in this request
     g.pop("page_expires", None)
+    g.pop("page_keep_not", None)
     try:
         response = make_response(view(**kwargs))
     finally:
@@ -474,11 +499,12 @@ def _render(view, kwargs) -> dict | None:
     moments = [now + timedelta(seconds=current_app.config["PAGE_CACHE_TTL"]),
                clock.start_of_day(clock.today() + timedelta(days=1)),
                *[m for m in g.pop("page_expires", []) if m > now]]
+    expires = now if g.pop("page_keep_not", False) else min(moments)
     return {
         "body": body,
         "mimetype": response.mimetype,
         "etag": response.get_etag()[0] or hashlib.sha256(body).hexdigest()[:32],
-        "expires": min(moments).timestamp(),
+        "expires": expires.timestamp(),
         "csrf": placeholder.encode() in body,
     }
 
