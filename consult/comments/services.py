@@ -104,8 +104,9 @@ def comment_target(consultation_id: int, article_number: int | None) -> CommentT
     if article_number is not None and not 0 <= article_number <= MAX_ARTICLE_NUMBER:
         article_number = None  # refused by `find_article`, without a query
     query = _target_query(article_number is not None)
-    row = db.session.execute(query, {"consultation_id": consultation_id,
-                                     "article_number": article_number}).first()
+    # On the session's connection: no ORM entity is loaded, so none of the ORM's work is needed
+    row = db.session.connection().execute(query, {"consultation_id": consultation_id,
+                                                  "article_number": article_number}).first()
     if row is None:
         return None
     return CommentTarget(**row._mapping, article_number=article_number)
