@@ -3,20 +3,24 @@
 Run by hand, not in CI (see bench/README.md):
 
     python bench/search.py                                   # SQLite (a scratch file)
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/search.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_find python bench/search.py
     python bench/search.py --sizes 10000 100000              # other sizes
+    DATABASE_URL=... python bench/search.py --sizes 1000000 --keep   # keep it for EXPLAIN
 
 For each size it builds a fresh database (SQLite: a temporary file; PostgreSQL: a scratch
-database created beside DATABASE_URL's and dropped at the end) with 60 public consultations of
-30 articles each and `size` published comments, written straight into the index table with the
-app's own tokenizer (the comments themselves are not needed to search). Comments are synthetic
-Chinese sentences from policy phrases, a tenth in traditional characters; a few rare words are
-planted at known rates. Then, in the same process, it times (median of --repeat runs) the
-engine's ranked top 20 for: a common two-character word (就业, ~1 in 4 comments), a rarer one
-(罚款, ~1 in 20), a rare word (滨河, 1 in 1 000), a four-character phrase, a one-character
-prefix, a filtered query, and GET /api/v1/search through the test client, against a
-hello-world route of the same app (the baseline). It prints each figure and its growth from the
-smallest to the largest size: linear growth would be the size ratio (×100 for 10k → 1M).
+database created beside DATABASE_URL's and dropped at the end, unless --keep) with 60 public
+consultations of 30 articles each and `size` published comments, written straight into the
+index table with the app's own tokenizer (the comments themselves are not needed to search):
+in batches on SQLite (its triggers fill FTS5), by COPY on PostgreSQL (the GIN index built once
+afterwards). Comments are synthetic Chinese sentences from policy phrases, a tenth in
+traditional characters; a few words are planted at known rates, one of them (古城) only in the
+oldest tenth. Then, in the same process, it times (median of --repeat runs) the engine's ranked
+top 20 for: a common two-character word (就业, ~1 in 4 comments), a rarer one (罚款, ~1 in 20),
+a rare word (滨河, 1 in 1 000), a four-character phrase, a one-character prefix, a filtered
+query, two words, the word of old comments, and GET /api/v1/search through the test client,
+against a hello-world route of the same app (the baseline). It prints each figure and its
+growth from the smallest to the largest size: linear growth would be the size ratio (×100 for
+10k → 1M).
 """
 
 from __future__ import annotations

@@ -228,6 +228,9 @@ class Config:
     # Refused write-API calls are audited, at most this often per token (or none), route and
     # reason; more in the window go to the security log only. Empty: every refusal audited.
     API_REFUSAL_AUDIT_LIMIT = os.environ.get("API_REFUSAL_AUDIT_LIMIT", "1 per minute")
+    # The bulk XLSX files of /data are snapshots built by the worker: at most this many
+    # minutes behind the data, rebuilt no more often (consult/opendata/files.py).
+    OPENDATA_MAX_AGE_MINUTES = int(os.environ.get("OPENDATA_MAX_AGE_MINUTES", 60))
     # Per client address, sized for many people behind one NAT; above it comments must be
     # verified by e-mail, above the hard limit the address is refused (consult/ratelimit.py).
     COMMENT_ADDRESS_RATE_LIMIT = os.environ.get("COMMENT_ADDRESS_RATE_LIMIT", "600 per 10 minutes")

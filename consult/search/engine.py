@@ -7,7 +7,9 @@ with the title counting ten times the body; PostgreSQL: ts_rank with the title w
 multiplied by the kind's weight — a consultation's or policy's own text above an article, an
 article above a comment. Every matching document other than a comment is ranked (they are
 few); comments — millions, in time — are ranked among their COMMENT_CANDIDATES newest matches,
-read newest first straight from the index, so a query's cost does not grow with the corpus.
+read newest first straight from the index (SQLite), or found newest first within bounded
+windows of ids (PostgreSQL, `_postgresql_newest_comments`), so that a query's cost follows what
+it finds rather than the size of the corpus.
 At most MAX_RESULTS results are served in pages; a count beyond says "more than".
 """
 
