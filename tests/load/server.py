@@ -126,7 +126,8 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> Server:
+    def start(self, timeout: float = 120) -> Server:
+        """Start gunicorn and wait for /healthz (bounded for a loaded machine; no speed test)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(self.workers), "-k", "gthread",
