@@ -5,6 +5,7 @@ wrk with 16 connections, alternating rounds, medians).
 
     python bench/submit.py                      # SQLite and PostgreSQL
     python bench/submit.py --databases sqlite --rounds 5 --seconds 8
+    python bench/submit.py --routes api --rounds 7      # the API only
 
 Every request is a new comment (the Lua script gives each its own text and idempotency key);
 rate limits are off (`RATELIMIT_ENABLED=false`) because one wrk client is one address. The form
@@ -98,26 +99,31 @@ def comment_rows(url: str) -> int:
     return count
 
 
-def run(kind: str, rounds: int, seconds: int) -> list[str]:
+def run(kind: str, rounds: int, seconds: int, routes: list[str]) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory() as directory, \
             scratch_database(kind, Path(directory)) as url:
         (consultation_id,) = prepare(url)
         env = base_env(url, RATELIMIT_ENABLED="false")
         baseline = Target("bench.baselines:insert", "/rows", env, script=INSERT_SCRIPT)
-        api = Target("app:app", f"/api/v1/consultations/{consultation_id}/comments", env,
-                     script=API_SCRIPT, ready_path="/healthz")
-        result = compare(api, baseline, rounds=rounds, seconds=seconds)
-        lines.append(result.line(f"{kind}: comment POST, API"))
+        if "api" in routes:
+            api = Target("app:app", f"/api/v1/consultations/{consultation_id}/comments", env,
+                         script=API_SCRIPT, ready_path="/healthz")
+            result = compare(api, baseline, rounds=rounds, seconds=seconds)
+            lines.append(result.line(f"{kind}: comment POST, API"))
+            print(lines[-1], flush=True)
 
-        with serve("app:app", env, ready_path="/healthz") as served:  # a form session
-            cookie, csrf = form_session(served.url, consultation_id)
-        form = Target("app:app", f"/consultations/{consultation_id}/comment", env,
-                      script=FORM_SCRIPT % {"csrf": csrf, "cookie": cookie},
-                      ready_path="/healthz")
-        result = compare(form, baseline, rounds=rounds, seconds=seconds)
-        lines.append(result.line(f"{kind}: comment POST, HTML form (303)"))
+        if "form" in routes:
+            with serve("app:app", env, ready_path="/healthz") as served:  # a form session
+                cookie, csrf = form_session(served.url, consultation_id)
+            form = Target("app:app", f"/consultations/{consultation_id}/comment", env,
+                          script=FORM_SCRIPT % {"csrf": csrf, "cookie": cookie},
+                          ready_path="/healthz")
+            result = compare(form, baseline, rounds=rounds, seconds=seconds)
+            lines.append(result.line(f"{kind}: comment POST, HTML form (303)"))
+            print(lines[-1], flush=True)
         lines.append(f"{kind}: comments saved in all: {comment_rows(url)}")
+        print(lines[-1], flush=True)
     return lines
 
 
@@ -127,13 +133,13 @@ def main() -> None:
                         choices=["sqlite", "postgresql"])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--routes", nargs="+", default=["api", "form"], choices=["api", "form"])
     args = parser.parse_args()
     for kind in args.databases:
         if kind == "postgresql" and not postgres_available():
             print("postgresql: not available, skipped")
             continue
-        for line in run(kind, args.rounds, args.seconds):
-            print(line, flush=True)
+        run(kind, args.rounds, args.seconds, args.routes)
 
 
 if __name__ == "__main__":

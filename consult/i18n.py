@@ -6,7 +6,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import support
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session, url_for
 from flask_babel import format_datetime, get_locale, get_translations
 from wtforms.i18n import messages_path
 
@@ -141,26 +141,53 @@ def language_url(language: str) -> str:
     return _with_arg("lang", language)
 
 
+LARGE_COOKIE = "large"  # "1": this browser chose 长者模式 (set by /large-text or large.js)
+LARGE_COOKIE_MAX_AGE = 365 * 86400
+
+
+def large_remembered() -> bool:
+    """Whether this browser chose 长者模式 (the cookie). Any other value is the standard mode:
+    a page has exactly two variants (the render cache keys on this)."""
+    return has_request_context() and request.cookies.get(LARGE_COOKIE) == "1"
+
+
 def large_text_url(on: bool) -> str:
-    """This page in 长者模式 (large text) or back: `?large=1` / `?large=0` (without JavaScript;
-    with it, static/js/large.js switches at once and remembers the choice in a cookie)."""
-    return _with_arg("large", "1" if on else "0")
+    """The switch of 长者模式 (large text) on this page: `/large-text?on=1&next=<this page>`
+    remembers the choice in this browser (a cookie, for a year) and comes back — without
+    JavaScript; with it, static/js/large.js switches at once and sets the same cookie."""
+    value = "1" if on else "0"
+    if not has_request_context():
+        return f"/large-text?{urlencode({'on': value})}"
+    return url_for("main.large_text", on=value, next=_here(exclude="large"))
 
 
 def large_text() -> bool | None:
-    """The mode the URL asks for: True, False, or None (the browser's remembered choice)."""
+    """The mode of this page: the URL's `?large=1` / `?large=0` (one page, as a link shared by
+    a relative), else the browser's remembered choice: True, False, or None (standard)."""
     if not has_request_context():
         return None
-    value = request.args.get("large")
-    return {"1": True, "0": False}.get(value)
+    value = {"1": True, "0": False}.get(request.args.get("large"))
+    if value is None and large_remembered():
+        return True
+    return value
 
 
-def _with_arg(name: str, value: str) -> str:
-    """This page's URL with `name=value`. `lang` is left out (the choice stays in the session);
+def _args(exclude: str) -> list[tuple[str, str]]:
+    """This page's query but `exclude`. `lang` is left out (the choice stays in the session);
     on a page the render cache keeps (consult/pagecache.py), so is every parameter the page does
     not read: the links of a stored page must be the same for every URL it is stored for."""
     kept = g.get("page_params")
-    args = [(key, v) for key, v in request.args.items(multi=True)
-            if key not in (name, "lang") and (kept is None or key in kept)]
-    args.append((name, value))
+    return [(key, v) for key, v in request.args.items(multi=True)
+            if key not in (exclude, "lang") and (kept is None or key in kept)]
+
+
+def _with_arg(name: str, value: str) -> str:
+    """This page's URL with `name=value` (see `_args`)."""
+    args = [*_args(name), (name, value)]
     return f"{request.script_root}{request.path}?{urlencode(args)}"
+
+
+def _here(exclude: str) -> str:
+    """This page's path and query but `exclude` (see `_args`), to come back to."""
+    args = _args(exclude)
+    return f"{request.script_root}{request.path}" + (f"?{urlencode(args)}" if args else "")

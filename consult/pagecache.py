@@ -58,7 +58,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from consult import clock
+from consult import clock, signals
 from consult.answers.models import Disposition, Report
 from consult.comments.models import Comment
 from consult.config import site_identity
@@ -66,7 +66,7 @@ from consult.consultations import queries
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.states import next_change
 from consult.hearings.models import Hearing, HearingParticipant
-from consult.i18n import select_locale
+from consult.i18n import large_remembered, select_locale
 from consult.policies.models import Interpretation, Policy
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,13 @@ def _after_flush(session: Session, flush_context) -> None:
             pending.add(ANY)
             if isinstance(obj, STATS_MODELS):
                 pending.add(STATS)
+
+
+@signals.comment_submitted.connect
+def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
+    """A citizen's comment written without a flush (consult/comments/services.py): the pages
+    of its consultation, as `_after_flush` would note them."""
+    _pending(session).update({consultation_scope(comment.consultation_id), ANY})
 
 
 def _bulk_statement(state) -> None:
@@ -466,7 +473,9 @@ def _remember(key: str, entry: dict) -> None:
 
 
 # Query parameters every page reads (templates/base.html): ?large= switches 长者模式 without
-# JavaScript, so each value is a page of its own.
+# JavaScript, so each value is a page of its own. The browser's remembered choice (the `large`
+# cookie, "1" or not) is in the key as well: two variants of every page, nothing else of the
+# visitor's.
 EVERY_PAGE_PARAMS = ("large",)
 
 
@@ -475,7 +484,7 @@ def _key(params: tuple[str, ...], stamps: list[str]) -> str:
     query = "&".join(f"{name}={value}" for name in sorted({*params, *EVERY_PAGE_PARAMS})
                      for value in args.getlist(name))
     raw = "\x1f".join([current_app.config["PAGE_CACHE_VERSION"], request.path, query,
-                       select_locale(), *stamps])
+                       select_locale(), "large" if large_remembered() else "", *stamps])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -13,7 +13,10 @@ Signals (blinker, which Flask itself uses):
 - `comments_erased(consultation_ids, comments=, reason=)`: personal data of comments was erased
   (comments → answers: published reports are redacted);
 - `extension_recipients(consultation)`: who, besides its subscribers, is told of a longer window;
-  each receiver returns {address: language} (consultations ← comments: commenters who asked).
+  each receiver returns {address: language} (consultations ← comments: commenters who asked);
+- `comment_submitted(comment, session=)`: a citizen's comment was written by one INSERT, without
+  the ORM's flush (consult/comments/services.py, for speed): what the read models do after a
+  flush that adds a comment — its search index row, the pages that show it — they do here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ events = Namespace()
 comment_hidden = events.signal("comment-hidden")
 comments_erased = events.signal("comments-erased")
 extension_recipients = events.signal("extension-recipients")
+comment_submitted = events.signal("comment-submitted")
 
 
 def send_required(signal: Signal, sender, **kwargs) -> list:

@@ -196,7 +196,10 @@ def list_comments(consultation_id: int):
 def submit_comment(consultation_id: int):
     """A citizen's comment; a retry with the same Idempotency-Key answers the same again. The
     201 goes out once the comment is committed (`@commits`)."""
-    consultation = _public_consultation(consultation_id)
+    # What the rules read of the consultation, with the article the body names: one query.
+    consultation = comments.comment_target(consultation_id, _article_named())
+    if consultation is None or not is_public(consultation):
+        raise NotFound(_("找不到该意见征集。"))
     key = schemas.idempotency_key()
     data = schemas.comment_input(schemas.json_object())
     # The key's client: the rate-limit client (an IPv4 address or IPv6 /64).
@@ -212,6 +215,13 @@ def submit_comment(consultation_id: int):
     }, 201)
     response.headers["Location"] = external_url("api.receipt", tracking_no=tracking_no)
     return response
+
+
+def _article_named() -> int | None:
+    """The article number in the posted JSON, if it is one (the body is checked afterwards)."""
+    payload = request.get_json(silent=True)
+    article = payload.get("article") if isinstance(payload, dict) else None
+    return article if isinstance(article, int) and not isinstance(article, bool) else None
 
 
 @bp.get("/consultations/<int:consultation_id>/report")

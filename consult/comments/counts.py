@@ -8,6 +8,9 @@ rows picked at random, so that a crowd's inserts on PostgreSQL do not queue for 
 the rows are written in one order, so two transactions never wait for each other in a circle.
 Reading a count is the sum of at most SHARDS rows per status.
 
+A citizen's comment is written by one INSERT without a flush (consult/comments/services.py): it
+is counted by `add`, in its transaction too.
+
 Comments are never deleted (SPEC F9). Rows inserted in bulk outside the ORM (benchmarks, the
 migration that introduced the counts) are counted by `recount`.
 """
@@ -17,8 +20,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from sqlalchemy import event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
 from consult.comments.models import Comment, CommentCount, CommentStatus
@@ -58,18 +60,27 @@ def _write(session: Session, flush_context) -> None:
     connection = session.connection()
     rows = sorted((consultation_id, status, random.randrange(SHARDS), delta)
                   for (consultation_id, status), delta in deltas.items() if delta)
-    for consultation_id, status, shard, delta in rows:
-        connection.execute(_upsert(connection.dialect.name, consultation_id, status, shard,
-                                   delta))
+    if not rows:
+        return
+    params = [{"consultation_id": c, "status": s, "shard": shard, "n": delta}
+              for c, s, shard, delta in rows]
+    # One statement (an executemany for several rows): a new comment sends one row.
+    connection.execute(_UPSERT, params[0] if len(params) == 1 else params)
 
 
-def _upsert(dialect: str, consultation_id: int, status: str, shard: int, delta: int):
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CommentCount).values(consultation_id=consultation_id, status=status,
-                                            shard=shard, n=delta)
-    return statement.on_conflict_do_update(
-        index_elements=["consultation_id", "status", "shard"],
-        set_={"n": CommentCount.n + statement.excluded.n})
+# The same SQL on SQLite (3.24+) and PostgreSQL. Written as text: SQLAlchemy cannot cache the
+# compiled form of its `on_conflict_do_update` construct, and compiling it again cost more
+# than executing it (bench/README.md, comment submission).
+_UPSERT = text(
+    "INSERT INTO comment_counts (consultation_id, status, shard, n) "
+    "VALUES (:consultation_id, :status, :shard, :n) "
+    "ON CONFLICT (consultation_id, status, shard) DO UPDATE SET n = comment_counts.n + excluded.n")
+
+
+def add(connection, consultation_id: int, status) -> None:
+    """Count one comment written without the ORM's flush (`consult.comments.services`)."""
+    connection.execute(_UPSERT, {"consultation_id": consultation_id, "status": _status(status),
+                                 "shard": random.randrange(SHARDS), "n": 1})
 
 
 def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from consult import clock
+from consult import clock, signals
 from consult.answers.models import Report
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus
@@ -31,6 +31,7 @@ from consult.textfold import search_tokens
 
 BATCH = 2000
 DOCS = SearchDocument.__table__
+_INSERT_DOCUMENT = insert(DOCS)
 
 # Attributes of a consultation whose change touches its own rows (title, texts) or, for the
 # second set, every row that belongs to it (visibility, unit, type).
@@ -94,6 +95,17 @@ def _after_flush(session: Session, flush_context) -> None:
     pending = _collect(session)
     if pending:
         sync(session, pending)
+
+
+@signals.comment_submitted.connect
+def _comment_submitted(comment: Comment, *, session: Session, consultation, **_) -> None:
+    """A citizen's comment written without a flush (consult/comments/services.py): its row,
+    in the same transaction, when it is public at once. `consultation`: the Consultation or
+    what the service read of it (its unit, type, state)."""
+    if comment.status == CommentStatus.PUBLISHED and is_public(consultation):
+        session.connection().execute(_INSERT_DOCUMENT, _comment_row(
+            comment.id, comment.body, comment.consultation_id, comment.created_at,
+            consultation.unit_id, consultation.type))
 
 
 def install() -> None:

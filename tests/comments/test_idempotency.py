@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -18,7 +19,7 @@ from consult import clock
 from consult.comments import idempotency
 from consult.comments.models import Category, Channel, Comment
 from consult.comments.services import CommentInput, record_comment, submit_comment
-from consult.errors import ValidationFailed
+from consult.errors import ValidationFailed, WindowClosed
 from consult.extensions import db
 from tests.conftest import csrf_from
 
@@ -103,26 +104,48 @@ def _data(**kw) -> CommentInput:
     return CommentInput(**values)
 
 
-def test_a_concurrent_retry_that_loses_the_race_answers_with_the_winners_comment(
-        open_c, monkeypatch):
-    """Two requests with one key pass the lookup together; the unique constraint stops the
-    second insert (in a savepoint), and it answers with the first comment — or, with another
-    body, with the 422."""
-    winner, created = submit_comment(open_c, _data(), idempotency_key="race", client="api:x")
-    assert created
+def test_a_retry_is_found_by_its_key_only_when_its_insert_collides(open_c, monkeypatch):
+    """A first submission looks for no earlier comment (one query fewer); a retry — also a
+    concurrent one that loses the race — is stopped by the unique key (in a savepoint) and
+    answers with the first comment, or, with another body, with the 422."""
     real, seen = idempotency.lookup, []
 
-    def late(key):  # the first look finds nothing: the winner had not committed yet
+    def counted(key):
         seen.append(key)
-        return None if len(seen) % 2 == 1 else real(key)
+        return real(key)
 
-    monkeypatch.setattr(idempotency, "lookup", late)
+    monkeypatch.setattr(idempotency, "lookup", counted)
+    winner, created = submit_comment(open_c, _data(), idempotency_key="race", client="api:x")
+    assert created and seen == []
     loser, created = submit_comment(open_c, _data(), idempotency_key="race", client="api:x")
-    assert not created and loser.id == winner.id and len(seen) == 2
+    assert not created and loser.id == winner.id and len(seen) == 1
     with pytest.raises(ValidationFailed) as error:
         submit_comment(open_c, _data(body="另一个正文"), idempotency_key="race", client="api:x")
-    assert error.value.code == "idempotency_key_reused" and len(seen) == 4
+    assert error.value.code == "idempotency_key_reused" and len(seen) == 2
     assert len(_comments(open_c)) == 1
+
+
+def test_a_retry_after_the_window_closed_still_gets_its_comment(open_c, travel):
+    """What would refuse a new comment now (the window closed) does not refuse the retry of
+    one made in time: it answers with that comment; a new key is refused."""
+    first, created = submit_comment(open_c, _data(), idempotency_key="late", client="api:x")
+    assert created
+    travel(open_c.closes_at + timedelta(minutes=1))
+    again, created = submit_comment(open_c, _data(), idempotency_key="late", client="api:x")
+    assert not created and again.id == first.id
+    with pytest.raises(WindowClosed):
+        submit_comment(open_c, _data(), idempotency_key="new", client="api:x")
+    with pytest.raises(WindowClosed):
+        submit_comment(open_c, _data(), client="api:x")
+    assert len(_comments(open_c)) == 1
+
+
+def test_a_retry_of_an_invalid_request_is_refused_like_the_first(open_c):
+    with pytest.raises(ValidationFailed):
+        submit_comment(open_c, _data(body="  "), idempotency_key="empty", client="api:x")
+    with pytest.raises(ValidationFailed):
+        submit_comment(open_c, _data(body="  "), idempotency_key="empty", client="api:x")
+    assert _comments(open_c) == []
 
 
 # ------------------------------------------------------------------ the web form and the register

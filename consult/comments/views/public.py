@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from consult import ratelimit
@@ -10,9 +10,15 @@ from consult.answers.services import published_report
 from consult.citizens.policy import can_comment
 from consult.citizens.services import current_citizen
 from consult.comments.attachments import files_of
-from consult.comments.forms import CommentForm, LookupForm
+from consult.comments.forms import WHOLE_DRAFT, CommentForm, LookupForm, article_choices
 from consult.comments.models import CommentStatus
-from consult.comments.services import get_by_tracking_no, public_text, status_note, submit_comment
+from consult.comments.services import (
+    comment_target,
+    get_by_tracking_no,
+    public_text,
+    status_note,
+    submit_comment,
+)
 from consult.comments.views import bp
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
@@ -58,29 +64,67 @@ def _article(articles, form):
 @commits
 def new(consultation_id: int):
     """Comment on a whole draft or one article; the answer is a redirect to the receipt."""
-    consultation = public_or_404(Consultation, consultation_id, is_public,
-                                 options=(db.joinedload(Consultation.versions),))
+    if request.method == "POST":
+        return _submit(consultation_id)
+    consultation = _consultation(consultation_id)
     if consultation.status != State.OPEN:
         return _closed(consultation)
     citizen = current_citizen()
     if not can_comment(citizen, consultation):  # this consultation needs a citizen account
-        if request.method == "POST":
-            return redirect(url_for("citizens.login", next=request.full_path.rstrip("?")))
         return render_template("comments/account_required.html", consultation=consultation)
+    ratelimit.session_client()  # the form's nonce and limits belong to this session
+    form = CommentForm()  # its choices: `_form_page`
+    form.article.data = _selected_article(consultation)
+    if citizen is not None and not form.email.data:
+        form.email.data = citizen.email
+    return _form_page(consultation, form, citizen)
+
+
+def _consultation(consultation_id: int) -> Consultation:
+    """The public consultation with its versions (404 otherwise), to show."""
+    return public_or_404(Consultation, consultation_id, is_public,
+                         options=(db.joinedload(Consultation.versions),))
+
+
+def _form_page(consultation: Consultation, form: CommentForm, citizen, *,
+               message: str | None = None, status: int = 200, headers=None):
+    """The form, with the draft's articles to choose from."""
     articles = consultation.current_version.articles
-    gate = ratelimit.Gate()
-    if request.method == "POST":  # 429 above the person's or the address's hard limit
-        gate = ratelimit.comment_gate(
-            ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
-    else:
-        ratelimit.session_client()  # the form's nonce and limits belong to this session
-    form = CommentForm(articles=articles)
-    if request.method == "GET":
-        form.article.data = _selected_article(consultation)
-        if citizen is not None and not form.email.data:
-            form.email.data = citizen.email
+    form.article.choices = article_choices(articles)
+    return render_template(
+        "comments/form.html", consultation=consultation, form=form, message=message,
+        selected=_article(articles, form), citizen=citizen,
+    ), status, headers or {}
+
+
+def _posted_article() -> int | None:
+    value = request.form.get("article") or ""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _submit(consultation_id: int):
+    """The form's POST. What the rules need is read in one query (`comment_target`: the
+    consultation, its current version and the article chosen); the draft and its articles only
+    when the form is shown again."""
+    target = comment_target(consultation_id, _posted_article())
+    if target is None or not is_public(target):
+        abort(404)
+    if target.status != State.OPEN:
+        return _closed(_consultation(consultation_id))
+    citizen = current_citizen()
+    if not can_comment(citizen, target):  # this consultation needs a citizen account
+        return redirect(url_for("citizens.login", next=request.full_path.rstrip("?")))
+    # 429 above the person's or the address's hard limit
+    gate = ratelimit.comment_gate(
+        ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
+    form = CommentForm()
+    # The choices a valid answer can be: the whole draft, or the article chosen if the current
+    # version has it (their labels are the form's to show, `_form_page`).
+    form.article.choices = [(WHOLE_DRAFT, "")]
+    if target.article_id is not None:
+        form.article.choices.append((str(target.article_number), ""))
     message = None
-    if request.method == "POST" and form.filled_by_a_bot:
+    if form.filled_by_a_bot:
         # The honeypot is filled (F11): nothing is saved, and the 422 says so without saying why.
         form.remark.data = ""
         message = _("提交未成功，请检查填写的内容后重新提交。")
@@ -88,7 +132,7 @@ def new(consultation_id: int):
         with form_errors(form, catch=(ValidationFailed, WindowClosed,
                                       StorageUnavailable)) as failed:
             comment, _created = submit_comment(
-                consultation, form.comment_input(), idempotency_key=form.idempotency_key,
+                target, form.comment_input(), idempotency_key=form.idempotency_key,
                 client=f"session:{ratelimit.session_client()}", citizen=citizen,
                 attachment=form.attachment.data or None, must_verify=gate.verify,
                 language=language(),
@@ -96,19 +140,15 @@ def new(consultation_id: int):
         if not failed:
             flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
             return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+        consultation = _consultation(consultation_id)
         if isinstance(failed.error, WindowClosed):
             return _closed(consultation, failed.message)
-        message = failed.message
         if isinstance(failed.error, StorageUnavailable):  # the file store is down: keep the text
-            return render_template(
-                "comments/form.html", consultation=consultation, form=form, message=message,
-                selected=_article(articles, form), citizen=citizen,
-            ), 503, {"Retry-After": str(failed.error.retry_after)}
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "comments/form.html", consultation=consultation, form=form, message=message,
-        selected=_article(articles, form), citizen=citizen,
-    ), status
+            return _form_page(consultation, form, citizen, message=failed.message, status=503,
+                              headers={"Retry-After": str(failed.error.retry_after)})
+        message = failed.message
+    return _form_page(_consultation(consultation_id), form, citizen, message=message,
+                      status=422)
 
 
 @bp.get("/receipts/<tracking_no>")
