@@ -135,11 +135,14 @@ UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
           script: str | None = None, headers: dict | None = None,
-          server: Server | None = None) -> Figures:
-    """Send requests to `url` from `connections` keep-alive connections for `seconds`."""
+          server: Server | None = None, timeout: int | None = None) -> Figures:
+    """Send requests to `url` from `connections` keep-alive connections for `seconds` (a request
+    unanswered after `timeout` seconds, wrk's 2 by default, counts as an error)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    if timeout is not None:
+        command += ["--timeout", f"{timeout}s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     script_file = None
@@ -184,8 +187,11 @@ class Comparison:
     baseline: list[Figures]
 
     @staticmethod
-    def _median(rounds: list[Figures], attribute: str) -> float:
-        return statistics.median(getattr(figures, attribute) for figures in rounds)
+    def _median(rounds: list[Figures], attribute: str) -> float | None:
+        """The median over the rounds that have the figure (a round that answered no request
+        has no CPU per request); None when none has it."""
+        values = [v for v in (getattr(figures, attribute) for figures in rounds) if v is not None]
+        return statistics.median(values) if values else None
 
     @property
     def target_rps(self) -> float:
@@ -205,23 +211,26 @@ class Comparison:
         """Baseline CPU per request over the target's: the same sense as `ratio`."""
         target = self._median(self.target, "cpu_ms_per_request")
         baseline = self._median(self.baseline, "cpu_ms_per_request")
-        return baseline / target if target else None
+        return baseline / target if target and baseline else None
 
     @property
     def bad_answers(self) -> int:
         return sum(f.non_2xx_3xx + f.errors for f in self.target)
 
     def line(self, label: str) -> str:
-        cpu = self.cpu_ratio
+        def shown(value: float | None, width: int) -> str:
+            return f"{value:{width}.2f}" if value is not None else "-".rjust(width)
+
         target_cpu = self._median(self.target, "cpu_ms_per_request")
         base_cpu = self._median(self.baseline, "cpu_ms_per_request")
         return (f"{label:<44} {self.target_rps:8.0f}/s vs {self.baseline_rps:7.0f}/s "
-                f"ratio {self.ratio:5.2f}   CPU {target_cpu:6.2f} vs {base_cpu:5.2f} ms/req "
-                f"ratio {cpu:5.2f}   bad answers {self.bad_answers}")
+                f"ratio {self.ratio:5.2f}   CPU {shown(target_cpu, 6)} vs {shown(base_cpu, 5)} "
+                f"ms/req ratio {shown(self.cpu_ratio, 5)}   bad answers {self.bad_answers}")
 
 
 def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int = SECONDS,
-            connections: int = CONNECTIONS, warmup: int = 1) -> Comparison:
+            connections: int = CONNECTIONS, warmup: int = 1,
+            timeout: int | None = None) -> Comparison:
     """Alternate baseline and target rounds, both served the same way; medians of each."""
     result = Comparison([], [])
     with serve(baseline.app, baseline.env, ready_path=baseline.ready_path) as base, \
@@ -237,5 +246,6 @@ def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int =
                                          headers=baseline.headers, server=base))
             result.target.append(drive(served.url + target.path, seconds=seconds,
                                        connections=connections, script=target.script,
-                                       headers=target.headers, server=served))
+                                       headers=target.headers, server=served,
+                                       timeout=timeout))
     return result

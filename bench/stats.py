@@ -6,12 +6,17 @@ of the hello-world route (`bench.baselines:hello`), served alike (gunicorn, 2 gt
     python bench/stats.py --databases sqlite postgresql --comments 200000
     python bench/stats.py --keep /tmp/stats-bench.db        # seed once (~30 min), reuse
 
-Three figures per database:
+Figures per database:
 - the time to count every figure once (`consult.oversight.stats.compute`, no snapshot), for all
   years and for one year: what a request would cost without the snapshot;
-- `/stats` served with the snapshot (STATS_MAX_AGE=300, the default): the page as readers get
-  it (the snapshot is re-counted after a report, policy or interpretation is published, or
-  after STATS_MAX_AGE seconds);
+- `/stats` as readers get it (STATS_MAX_AGE=300, the default): from the page cache
+  (`consult/pagecache.py`, scope `stats`), which keeps the page until a consultation, report,
+  policy or interpretation is written or the snapshot is due to count comments again;
+- `/stats` from the snapshot with the page cache off (PAGE_CACHE=false): what a reader costs
+  when the page is not kept (before the page cache served it: two queries, the snapshot's
+  rendered page from memory, an ETag over it);
+- `/stats` during recounts (STATS_MAX_AGE=1, so the snapshot is always old): one reader at a
+  time counts again, every other reader gets the older snapshot at once;
 - what `/stats` would serve if it counted on every request: at most one page per counting time
   and worker process, as a ratio of the same hello-world rate (why the snapshot exists).
 """
@@ -26,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -163,10 +169,16 @@ def run(kind: str, consultations: int, comments: int, rounds: int, seconds: int,
             yield f"{kind}: counting every figure once, {label}: {counted[label]:.2f} s"
         hello = Target("bench.baselines:hello", "/")
         timed(env, "stats.figures(Filters())")  # the snapshot the served app then reads
-        kept = Target("app:app", "/stats", {**env, "STATS_MAX_AGE": "300"},
-                      ready_path="/healthz")
-        result = compare(kept, hello, rounds=rounds, seconds=seconds)
-        yield result.line(f"{kind}: /stats (snapshot)")
+        for label, extra in (
+                ("/stats (page cache)", {"STATS_MAX_AGE": "300"}),
+                ("/stats (snapshot, page cache off)", {"STATS_MAX_AGE": "300",
+                                                       "PAGE_CACHE": "false"}),
+                ("/stats (recounting, older snapshot)", {"STATS_MAX_AGE": "1"})):
+            served = {**env, **extra, "CACHE_DIR": str(Path(directory) / uuid.uuid4().hex),
+                      "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex}:"}
+            result = compare(Target("app:app", "/stats", served, ready_path="/healthz"), hello,
+                             rounds=rounds, seconds=seconds)
+            yield result.line(f"{kind}: {label}")
         # Without the snapshot every request would count: at best one per counting time and
         # worker process (2), against the hello-world route's rate just measured.
         ceiling = 2 / counted["all years"]

@@ -116,6 +116,7 @@ def _import_job_handlers() -> None:
     from consult.answers import jobs as _a  # noqa: F401
     from consult.comments import jobs as _c  # noqa: F401
     from consult.feeds import alerts as _f  # noqa: F401
+    from consult.opendata import jobs as _d  # noqa: F401
     from consult.oversight import reminders as _o  # noqa: F401
     from consult.policies import jobs as _p  # noqa: F401
 

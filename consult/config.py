@@ -135,6 +135,11 @@ class Config:
     # The public statistics (/stats) are kept this many seconds as comments keep arriving
     # (a report, policy or interpretation published shows at once); 0: counted on every view.
     STATS_MAX_AGE = int(os.environ.get("STATS_MAX_AGE", 300))
+    # While one reader counts them again after a publication, the others wait this many seconds
+    # at most (then 503 with Retry-After); a reader's claim to count expires after
+    # STATS_RECOUNT_LEASE seconds (a process that died while counting).
+    STATS_RECOUNT_WAIT = float(os.environ.get("STATS_RECOUNT_WAIT", 60))
+    STATS_RECOUNT_LEASE = int(os.environ.get("STATS_RECOUNT_LEASE", 300))
     # A rule or normative document is filed (备案) within this many days of its issue.
     POLICY_FILING_DAYS = int(os.environ.get("POLICY_FILING_DAYS", 30))
     # 三同步: a published policy's interpretation is due within this many working days.
@@ -220,6 +225,12 @@ class Config:
     COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "10 per 10 minutes")  # per person
     # The write API, per token (consult/api/writes.py): 429 with Retry-After above it.
     API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "1000 per hour")
+    # Refused write-API calls are audited, at most this often per token (or none), route and
+    # reason; more in the window go to the security log only. Empty: every refusal audited.
+    API_REFUSAL_AUDIT_LIMIT = os.environ.get("API_REFUSAL_AUDIT_LIMIT", "1 per minute")
+    # The bulk XLSX files of /data are snapshots built by the worker: at most this many
+    # minutes behind the data, rebuilt no more often (consult/opendata/files.py).
+    OPENDATA_MAX_AGE_MINUTES = int(os.environ.get("OPENDATA_MAX_AGE_MINUTES", 60))
     # Per client address, sized for many people behind one NAT; above it comments must be
     # verified by e-mail, above the hard limit the address is refused (consult/ratelimit.py).
     COMMENT_ADDRESS_RATE_LIMIT = os.environ.get("COMMENT_ADDRESS_RATE_LIMIT", "600 per 10 minutes")
@@ -295,6 +306,7 @@ class TestingConfig(Config):
     # test_abuse.py); the counters stay in memory, whatever REDIS_URL says.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    API_REFUSAL_AUDIT_LIMIT = ""  # every refusal audited (the flood test sets a limit)
     COMMENT_RATE_LIMIT = "100000 per minute"
     COMMENT_ADDRESS_RATE_LIMIT = "100000 per minute"
     COMMENT_ADDRESS_HARD_LIMIT = "100000 per minute"

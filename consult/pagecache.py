@@ -3,11 +3,11 @@
 A read model (above the domains): it knows which page shows what, for SPEC §7's speed.
 
 What is cached: the anonymous GETs of the pages decorated with `@page(...)` (home, the
-consultation list, a consultation, its report, policies), as whole HTML, in Flask-Caching's
-store: a folder (`FileSystemCache`, shared by the workers of one host) on a laptop, Redis when
-`REDIS_URL` is set (shared by every host). Nothing else: a signed-in staff member or citizen, a
-visitor with a message flashed to them, a POST, an error — all are rendered as before and never
-stored.
+consultation list, a consultation, its report, policies, the statistics), as whole HTML, in
+Flask-Caching's store: a folder (`FileSystemCache`, shared by the workers of one host) on a
+laptop, Redis when `REDIS_URL` is set (shared by every host). Nothing else: a signed-in staff
+member or citizen, a visitor with a message flashed to them, a POST, an error — all are
+rendered as before and never stored.
 
 Never stale: a page's key holds the path, the query parameters the page reads, the language, a
 version of the templates and a *stamp* per scope it depends on — `site` and the consultation's
@@ -59,14 +59,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
 from consult import clock, signals
-from consult.answers.models import Disposition
+from consult.answers.models import Disposition, Report
 from consult.comments.models import Comment
 from consult.config import site_identity
 from consult.consultations import queries
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.states import next_change
 from consult.hearings.models import Hearing, HearingParticipant
-from consult.i18n import select_locale
+from consult.i18n import large_remembered, select_locale
 from consult.policies.models import Interpretation, Policy
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,11 @@ cache = Cache()
 
 SITE = "site"  # every page
 ANY = "any"  # pages that show more than one consultation; bumped by every tracked write
+# The statistics (/stats): bumped by what changes their figures at once — a consultation, a
+# report, a policy or an interpretation written (and `site`) — not by comments, which the
+# statistics count again after STATS_MAX_AGE (consult/oversight/stats.py).
+STATS = "stats"
+STATS_MODELS = (Consultation, Report, Policy, Interpretation)
 _PENDING = "pagecache.pending"
 
 # Tables whose rows no public page shows: writing them keeps every page.
@@ -156,6 +161,8 @@ def _after_flush(session: Session, flush_context) -> None:
         if scopes is not None:
             pending.update(scopes)
             pending.add(ANY)
+            if isinstance(obj, STATS_MODELS):
+                pending.add(STATS)
 
 
 @signals.comment_submitted.connect
@@ -236,6 +243,14 @@ def _renew_missed() -> None:
         except Exception:
             _missed.set()
             raise
+
+
+def consultation_stamp(consultation_id: int) -> str | None:
+    """The stamp of a consultation's pages as this request read it before the view read any
+    data (renewed by every write that shows on them), for what a view keeps per process beside
+    the cache: data read after it is at least as new. None when the request read no such stamp
+    (page cache off or its store down, someone's own page): then nothing may be kept by it."""
+    return g.get("page_stamps", {}).get(consultation_scope(consultation_id))
 
 
 def _stamps(scopes: list[str]) -> list[str]:
@@ -342,6 +357,12 @@ def expires_by(moment: datetime | None) -> None:
         g.setdefault("page_expires", []).append(moment)
 
 
+def keep_not() -> None:
+    """The page being rendered must not be kept (it shows figures being counted again): this
+    reader gets it, the next one asks the view again."""
+    g.page_keep_not = True
+
+
 def follows(consultation: Consultation) -> None:
     """The page being rendered shows `consultation`'s status: keep it until that changes."""
     expires_by(next_change(consultation.state, consultation.opens_at, consultation.closes_at,
@@ -375,12 +396,14 @@ def _template_version(app: Flask) -> str:
 
 
 def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
+         scopes: tuple[str, ...] | None = None,
          clock_bound: Callable[..., None] | None = None):
     """Serve the decorated view's page from the cache to anonymous readers.
 
     `params`: the query parameters the page reads (others do not change it, so they are not in
     its key); `consultation`: the view argument naming the consultation the page shows (its
-    page depends on that consultation's stamp; otherwise on every write's).
+    page depends on that consultation's stamp); `scopes`: the stamps the page depends on
+    otherwise (default: every write's, `any`).
     """
 
     def decorator(view):
@@ -397,11 +420,15 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
                 response.cache_control.no_cache = True
                 response.vary.add("Cookie")
                 return response
-            scopes = [SITE, consultation_scope(kwargs[consultation])] if consultation \
-                else [ANY]
+            if consultation:
+                stamped = [SITE, consultation_scope(kwargs[consultation])]
+            else:
+                stamped = list(scopes or (ANY,))
             try:
                 _renew_missed()
-                key = _key(params, _stamps(scopes))
+                stamps = _stamps(stamped)
+                key = _key(params, stamps)
+                g.page_stamps = dict(zip(stamped, stamps, strict=True))
                 entry = _recent.get(key) or cache.get(key)
             except Exception as error:  # noqa: BLE001 - the store is down: render the page
                 log.warning("page cache unavailable, page rendered: %s", error)
@@ -446,7 +473,9 @@ def _remember(key: str, entry: dict) -> None:
 
 
 # Query parameters every page reads (templates/base.html): ?large= switches 长者模式 without
-# JavaScript, so each value is a page of its own.
+# JavaScript, so each value is a page of its own. The browser's remembered choice (the `large`
+# cookie, "1" or not) is in the key as well: two variants of every page, nothing else of the
+# visitor's.
 EVERY_PAGE_PARAMS = ("large",)
 
 
@@ -455,7 +484,7 @@ def _key(params: tuple[str, ...], stamps: list[str]) -> str:
     query = "&".join(f"{name}={value}" for name in sorted({*params, *EVERY_PAGE_PARAMS})
                      for value in args.getlist(name))
     raw = "\x1f".join([current_app.config["PAGE_CACHE_VERSION"], request.path, query,
-                       select_locale(), *stamps])
+                       select_locale(), "large" if large_remembered() else "", *stamps])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -465,6 +494,7 @@ def _render(view, kwargs) -> dict | None:
     placeholder = _placeholder()
     g.csrf_token = placeholder  # what Flask-WTF's generate_csrf() answers in this request
     g.pop("page_expires", None)
+    g.pop("page_keep_not", None)
     try:
         response = make_response(view(**kwargs))
     finally:
@@ -479,11 +509,12 @@ def _render(view, kwargs) -> dict | None:
     moments = [now + timedelta(seconds=current_app.config["PAGE_CACHE_TTL"]),
                clock.start_of_day(clock.today() + timedelta(days=1)),
                *[m for m in g.pop("page_expires", []) if m > now]]
+    expires = now if g.pop("page_keep_not", False) else min(moments)
     return {
         "body": body,
         "mimetype": response.mimetype,
         "etag": response.get_etag()[0] or hashlib.sha256(body).hexdigest()[:32],
-        "expires": min(moments).timestamp(),
+        "expires": expires.timestamp(),
         "csrf": placeholder.encode() in body,
     }
 

@@ -288,8 +288,8 @@ def test_a_parent_units_staff_reach_child_units_but_not_the_reverse(client_as, m
 
 
 def test_the_administration_is_walked(app):
-    """/admin is part of the walk: units, accounts, settings and the audit log."""
+    """/admin is part of the walk: units, accounts, API tokens, settings and the audit log."""
     admin = {r.endpoint for r in staff_rules() if is_admin_rule(r)}
     assert {"admin.index", "admin.units", "admin.unit_edit", "admin.users", "admin.user_detail",
-            "admin.user_deactivate", "admin.settings_page", "admin.audit_index",
-            "admin.audit_csv"} <= admin
+            "admin.user_deactivate", "admin.api_tokens", "admin.api_token_revoke",
+            "admin.settings_page", "admin.audit_index", "admin.audit_csv"} <= admin

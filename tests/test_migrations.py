@@ -171,3 +171,37 @@ def test_upgrade_counts_the_comments_already_there(empty_database_url, real_sess
         assert counts_by_status([1]) == {1: {"published": 3, "hidden": 1, "unverified": 1}}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrade_gives_each_consultation_the_window_minimums_in_force(empty_database_url,
+                                                                       real_session):
+    """0012_oversight: consultations already there keep the minimums in force at the upgrade —
+    the values saved at /admin/settings over the configuration's."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0009_find")
+        now = "2026-03-01 08:00:00"
+        statements = [
+            "INSERT INTO units (id, name, is_legal_office, created_at) "
+            "VALUES (1, '市人社局', false, :now)",
+            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
+            "updated_at) VALUES (1, '办法', 'normative_document', 1, '', '', 'draft', "
+            "'2026-04-01 00:00:00', '2026-04-30 15:59:59', 'none', 'post', false, :now, :now)",
+            "INSERT INTO settings (key, value, updated_at) VALUES ('WINDOW_MIN_DAYS', "
+            "'{\"rule\": 45, \"major_decision\": 30, \"normative_document\": 10, "
+            "\"other\": 7}', :now)",
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        from consult.consultations.models import Consultation
+
+        consultation = db.session.get(Consultation, 1)
+        assert consultation.window_minimums == {"rule": 45, "major_decision": 30,
+                                                "normative_document": 10, "other": 7,
+                                                "business": 30}
+        assert consultation.window_rule.days == 10 and consultation.window_rule.working
+        db.session.remove()
+        db.engine.dispose()

@@ -278,6 +278,7 @@ MAY_BE_EMPTY = {
     "consultations.attachment": "files staff upload, which the demo does not make up",
     "consultations.compare": "needs a consultation with a second version",
     "policies.by_number": "a permalink: 301 to /policies/<id>, which is scanned",
+    "main.large_text": "the 长者模式 switch: 303 back to the page it is on, which is scanned",
 }
 # Routes scanned at most this many times with a 200: WeasyPrint takes seconds per PDF, and
 # every report revision's frozen content, which the PDF is made from, is checked on its own.

@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consult import audit, clock, settings
+from consult.apitokens import services as tokens
+from consult.apitokens.models import ApiToken
 from consult.auth import services as auth_services
 from consult.auth.models import Membership, Role, Unit, User
 from consult.consultations.windows import STATUTORY_BUSINESS_MIN_DAYS, STATUTORY_MIN_DAYS
@@ -233,6 +235,60 @@ def send_password_reset(user: User, *, actor: User) -> None:
     audit.record(actor, "send_password_reset", user)
 
 
+# ------------------------------------------------------------------------------ API tokens
+# Every unit's tokens, issued and revoked through the token service (`consult.apitokens`), which
+# decides who may manage them, checks them and audits each action.
+
+TOKEN_STATUSES = ("active", "revoked", "expired", "all")
+
+
+def _active(now):
+    return db.and_(ApiToken.revoked_at.is_(None),
+                   db.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+
+
+def api_tokens(actor: User, *, unit_id: int | None = None, status: str = "all"):
+    """The tokens `actor` manages (an admin: every unit's), newest first, by unit and status
+    (`TOKEN_STATUSES`)."""
+    query = tokens.tokens_for(actor)
+    now = clock.now()
+    if unit_id:
+        query = query.where(ApiToken.unit_id == unit_id)
+    if status == "active":
+        query = query.where(_active(now))
+    elif status == "revoked":
+        query = query.where(ApiToken.revoked_at.is_not(None))
+    elif status == "expired":
+        query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at <= now)
+    return query.options(db.selectinload(ApiToken.user), db.selectinload(ApiToken.unit),
+                         db.selectinload(ApiToken.created_by))
+
+
+def active_api_tokens() -> int:
+    return db.session.scalar(db.select(db.func.count(ApiToken.id)).where(_active(clock.now())))
+
+
+def issue_api_token(*, unit: Unit, email: str, name: str, scopes: list[str],
+                    expires_in_days: int | None, actor: User) -> tuple[ApiToken, str]:
+    """A token for the staff member (or system account) with `email` in `unit`, by the token
+    service; returns it with its plaintext, shown once."""
+    user = db.session.scalar(db.select(User).where(
+        db.func.lower(User.email) == (email or "").strip().lower()))
+    if user is None:
+        message = _("没有这个邮箱的工作人员账号。")
+        raise ValidationFailed(message, fields={"email": message})
+    return tokens.create_token(user=user, unit=unit, name=name, scopes=scopes,
+                               expires_in_days=expires_in_days, actor=actor)
+
+
+def revoke_api_token(token: ApiToken, *, actor: User) -> bool:
+    """Revoke a token at once (its next request is 401); False when it already was."""
+    if token.revoked_at is not None:
+        return False
+    tokens.revoke_token(token, actor=actor)
+    return True
+
+
 # ------------------------------------------------------------------------------ settings
 
 
@@ -249,9 +305,11 @@ class SettingSpec:
 SETTINGS = (
     SettingSpec("WINDOW_MIN_DAYS", _l("各类文件的最短征求意见期限"), "minimums",
                 hint=_l("规章和重大行政决策不少于 30 日，行政规范性文件不少于 7 个工作日"
-                        "（法定下限，不能再短）。")),
+                        "（法定下限，不能再短）。修改只适用于此后创建的征求意见，"
+                        "已创建的沿用创建时的期限。")),
     SettingSpec("WINDOW_BUSINESS_MIN_DAYS", _l("涉及市场主体经营活动的行政规范性文件（日）"),
-                "days", STATUTORY_BUSINESS_MIN_DAYS, 365),
+                "days", STATUTORY_BUSINESS_MIN_DAYS, 365,
+                hint=_l("不少于 30 日（法定下限）。只适用于此后创建的征求意见。")),
     SettingSpec("HOLIDAYS", _l("法定节假日"), "dates",
                 hint=_l("每行一个日期，格式 2026-10-01。")),
     SettingSpec("MAKEUP_WORKDAYS", _l("调休上班日"), "dates",

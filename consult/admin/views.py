@@ -23,7 +23,15 @@ from flask_login import current_user
 
 from consult import audit, mail, settings
 from consult.admin import audit_log, policy, services
-from consult.admin.forms import ActionForm, InviteForm, NameForm, RoleForm, UnitForm
+from consult.admin.forms import (
+    ActionForm,
+    ApiTokenForm,
+    InviteForm,
+    NameForm,
+    RoleForm,
+    UnitForm,
+)
+from consult.apitokens.models import ApiToken
 from consult.auth.models import Membership, Role, Unit, User
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
@@ -70,6 +78,7 @@ def index():
         "audit": db.session.scalar(db.select(db.func.count(audit.AuditEvent.id))),
         "outbox": mail.backlog(),
         "overrides": len(settings.overrides()),
+        "tokens": services.active_api_tokens(),
     }
     return _private(render_template("admin/index.html", counts=counts))
 
@@ -284,6 +293,59 @@ def user_reset(user_id: int):
     """Mail the account a link to set a new password."""
     return _act(db.get_or_404(User, user_id), services.send_password_reset,
                 _("重设密码的邮件已发出。"))
+
+
+# ------------------------------------------------------------------------------ API tokens
+
+
+def _tokens_page(form: ApiTokenForm, *, created: str | None = None, status: int = 200):
+    unit_id = int_param("unit", minimum=1)
+    shown = request.args.get("status", "all")
+    if shown not in services.TOKEN_STATUSES:
+        abort(400)
+    page = paginate(services.api_tokens(current_user, unit_id=unit_id, status=shown))
+    return _private(render_template(
+        "admin/api_tokens.html", page=page, form=form, created=created,
+        revoke_form=ActionForm(), units=services.unit_tree(), unit_id=unit_id, status=shown),
+        status)
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@admin_required
+@commits
+def api_tokens():
+    """Every unit's API tokens, filtered by unit and status; issue one for any unit (its
+    plaintext shown once, on this answer only)."""
+    form = ApiTokenForm(units=services.unit_tree())
+    if request.method == "GET":
+        return _tokens_page(form)
+    if not form.validate_on_submit():
+        return _tokens_page(form, status=422)
+    unit = db.session.get(Unit, form.unit_id.data)
+    with form_errors(form, fields={"user": "email"}) as failed:
+        _token, created = services.issue_api_token(
+            unit=unit, email=form.email.data, name=form.name.data, scopes=form.scopes.data,
+            expires_in_days=form.expires_in_days.data, actor=current_user)
+    if failed:
+        return _tokens_page(form, status=422)
+    flash(_("接口令牌已创建。请立即复制保存：离开本页后将无法再次查看。"), "success")
+    return _tokens_page(ApiTokenForm(formdata=None, units=services.unit_tree()),
+                        created=created)
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+@admin_required
+@commits
+def api_token_revoke(token_id: int):
+    """Revoke a token of any unit at once: its next request is 401."""
+    token = db.get_or_404(ApiToken, token_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if services.revoke_api_token(token, actor=current_user):
+        flash(_("接口令牌“%(name)s”已吊销。", name=token.name), "success")
+    else:
+        flash(_("该接口令牌已经吊销。"), "info")
+    return redirect(url_for(".api_tokens"), 303)
 
 
 # ------------------------------------------------------------------------------ settings

@@ -288,6 +288,38 @@ def suggested_groups(consultation: Consultation, *, limit: int | None = None) ->
     return [{"group": group, "size": int(n)} for group, n in db.session.execute(query).all()]
 
 
+GROUP_EXCERPT = 18  # characters of a group's representative comment in the filter's label
+
+
+def group_options(consultation: Consultation) -> list[dict]:
+    """Every group of near-identical comments of the consultation, for the workbench's filter,
+    largest first: {"id", "status", "size", "excerpt"} — the excerpt is the beginning of its
+    representative comment (else of its first member), so that staff know the group by what
+    it says rather than by its number."""
+    rows = db.session.execute(
+        db.select(CommentGroup.id, CommentGroup.status, CommentGroup.representative_comment_id,
+                  db.func.min(Comment.id), db.func.count(Comment.id))
+        .join(Comment, Comment.group_id == CommentGroup.id)
+        .where(CommentGroup.consultation_id == consultation.id)
+        .group_by(CommentGroup.id, CommentGroup.status, CommentGroup.representative_comment_id)
+        .order_by(db.func.count(Comment.id).desc(), CommentGroup.id)
+    ).all()
+    shown = {row.id: row.representative_comment_id or row[3] for row in rows}
+    heads: dict[int, str] = {}
+    ids = sorted(set(shown.values()))
+    for start in range(0, len(ids), CHUNK):
+        heads.update(db.session.execute(
+            db.select(Comment.id, db.func.substr(Comment.body, 1, GROUP_EXCERPT * 4))
+            .where(Comment.id.in_(ids[start:start + CHUNK]))).all())
+    out = []
+    for row in rows:
+        text = " ".join((heads.get(shown[row.id]) or "").split())
+        excerpt = text[:GROUP_EXCERPT] + ("…" if len(text) > GROUP_EXCERPT else "")
+        out.append({"id": row.id, "status": row.status, "size": int(row[4]),
+                    "excerpt": excerpt})
+    return out
+
+
 def answer_rows(consultation: Consultation, rows: Sequence[tuple[int, str, str | None]], *,
                 actor: User) -> int:
     """Answers given on one page of the table: (comment id, code, reason) each. All or

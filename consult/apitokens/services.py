@@ -26,14 +26,17 @@ audit.register_actions({
     "api_token_create": _l("创建接口令牌"),
     "api_token_revoke": _l("吊销接口令牌"),
     "api_token_use": _l("使用接口令牌"),
+    "api_token_refused": _l("接口调用被拒绝"),
 })
 
 
 class InvalidToken(ConsultError):
-    """No token, an unknown one, or one revoked or expired (401)."""
+    """No token, an unknown one, or one revoked or expired (401). `token`: the one shown,
+    when it is known (revoked, expired, its user inactive)."""
 
     status = 401
     code = "invalid_token"
+    token: ApiToken | None = None
 
 
 class MissingScope(ConsultError):
@@ -114,10 +117,14 @@ def authenticate(header: str | None) -> ApiToken:
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == digest(value)))
     if token is None or not hmac.compare_digest(token.token_hash, digest(value)):
         raise InvalidToken(_("接口令牌无效。"))
+    refusal = None
     if not token.active:
-        raise InvalidToken(_("接口令牌已吊销或已过期。"), code="token_revoked")
-    if not token.user.active:
-        raise InvalidToken(_("接口令牌的使用人已停用。"), code="token_user_inactive")
+        refusal = InvalidToken(_("接口令牌已吊销或已过期。"), code="token_revoked")
+    elif not token.user.active:
+        refusal = InvalidToken(_("接口令牌的使用人已停用。"), code="token_user_inactive")
+    if refusal is not None:
+        refusal.token = token
+        raise refusal
     return token
 
 
@@ -143,3 +150,23 @@ def record_use(token: ApiToken, *, method: str, endpoint: str) -> None:
     token.last_used_at = clock.now()
     audit.record(token.user, "api_token_use", token,
                  detail={"method": method, "endpoint": endpoint})
+
+
+class _NoToken:
+    """The audit row's object when no known token was shown (object id 0)."""
+
+    __tablename__ = ApiToken.__tablename__
+    id = 0
+    unit_id = None
+
+
+def record_refusal(token: ApiToken | None, *, method: str, endpoint: str, route: dict,
+                   status: int, code: str, fields: list[str]) -> None:
+    """Audit a refused write-API call: the token (id only, never its secret) and its user,
+    or object id 0 when no known token was shown; the route (method, endpoint, its numeric
+    ids), the reason (`code`), the status and the names of the fields refused."""
+    ids = {name: value for name, value in route.items() if isinstance(value, int)}
+    audit.record(token.user if token is not None else None, "api_token_refused",
+                 token if token is not None else _NoToken(), reason=code,
+                 detail={"method": method, "endpoint": endpoint, "route": ids,
+                         "status": status, "fields": fields})

@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from consult import clock, labels
+from consult.consultations import windows
 from consult.consultations.states import State, status_of
 from consult.extensions import db
 from consult.types import UTCDateTime, enum_column
@@ -64,6 +65,10 @@ class Consultation(db.Model):
     short_window_reason: Mapped[str | None] = mapped_column(Text)
     # A normative document on the business activity of market entities: 30-day window (F4).
     concerns_business: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The minimum windows in force when it was created, by type and for business activity
+    # (`windows.current_minimums()`): its window is checked against these on every edit,
+    # submission, approval and second round, whatever the platform office saves later.
+    window_minimums: Mapped[dict] = mapped_column(JSON)
     verification: Mapped[Verification] = mapped_column(
         enum_column(Verification, "verification"), default=Verification.NONE
     )
@@ -94,6 +99,17 @@ class Consultation(db.Model):
         back_populates="consultation", order_by="DraftVersion.number", cascade="all, delete-orphan"
     )
     policy = relationship("Policy", back_populates="consultation", uselist=False)
+
+    def __init__(self, **kwargs):
+        # Taken before the row exists, so that the settings are read outside any flush.
+        kwargs.setdefault("window_minimums", windows.current_minimums())
+        super().__init__(**kwargs)
+
+    @property
+    def window_rule(self) -> windows.Minimum:
+        """The minimum window it must meet: its type's, among those in force at its creation."""
+        return windows.minimum(self.type, concerns_business=bool(self.concerns_business),
+                               minimums=self.window_minimums)
 
     @property
     def status(self) -> State:

@@ -63,21 +63,17 @@ class DraftInput:
     concerns_business: bool = False  # normative documents: 30 days instead of 7 working days
 
 
-def minimum_days(type_: ConsultationType, *, concerns_business: bool = False) -> int:
-    """The number in the type's minimum window (see `windows.minimum` for its unit)."""
-    return windows.minimum(type_, concerns_business=concerns_business).days
-
-
 def window_days(opens_on: date, closes_on: date) -> int:
     """Calendar days in a window, both ends included."""
     return windows.calendar_days(opens_on, closes_on)
 
 
-def check_window(data: DraftInput) -> None:
-    """Refuse a window that ends before it starts, or is too short without a published reason."""
+def check_window(data: DraftInput, minimums: dict[str, int] | None = None) -> None:
+    """Refuse a window that ends before it starts, or is too short without a published reason;
+    `minimums`: the consultation's own (those in force when it was created), else today's."""
     windows.check(data.type, data.opens_on, data.closes_on,
                   concerns_business=data.concerns_business,
-                  short_window_reason=data.short_window_reason)
+                  short_window_reason=data.short_window_reason, minimums=minimums)
 
 
 def _replace_articles(version: DraftVersion, text: str) -> None:
@@ -97,7 +93,7 @@ def _replace_articles(version: DraftVersion, text: str) -> None:
 
 
 def _apply(consultation: Consultation, data: DraftInput) -> None:
-    check_window(data)
+    check_window(data, consultation.window_minimums)
     consultation.title = data.title.strip()
     consultation.type = data.type
     consultation.summary = data.summary.strip()
@@ -151,7 +147,7 @@ def transition(consultation: Consultation, action: str, *, actor: User, reason: 
 
 def submit(consultation: Consultation, *, actor: User) -> Consultation:
     """Editor sends the draft to an approver."""
-    check_window(_as_input(consultation))
+    check_window(_as_input(consultation), consultation.window_minimums)
     transition(consultation, "submit", actor=actor)
     consultation.submitted_by_id = actor.id
     consultation.submitted_at = clock.now()
@@ -174,6 +170,7 @@ def approve(consultation: Consultation, *, actor: User) -> Consultation:
         consultation.type, consultation.opens_at, consultation.closes_at, now,
         concerns_business=bool(consultation.concerns_business),
         short_window_reason=consultation.short_window_reason,
+        minimums=consultation.window_minimums,
     )
     moved = {"opens_at_moved_from": consultation.opens_at.isoformat()} \
         if opens_at != consultation.opens_at else {}

@@ -71,7 +71,8 @@ def new_version(consultation: Consultation, text: str, changelog: str, *, actor:
         try:
             windows.check(consultation.type, today, reopen_until,
                           concerns_business=bool(consultation.concerns_business),
-                          short_window_reason=short_window_reason)
+                          short_window_reason=short_window_reason,
+                          minimums=consultation.window_minimums)
         except ValidationFailed as error:  # the form's field is the round's closing date
             error.fields = {"reopen_until" if k == "closes_on" else k: v
                             for k, v in error.fields.items()}

@@ -6,9 +6,11 @@
   business activity of market entities (优化营商环境条例 Art 62);
 - other: 7 calendar days.
 The numbers and which types count working days are configuration (`WINDOW_*` in
-`consult.config`). A window counts both its first and its last day (it opens at 00:00 of the
-first and closes at 23:59:59 of the last). Working days are Monday to Friday, less the configured
-public holidays (`HOLIDAYS`), plus the configured make-up working days (`MAKEUP_WORKDAYS`, 调休).
+`consult.config`), the numbers overridden by what the platform office saves at /admin/settings;
+each consultation keeps the numbers in force when it was created (`current_minimums`). A
+window counts both its first and its last day (it opens at 00:00 of the first and closes at
+23:59:59 of the last). Working days are Monday to Friday, less the configured public holidays
+(`HOLIDAYS`), plus the configured make-up working days (`MAKEUP_WORKDAYS`, 调休).
 A shorter window is allowed only with a reason, which the public page shows.
 """
 
@@ -110,18 +112,37 @@ def working_day_before(day: date, n: int) -> date:
     return day
 
 
-def minimum(type_, *, concerns_business: bool = False) -> Minimum:
-    """The minimum window of a consultation type (a ConsultationType or its code): the
+BUSINESS = "business"  # the key of the business-activity minimum among a type's minimums
+
+
+def current_minimums() -> dict[str, int]:
+    """The minimum windows in force now, in days by type code and `BUSINESS`: the
     configuration's, or what the platform office saved (`consult.settings`), never below the
-    statutory floor."""
-    config = current_app.config
+    statutory floors. A consultation keeps those in force when it was created
+    (`Consultation.window_minimums`): a later setting changes the rule for new ones only."""
+    saved = settings.value("WINDOW_MIN_DAYS") or {}
+    days = {code: max(int(saved.get(code, floor)), floor)
+            for code, floor in STATUTORY_MIN_DAYS.items()}
+    days[BUSINESS] = max(int(settings.value("WINDOW_BUSINESS_MIN_DAYS")),
+                         STATUTORY_BUSINESS_MIN_DAYS)
+    return days
+
+
+def minimum(type_, *, concerns_business: bool = False,
+            minimums: dict[str, int] | None = None) -> Minimum:
+    """The minimum window of a consultation type (a ConsultationType or its code) among
+    `minimums` — a consultation's own, those in force when it was created — or, without them,
+    those in force now (`current_minimums`); never below the statutory floor."""
+    days = minimums or {}
     code = str(getattr(type_, "value", type_))
-    working = code in config["WINDOW_WORKING_DAY_TYPES"]
-    if working and concerns_business:
-        days = int(settings.value("WINDOW_BUSINESS_MIN_DAYS"))
-        return Minimum(max(days, STATUTORY_BUSINESS_MIN_DAYS), working=False)
-    days = int(settings.value("WINDOW_MIN_DAYS")[code])
-    return Minimum(max(days, STATUTORY_MIN_DAYS.get(code, 1)), working=working)
+    key = BUSINESS if concerns_business and code in \
+        current_app.config["WINDOW_WORKING_DAY_TYPES"] else code
+    if key not in days:
+        days = current_minimums()
+    if key == BUSINESS:
+        return Minimum(max(int(days[key]), STATUTORY_BUSINESS_MIN_DAYS), working=False)
+    return Minimum(max(int(days[key]), STATUTORY_MIN_DAYS.get(code, 1)),
+                   working=code in current_app.config["WINDOW_WORKING_DAY_TYPES"])
 
 
 def report_due_on(closes_at: datetime) -> date:
@@ -151,15 +172,17 @@ def earliest_close(rule: Minimum, opens_on: date) -> date:
 
 
 def check(type_, opens_on: date, closes_on: date, *, concerns_business: bool = False,
-          short_window_reason: str | None = None) -> Minimum:
-    """Refuse a window that ends before it starts, or is too short without a published reason.
+          short_window_reason: str | None = None,
+          minimums: dict[str, int] | None = None) -> Minimum:
+    """Refuse a window that ends before it starts, or is too short without a published reason
+    (`minimums`: the consultation's own, see `minimum`).
 
     Returns the minimum that applied. Raises ValidationFailed (422) naming the field to fix.
     """
     if closes_on < opens_on:
         message = _("截止日期不能早于开始日期。")
         raise ValidationFailed(message, fields={"closes_on": message})
-    rule = minimum(type_, concerns_business=concerns_business)
+    rule = minimum(type_, concerns_business=concerns_business, minimums=minimums)
     if length(rule, opens_on, closes_on) < rule.days and not (short_window_reason or "").strip():
         message = _(
             "此类文件的征求意见期限%(minimum)s（本次为 %(n)d %(unit)s，最早可截止于 %(date)s）；"
@@ -174,7 +197,8 @@ def check(type_, opens_on: date, closes_on: date, *, concerns_business: bool = F
 
 def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: datetime, *,
                         concerns_business: bool = False,
-                        short_window_reason: str | None = None) -> datetime:
+                        short_window_reason: str | None = None,
+                        minimums: dict[str, int] | None = None) -> datetime:
     """When a window approved at `now` opens: as typed, or `now` when the typed start is past.
 
     The minimum is checked again against what then remains (the dates checked when the draft
@@ -191,7 +215,7 @@ def opening_on_approval(type_, opens_at: datetime, closes_at: datetime, now: dat
     first = clock.local_date(opens_at)
     if opens_at != clock.start_of_day(first):
         first += timedelta(days=1)
-    rule = minimum(type_, concerns_business=concerns_business)
+    rule = minimum(type_, concerns_business=concerns_business, minimums=minimums)
     remaining = length(rule, first, last) if first <= last else 0
     if remaining < rule.days and not (short_window_reason or "").strip():
         raise Conflict(_(

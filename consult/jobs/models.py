@@ -96,15 +96,23 @@ class Job(db.Model):
         return f"<Job {self.id} {self.kind} {self.status}>"
 
 
+# Exactly one of a built file's owners is set.
+ONE_OWNER = ("(CASE WHEN report_id IS NULL THEN 0 ELSE 1 END)"
+             " + (CASE WHEN policy_id IS NULL THEN 0 ELSE 1 END)"
+             " + (CASE WHEN dataset IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class BuiltFile(db.Model):
-    """A download built once by a job (the report's PDF/XLSX per revision and language) and
-    kept in the database, so that every app host serves the same bytes."""
+    """A download built once by a job (the report's PDF/XLSX per revision and language, a
+    policy's PDF, a bulk table of /data) and kept in the database, so that every app host
+    serves the same bytes."""
 
     __tablename__ = "built_files"
     __table_args__ = (
         UniqueConstraint("report_id", "format", "locale", name="report_format"),
         UniqueConstraint("policy_id", "format", "locale", name="policy_format"),
-        CheckConstraint("(report_id IS NULL) <> (policy_id IS NULL)", name="one_owner"),
+        UniqueConstraint("dataset", "format", "locale", name="dataset_format"),
+        CheckConstraint(ONE_OWNER, name="one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +128,11 @@ class BuiltFile(db.Model):
     etag: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # A bulk table of /data (consult.opendata.files: "comments", "comments-12"...): a snapshot
+    # of its rows, `stamp` their digest, `checked_at` when they were last found unchanged.
+    dataset: Mapped[str | None] = mapped_column(String(40))
+    stamp: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The bytes, declared last (SQLite reads columns after a large one through its overflow
     # pages); a 304 never loads them.
     data: Mapped[bytes] = mapped_column(LargeBinary)

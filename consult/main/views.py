@@ -1,16 +1,21 @@
 """Home page and health check."""
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from consult import clock, pagecache
 from consult.comments.services import received_counts
 from consult.consultations import queries
+from consult.errors import ConsultError
 from consult.extensions import db
+from consult.i18n import LARGE_COOKIE, LARGE_COOKIE_MAX_AGE
 from consult.jobs.queue import counts
 from consult.jobs.transport import redis_status
 from consult.mail import backlog
 from consult.policies.models import Policy
+from consult.security.https import cookie_secure
+from consult.web import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -41,6 +46,22 @@ def index():
         policies=policies,
         today=clock.today(),
     )
+
+
+@bp.get("/large-text")
+def large_text():
+    """The 长者模式 (large text) switch that needs no JavaScript: `?on=1` or `?on=0` is
+    remembered by this browser (the cookie large.js sets too, for a year) and `next`, a path
+    on this site, is shown again in that mode (anything else: the home page)."""
+    on = request.args.get("on")
+    if on not in ("0", "1"):
+        raise ConsultError(_("长者模式开关的参数有误：on 只能是 1（开启）或 0（关闭）。"),
+                           code="bad_large_text")
+    response = redirect(safe_next(request.args.get("next")) or "/", code=303)
+    response.set_cookie(LARGE_COOKIE, on, max_age=LARGE_COOKIE_MAX_AGE, path="/",
+                        samesite="Lax", secure=cookie_secure(), httponly=False)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/help")

@@ -1,14 +1,17 @@
 """The bulk tables, row by row: read in batches (`yield_per`), never whole in memory.
 
 CSV is UTF-8 with a BOM (Excel reads the Chinese), streamed as it is read. XLSX is written by
-openpyxl's write-only workbook into a temporary file on disk (a row at a time), which is then
-streamed; a cell that a spreadsheet would run as a formula gets a leading `'` in both.
+the worker (consult/opendata/files.py) with openpyxl's write-only workbook into a temporary
+file on disk (a row at a time), digesting the rows as they go; a cell that a spreadsheet would
+run as a formula gets a leading `'` in both.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 
@@ -108,14 +111,19 @@ def csv_chunks(table: str, **filters) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def xlsx_file(table: str, **filters):
-    """The table as an XLSX file on disk (write-only: one row in memory at a time), open for
-    reading from its start; it is deleted when closed."""
+def xlsx_snapshot(table: str, **filters) -> tuple[bytes, str]:
+    """The table as XLSX bytes and the SHA-256 of its rows (the same rows give the same
+    digest, whenever the file was written). The workbook is written row by row to a
+    temporary file (write-only: one row in memory at a time)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table)
+    digest = hashlib.sha256()
     for row in rows(table, **filters):
-        sheet.append([safe_cell(value) for value in row])
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - send_file closes it
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+        cells = [safe_cell(value) for value in row]
+        digest.update(json.dumps(cells, ensure_ascii=False, default=str).encode())
+        digest.update(b"\n")
+        sheet.append(cells)
+    with tempfile.TemporaryFile(suffix=".xlsx") as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        return handle.read(), digest.hexdigest()

@@ -7,12 +7,18 @@ Causes (`CAUSES`, one `Cause` each; a domain may add one with `register`):
 - `report_overdue`: the report is past its due day (statutory);
 - `interpretation_missing`: a published policy still has no interpretation on the third working
   day after it (SPEC §6, 三同步; statutory);
-- more from other domains (a late filing, 备案) through `register`.
+- `filing_late`: a published rule or normative document is not filed (备案) past its due day
+  (`POLICY_FILING_DAYS` after issue; `consult.policies.standing.filing_overdue`, the list the
+  unit's workspace shows). Statutory: filing within 30 days of publication is a duty of law, not
+  a platform habit — for rules 立法法 (报有关机关备案, 公布后三十日内), 规章制定程序条例 Art 34 and
+  法规规章备案审查条例 (国务院令第789号); for normative documents the province's rules on them
+  (河南省行政规范性文件管理办法) — so, like the report's deadline, a unit cannot switch it off;
+- more from other domains through `register`.
 
 Each cause *begins* on a day. A reminder goes on the first working day the worker runs on or
-after that day, then again each week while the cause lasts (the week counted from the day it
-began), and never twice in one week: a `SentReminder` row per cause, object and week, unique in
-the database, is written in the same transaction as the mail, so two workers racing make one.
+after that day, then again a week after the last one while the cause lasts (`next_period`), and
+never twice in one week: a `SentReminder` row per cause, object and period, unique in the
+database, is written in the same transaction as the mail, so two workers racing make one.
 Reminders run on working days only (weekends, public holidays out; make-up working days in) and
 once a day (`REMINDER_HOUR`, the worker's schedule, `consult.jobs.schedule`). Units may switch
 off the causes that are not statutory (`ReminderOptOut`).
@@ -42,6 +48,7 @@ from consult.extensions import db
 from consult.jobs.queue import handler
 from consult.oversight.stats import INTERPRETATION_WORKING_DAYS, interpretation_due_on
 from consult.permissions import Perm, has_permission
+from consult.policies import standing
 from consult.policies.models import Interpretation, Policy
 from consult.types import UTCDateTime
 from consult.urls import external_url
@@ -66,7 +73,7 @@ class SentReminder(db.Model):
     cause: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int]
-    period: Mapped[str] = mapped_column(String(40))  # "2026-12-07+2": began that day, week 2
+    period: Mapped[str] = mapped_column(String(40))  # "2026-12-07+2": began then, 3rd one
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     recipients: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -177,20 +184,48 @@ def _interpretation_missing(today: date) -> list[Due]:
     return out
 
 
+def _filing_late(today: date) -> list[Due]:
+    out = []
+    for policy in standing.filing_overdue(None, today):
+        due = standing.filing_due_on(policy)
+        out.append(Due(policy, policy.unit_id, due + timedelta(days=1), policy.title,
+                       external_url("policies.manage_detail", policy_id=policy.id),
+                       {"due_on": due.isoformat(), "days_late": (today - due).days,
+                        "document_number": policy.document_number,
+                        "issued_on": policy.issued_on.isoformat()}))
+    return out
+
+
 register(Cause("window_closed", _l("征求意见已截止，尚有意见待答复"), False,
                _closed_with_comments))
 register(Cause("report_due", _l("意见采纳情况将在 3 个工作日内到期"), True, _report_due))
 register(Cause("report_overdue", _l("意见采纳情况逾期未公布"), True, _report_overdue))
 register(Cause("interpretation_missing", _l("政策文件发布后 3 个工作日仍无政策解读"), True,
                _interpretation_missing))
+register(Cause("filing_late", _l("规章、行政规范性文件逾期未报送备案"), True, _filing_late))
 
 
 # ------------------------------------------------------------------------------ sending
 
 
-def period_of(began_on: date, today: date) -> str:
-    """The week of the cause `today` falls in: its first day, then every seventh."""
-    return f"{began_on.isoformat()}+{(today - began_on).days // WEEK}"
+def next_period(cause: str, obj, began_on: date, today: date) -> str | None:
+    """The period of the reminder about `obj` due today, or None while the last one is less
+    than a week old. A cause's reminders are numbered from the day it began ("2026-10-02+0",
+    "+1", ...): the first goes out the first working day the worker runs on or after that day,
+    each next one a week after the last (or the first working day after that) — so a cause that
+    began in a holiday is told when work resumes and again a week later, never on two days
+    running."""
+    prefix = f"{began_on.isoformat()}+"
+    rows = db.session.execute(db.select(SentReminder.period, SentReminder.sent_at).where(
+        SentReminder.cause == cause, SentReminder.object_type == obj.__tablename__,
+        SentReminder.object_id == obj.id, SentReminder.period.startswith(prefix))).all()
+    if not rows:
+        return f"{prefix}0"
+    if (today - max(clock.local_date(at) for _period, at in rows)).days < WEEK:
+        return None
+    numbers = [int(period[len(prefix):]) for period, _at in rows
+               if period[len(prefix):].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1}"
 
 
 def recipients(unit_id: int) -> list[User]:
@@ -250,14 +285,17 @@ def send_due(today: date | None = None) -> RunResult:
             people = recipients(due.unit_id)
             if not people:
                 continue
-            row = _claim(cause.name, due.obj, period_of(due.began_on, today), due.unit_id)
+            period = next_period(cause.name, due.obj, due.began_on, today)
+            if period is None:
+                continue  # the last one is less than a week old
+            row = _claim(cause.name, due.obj, period, due.unit_id)
             if row is None:
-                continue  # this week's is out already
-            week = (today - due.began_on).days // WEEK
+                continue  # another worker sent it a moment ago
             for person in people:
                 mail.queue_mail("reminder", person.email, language=person.language,
                                 name=person.name, cause=cause.name, title=due.title,
-                                link=due.link, detail=due.detail, again=week > 0)
+                                link=due.link, detail=due.detail,
+                                again=not period.endswith("+0"))
             row.recipients = len(people)
             result.sent += 1
             result.mails += len(people)
@@ -287,7 +325,8 @@ def send_weekly_summary(today: date) -> bool:
     if not admins:
         return False
     lines = {name: CAUSES[name].find(today) for name in
-             ("report_overdue", "report_due", "interpretation_missing", "window_closed")
+             ("report_overdue", "report_due", "interpretation_missing", "filing_late",
+              "window_closed")
              if name in CAUSES}
     if _claim("weekly_summary", _Platform(), f"{year}-W{week:02d}", None) is None:
         return False

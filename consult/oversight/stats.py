@@ -21,12 +21,16 @@ Every figure is counted from the records (never typed in), in a few aggregate qu
 `figures()` answers from a snapshot (`stats_snapshots`) while the records it was counted from
 have not moved: the stamp is the last report, policy, interpretation and consultation change,
 so a published report shows at once; comments arriving are counted again after STATS_MAX_AGE
-seconds. bench/stats.py measures why (1 000 000 comments).
+seconds, by one reader while the others get the older snapshot (`kept` says who waits for
+what). bench/stats.py measures why (1 000 000 comments). The page itself is in the page cache
+(`consult/pagecache.py`, scope `stats`): a reader of a kept page costs no query at all.
 """
 
 from __future__ import annotations
 
+import secrets
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +50,7 @@ from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.consultations.models import Consultation, ConsultationType, State
 from consult.consultations.queries import public_clause
 from consult.consultations.windows import add_working_days, report_due_on
-from consult.errors import NotFound
+from consult.errors import NotFound, Unavailable
 from consult.extensions import db
 from consult.paging import int_param
 from consult.policies.models import Interpretation, Policy
@@ -370,45 +374,150 @@ def stamp() -> str:
     return "|".join(values)[:200]
 
 
-# The contents of fresh snapshots this process has read, by key: (version, content). A version
-# names one snapshot (its stamp and when it was counted), so an entry is never stale: a newer
-# snapshot has another version.
+# The contents of snapshots this process has read, by key: (version, content). A version names
+# one snapshot (its stamp and when it was counted), so an entry is never stale: a newer snapshot
+# has another version.
 _contents: dict[str, tuple[str, dict]] = {}
 KEPT_CONTENTS = 256
+LEASE_PREFIX = "lease:"  # the row of `stats_snapshots` saying who is counting a key again
+POLL_SECONDS = 0.1  # how often a reader waiting for a recount looks again
 
 
-def snapshot(filters: Filters) -> tuple[dict, str]:
-    """The figures and the version of the snapshot they come from: the snapshot while it is
-    fresh (same stamp, younger than STATS_MAX_AGE seconds), else counted now and kept."""
+class Recounting(Unavailable):
+    """The figures are being counted again after a publication and it takes too long: 503."""
+
+    code = "stats_recounting"
+    retry_after = 10
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Figures from a snapshot: `version` names the snapshot; `fresh_until` is when comments
+    will be counted again (None: an older snapshot, served while another reader counts)."""
+
+    content: dict
+    version: str
+    fresh_until: datetime | None
+
+
+def snapshot(filters: Filters) -> Kept:
+    """The figures of `filters` from their snapshot (see `kept`)."""
     return kept(filters.key, lambda: compute(filters))
 
 
-def kept(key: str, count: Callable[[], dict]) -> tuple[dict, str]:
-    """`count()`'s figures under `key`, from the snapshot while it is fresh (see `snapshot`);
-    the yearly figures are kept the same way."""
-    max_age = int(current_app.config.get("STATS_MAX_AGE", 300))
-    now = clock.now()
-    current = stamp()
-    if max_age > 0:
+def kept(key: str, count: Callable[[], dict]) -> Kept:
+    """`count()`'s figures under `key`, from the snapshot `stats_snapshots` holds for it.
+
+    - Same stamp, younger than STATS_MAX_AGE seconds: the snapshot.
+    - Same stamp, older (only comments and answers can have come since): one reader — whoever
+      takes the key's lease, in any process — counts again and waits for it; every other
+      reader meanwhile gets the older snapshot at once (comments lag by at most STATS_MAX_AGE
+      plus one count), and nobody counts twice.
+    - No snapshot, or another stamp (a report, policy or interpretation published, a
+      consultation changed): older figures are never shown. The reader who takes the lease
+      counts; the others wait for that count (up to STATS_RECOUNT_WAIT seconds, then 503 with
+      Retry-After) instead of each counting the same figures at once. A lease whose holder died
+      expires after STATS_RECOUNT_LEASE seconds and the next reader counts.
+
+    The yearly figures are kept the same way.
+    """
+    config = current_app.config
+    max_age = int(config.get("STATS_MAX_AGE", 300))
+    if max_age <= 0:
+        return Kept(count(), f"{stamp()}@{clock.now().isoformat()}", None)
+    give_up = time.monotonic() + float(config.get("STATS_RECOUNT_WAIT", 60))
+    while True:
+        current = stamp()
         row = db.session.execute(
             db.select(StatsSnapshot.stamp, StatsSnapshot.computed_at)
             .where(StatsSnapshot.key == key)).first()
-        if (row is not None and row.stamp == current
-                and now - row.computed_at.astimezone(UTC) < timedelta(seconds=max_age)):
-            version = f"{row.stamp}@{row.computed_at.isoformat()}"
-            remembered = _contents.get(key)
-            if remembered is not None and remembered[0] == version:
-                return remembered[1], version
-            content = db.session.scalar(
-                db.select(StatsSnapshot.content).where(StatsSnapshot.key == key))
-            _remember(key, version, content)
-            return content, version
-    content = count()
-    version = f"{current}@{now.isoformat()}"
-    if max_age > 0:
+        if row is not None and row.stamp == current:
+            fresh_until = row.computed_at.astimezone(UTC) + timedelta(seconds=max_age)
+            if clock.now() < fresh_until:
+                return _read(key, row, fresh_until)
+            token = _take_lease(key)
+            if token is None:  # another reader is counting: the older figures meanwhile
+                return _read(key, row, None)
+            return _count_again(key, count, token)
+        token = _take_lease(key)
+        if token is not None:
+            return _count_again(key, count, token)
+        if time.monotonic() > give_up:
+            raise Recounting(_("统计数据正在重新计算，请稍后再试。"))
+        time.sleep(POLL_SECONDS)
+
+
+def _read(key: str, row, fresh_until: datetime | None) -> Kept:
+    version = f"{row.stamp}@{row.computed_at.isoformat()}"
+    remembered = _contents.get(key)
+    if remembered is not None and remembered[0] == version:
+        return Kept(remembered[1], version, fresh_until)
+    content = db.session.scalar(db.select(StatsSnapshot.content).where(StatsSnapshot.key == key))
+    _remember(key, version, content)
+    return Kept(content, version, fresh_until)
+
+
+def _count_again(key: str, count: Callable[[], dict], token: str) -> Kept:
+    """Count under the lease `token`, keep the snapshot, give the lease back."""
+    try:
+        now = clock.now()
+        current = stamp()
+        content = count()
         _keep(key, current, now, content)
-        _remember(key, version, content)
-    return content, version
+    finally:
+        _give_back(key, token)
+    version = f"{current}@{now.isoformat()}"
+    _remember(key, version, content)
+    max_age = int(current_app.config.get("STATS_MAX_AGE", 300))
+    return Kept(content, version, now + timedelta(seconds=max_age))
+
+
+def _lease_key(key: str) -> str:
+    return (LEASE_PREFIX + key)[:80]
+
+
+def _take_lease(key: str) -> str | None:
+    """The lease on counting `key` again (a token), or None while another reader holds it.
+
+    The lease is a row of its own: read first (a waiting reader only reads), then, when absent
+    or expired, written in a transaction of its own that begins with the write (so SQLite's
+    busy timeout applies); of two readers taking it at once, one writes it, the other finds
+    the key taken (insert) or the row changed (update)."""
+    lease = _lease_key(key)
+    held = db.session.execute(db.select(StatsSnapshot.stamp, StatsSnapshot.computed_at)
+                              .where(StatsSnapshot.key == lease)).first()
+    now = clock.now()
+    expired = now - timedelta(seconds=int(current_app.config.get("STATS_RECOUNT_LEASE", 300)))
+    db.session.commit()  # end this request's reading: a waiting reader then sees new rows
+    if held is not None and held.computed_at.astimezone(UTC) >= expired:
+        return None
+    token = secrets.token_hex(8)
+    try:
+        if held is None:
+            db.session.execute(db.insert(StatsSnapshot).values(
+                key=lease, stamp=token, computed_at=now, content={}))
+        elif not db.session.execute(
+                db.update(StatsSnapshot)
+                .where(StatsSnapshot.key == lease, StatsSnapshot.stamp == held.stamp)
+                .values(stamp=token, computed_at=now)
+                .execution_options(synchronize_session=False)).rowcount:
+            db.session.rollback()
+            return None
+        db.session.commit()
+    except (IntegrityError, OperationalError):  # another reader was first; SQLite busy
+        db.session.rollback()
+        return None
+    return token
+
+
+def _give_back(key: str, token: str) -> None:
+    try:
+        db.session.rollback()  # whatever the count left open
+        db.session.execute(db.delete(StatsSnapshot).where(
+            StatsSnapshot.key == _lease_key(key), StatsSnapshot.stamp == token))
+        db.session.commit()
+    except OperationalError:  # SQLite busy: the lease expires by itself
+        db.session.rollback()
 
 
 def _remember(key: str, version: str, content: dict) -> None:
@@ -418,14 +527,15 @@ def _remember(key: str, version: str, content: dict) -> None:
 
 
 def figures(filters: Filters) -> dict:
-    """The figures of `filters` (see `snapshot`)."""
-    return snapshot(filters)[0]
+    """The figures of `filters` (see `kept`)."""
+    return snapshot(filters).content
 
 
 def _keep(key: str, current: str, now: datetime, content: dict) -> None:
     """Save the snapshot in a transaction of its own (a GET commits nothing else); a
     concurrent writer of the same key wins, which is as good."""
     try:  # IntegrityError: another writer of the key; OperationalError: SQLite busy
+        db.session.commit()  # the count's reading ends: the write begins a transaction
         with db.session.begin_nested():
             snapshot = db.session.get(StatsSnapshot, key)
             if snapshot is None:

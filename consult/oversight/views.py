@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult import clock
+from consult import clock, pagecache
 from consult.auth.models import Unit
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import db
@@ -61,16 +61,25 @@ KEPT_PAGES = 256
 
 
 @bp.get("/stats")
+@pagecache.page(params=("year", "unit"), scopes=(pagecache.SITE, pagecache.STATS))
 def index():
-    """Charts and tables of consultations, comments, answers, reports and interpretations."""
+    """Charts and tables of consultations, comments, answers, reports and interpretations.
+
+    Anonymous readers get it from the page cache, which keeps it until a consultation, report,
+    policy or interpretation is written (its `stats` stamp) or the snapshot is due to count
+    comments again; a page of older figures served during a recount is not kept."""
     filters = stats.filters_from(request.args)
-    figures, version = stats.snapshot(filters)
+    kept = stats.snapshot(filters)
+    if kept.fresh_until is None:
+        pagecache.keep_not()
+    else:
+        pagecache.expires_by(kept.fresh_until)
     if _personal():  # rendered for this visitor alone, never kept
-        return _public(make_response(_stats_page(figures, filters)), personal=True)
-    key = (version, filters.key, str(get_locale()))
+        return _public(make_response(_stats_page(kept.content, filters)), personal=True)
+    key = (kept.version, filters.key, str(get_locale()))
     page = _pages.get(key)
     if page is None:
-        page = _stats_page(figures, filters).encode("utf-8")
+        page = _stats_page(kept.content, filters).encode("utf-8")
         if len(_pages) >= KEPT_PAGES:
             _pages.clear()
         _pages[key] = page

@@ -84,7 +84,7 @@ class Row:
 def figures(year: int, unit_id: int | None = None) -> dict:
     """Every unit's figures for `year` (the unit given and those below it, else all), kept
     like the statistics (`consult.oversight.stats.kept`)."""
-    return kept(f"yearly:{year}:{unit_id or 'all'}", lambda: count(year, unit_id))[0]
+    return kept(f"yearly:{year}:{unit_id or 'all'}", lambda: count(year, unit_id)).content
 
 
 def count(year: int, unit_id: int | None = None) -> dict:

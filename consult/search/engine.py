@@ -7,7 +7,9 @@ with the title counting ten times the body; PostgreSQL: ts_rank with the title w
 multiplied by the kind's weight — a consultation's or policy's own text above an article, an
 article above a comment. Every matching document other than a comment is ranked (they are
 few); comments — millions, in time — are ranked among their COMMENT_CANDIDATES newest matches,
-read newest first straight from the index, so a query's cost does not grow with the corpus.
+read newest first straight from the index (SQLite), or found newest first within bounded
+windows of ids (PostgreSQL, `_postgresql_newest_comments`), so that a query's cost follows what
+it finds rather than the size of the corpus.
 At most MAX_RESULTS results are served in pages; a count beyond says "more than".
 """
 
@@ -18,7 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, case, column, false, func, literal_column, select, table
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+)
 
 from consult import clock
 from consult.consultations.models import Consultation
@@ -29,6 +44,8 @@ from consult.textfold import fold, query_phrases, query_terms
 
 MAX_RESULTS = 1000  # ranked results served in pages; a count above it is "more than"
 COMMENT_CANDIDATES = 1000  # the newest matching comments that are ranked
+RECENT_WINDOW = 20_000  # PostgreSQL: the newest ids walked row by row (see below)
+DENSE_IN_WINDOW = 50  # PostgreSQL: a word found this often there is looked for in bands
 SNIPPET_LENGTH = 160
 MAX_QUERY_LENGTH = 500
 
@@ -173,13 +190,57 @@ def _candidates(params: SearchParams, phrases) -> tuple[list[tuple[int, float]],
         found += [(i, float(s)) for i, s in db.session.execute(
             query.order_by(score.desc(), D.id.desc()).limit(MAX_RESULTS + 1))]
     if params.kind is None or params.kind == Kind.COMMENT:
-        query, score = _base_query(params, phrases, scope="c", columns=(D.id,))
-        newest = D.id.desc() if _postgresql() else _FTS.c.rowid.desc()
-        comments = db.session.execute(query.order_by(newest).limit(COMMENT_CANDIDATES)).all()
+        if _postgresql():
+            comments = _postgresql_newest_comments(params, phrases)
+        else:
+            query, score = _base_query(params, phrases, scope="c", columns=(D.id,))
+            comments = db.session.execute(
+                query.order_by(_FTS.c.rowid.desc()).limit(COMMENT_CANDIDATES)).all()
         more = len(comments) == COMMENT_CANDIDATES
         found += [(i, float(s)) for i, s in comments]
     found.sort(key=lambda pair: (-pair[1], -pair[0]))
     return found, more or len(found) > MAX_RESULTS
+
+
+def _postgresql_newest_comments(params: SearchParams, phrases) -> list[tuple[int, float]]:
+    """(id, score) of the COMMENT_CANDIDATES newest matching comments, on PostgreSQL.
+
+    `ORDER BY id DESC LIMIT n` alone lets the planner walk the primary key backwards, testing
+    every row until n match: quick for a word spread evenly, but a word found only in older
+    comments (one consultation's campaign, say) makes it test every newer row first — 8 s at
+    a million comments (bench/README.md). So that walk is bounded to the newest RECENT_WINDOW
+    ids. What is missing is then looked for below them: a word frequent there, in bands of ids
+    sized by its frequency (each four times the one before); a rare one, through the GIN index
+    alone (`id + 0` keeps the primary key out of that plan), reading its matches only. The
+    relevance is computed for the chosen ids only."""
+    D = SearchDocument
+    newest_id = db.session.scalar(select(func.max(D.id)))
+    if newest_id is None:
+        return []
+    query, _score = _base_query(params, phrases, scope="c", columns=(D.id,))
+    query = query.with_only_columns(D.id)
+    top = newest_id - RECENT_WINDOW
+    found = list(db.session.scalars(
+        query.where(D.id > top).order_by(D.id.desc()).limit(COMMENT_CANDIDATES)))
+    missing = COMMENT_CANDIDATES - len(found)
+    if missing and top > 0 and len(found) >= DENSE_IN_WINDOW:
+        band = 2 * RECENT_WINDOW * missing // len(found)  # twice the ids that should hold them
+        while len(found) < COMMENT_CANDIDATES and top > 0:
+            bottom = max(top - band, 0)
+            found += db.session.scalars(
+                query.where(D.id > bottom, D.id <= top).order_by((D.id + 0).desc())
+                .limit(COMMENT_CANDIDATES - len(found)))
+            top, band = bottom, band * 4
+    elif missing and top > 0:
+        older = D.id + 0
+        found += db.session.scalars(
+            query.where(older <= top).order_by(older.desc()).limit(missing))
+    if not found:
+        return []
+    _condition, score = _matches(phrases, "c")
+    ids = bindparam("ids", found, type_=ARRAY(Integer))  # one parameter, not a thousand
+    return [(i, float(s)) for i, s in db.session.execute(
+        select(D.id, score).where(D.id == any_(ids)).order_by(D.id.desc()))]
 
 
 def search(params: SearchParams) -> Results:

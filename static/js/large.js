@@ -1,9 +1,10 @@
 /* 长者模式（大字版）: the large-text stylesheet switch (issue 13).
  *
- * Loaded in <head> before the page is drawn: puts class "large" on <html> when this browser
- * chose the mode (a cookie), so every page is the same HTML for every visitor and can be
- * cached. The switch links work without JavaScript too (?large=1 / ?large=0 on the URL); with
- * it they switch at once and remember the choice for a year.
+ * The server renders class "large" on <html> from the same cookie (large=1), and the render
+ * cache keeps the two variants of each page apart. The switch links work without JavaScript
+ * (/large-text?on=1&next=<this page> sets the cookie for a year and comes back); with it they
+ * switch at once, without a page load, and set the cookie here. Loaded in <head> before the
+ * page is drawn, it also follows a cookie set by another tab since the page was rendered.
  */
 (function () {
   "use strict";

@@ -183,6 +183,86 @@ def test_filters_narrow_the_queue(client_as, make, editor, consultation):
                                         topic="z")).status_code == 200
 
 
+def _group(consultation, comments, status=GroupStatus.SUGGESTED, representative=None):
+    group = CommentGroup(consultation=consultation, status=status)
+    db.session.add(group)
+    db.session.flush()
+    for comment in comments:
+        comment.group_id = group.id
+    group.representative_comment_id = representative.id if representative else None
+    db.session.flush()
+    return group
+
+
+def _group_option(html, group):
+    found = re.search(rf'<option value="{group.id}"( selected)?>([^<]*)</option>',
+                      html.split('id="wb-group"')[1].split("</select>")[0])
+    return found and found.group(2)
+
+
+def test_the_group_filter_lists_each_group_by_its_words_and_size(
+        client_as, make, editor, consultation):
+    campaign = [make.comment(consultation, body="坚决反对提高保障房租金标准，请撤回第五条。")
+                for _ in range(3)]
+    pair = [make.comment(consultation, body=f"建议\n增加   公租房房源{i}") for i in range(2)]
+    big = _group(consultation, campaign, GroupStatus.CONFIRMED, representative=campaign[1])
+    small = _group(consultation, pair)
+    other = make.consultation("closed", unit=consultation.unit)
+    elsewhere = _group(other, [make.comment(other, body="别的征集的意见")])
+    html = client_as(editor).get(_bench(consultation)).get_data(as_text=True)
+    assert _group_option(html, big) == \
+        f"组{big.id}：坚决反对提高保障房租金标准，请撤回第…（3 条，已确认）"
+    # whitespace folded, short texts whole
+    assert _group_option(html, small) == f"组{small.id}：建议 增加 公租房房源0（2 条，待确认）"
+    assert not _group_option(html, elsewhere)  # only this consultation's groups
+    listing = html.split('id="wb-group"')[1]
+    # largest first
+    assert listing.index(f'value="{big.id}"') < listing.index(f'value="{small.id}"')
+    # the table view has the same filter
+    table = client_as(editor).get(_bench(consultation, view="table")).get_data(as_text=True)
+    assert _group_option(table, big).startswith(f"组{big.id}：坚决反对")
+
+
+def test_filtering_by_a_group_shows_exactly_its_comments(client_as, make, editor, consultation):
+    members = [make.comment(consultation, body=f"统一印发的意见书第{i}份") for i in range(3)]
+    outsider = make.comment(consultation, body="我自己写的意见")
+    group = _group(consultation, members)
+    make.answer(members[0])
+    client = client_as(editor)
+    html = client.get(_bench(consultation, view="table", group=group.id, state="all")).get_data(
+        as_text=True)
+    assert _group_option(html, group).startswith(f"组{group.id}：")
+    assert f'<option value="{group.id}" selected>' in html
+    for member in members:
+        assert member.tracking_no in html
+    assert outsider.tracking_no not in html
+    # awaiting (the default state): the answered member drops out
+    html = client.get(_bench(consultation, view="table", group=group.id)).get_data(as_text=True)
+    assert members[0].tracking_no not in html and members[1].tracking_no in html
+    assert outsider.tracking_no not in html
+    # one at a time: the queue walks through the group only
+    html = client.get(_bench(consultation, group=group.id)).get_data(as_text=True)
+    assert "符合条件的有 2 条" in html and members[1].tracking_no in html
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "1e3", "99999999999999999999", "<b>", " 1"])
+def test_a_bad_group_filter_is_ignored(client_as, make, editor, consultation, value):
+    make.comment(consultation, body="意见一")
+    html = client_as(editor).get(_bench(consultation, group=value)).get_data(as_text=True)
+    assert "符合条件的有 1 条" in html  # read as "any group"
+    assert "<b>" not in html.split('id="wb-group"')[1].split("</select>")[0]
+
+
+def test_a_group_of_another_consultation_matches_nothing(client_as, make, editor, consultation):
+    make.comment(consultation, body="意见一")
+    other = make.consultation("closed", unit=consultation.unit)
+    elsewhere = _group(other, [make.comment(other, body="别的征集的意见")])
+    html = client_as(editor).get(_bench(consultation, group=elsewhere.id)).get_data(
+        as_text=True)
+    assert "别的征集的意见" not in html
+    assert f'<option value="{elsewhere.id}" selected>组{elsewhere.id}</option>' in html
+
+
 # --- the compact table --------------------------------------------------------------------------
 
 

@@ -201,6 +201,25 @@ def test_the_contents_list_counts_comments_per_article(client, make):
     assert 'class="toc toc-narrow card"' in html  # collapsible on phones
 
 
+def _toc(html: str) -> str:
+    return html.split('class="toc toc-wide card"')[1].split("</nav>")[0]
+
+
+def test_the_contents_list_counts_a_new_comment_at_once(client, make):
+    c = make.consultation("open")
+    make.comment(c, article=2)
+    first = client.get(f"/consultations/{c.id}")
+    assert first.headers["X-Page-Cache"] == "miss" and "1 条意见" in _toc(first.get_data(True))
+    make.comment(c, article=2)  # the counts per article are kept per process until a write
+    again = client.get(f"/consultations/{c.id}")
+    assert again.headers["X-Page-Cache"] == "miss"
+    toc = _toc(again.get_data(as_text=True))
+    assert "2 条意见" in toc and "1 条意见" not in toc
+    # the narrow list (on phones) is the same list, rendered once
+    assert again.get_data(as_text=True).split('class="toc toc-narrow card"')[1].split(
+        "</details>")[0].count("2 条意见") == 1
+
+
 def test_english_pages_mark_chinese_content_and_say_it_is_not_translated(client, make):
     c = make.consultation("open", title="停车管理办法")
     html = page(client, f"/consultations/{c.id}?lang=en")

@@ -74,6 +74,44 @@ def test_answering_without_javascript_is_save_and_next_by_plain_post(new_page, l
     page.screenshot(path="/tmp/e2e-workbench-table.png", full_page=True)
 
 
+def test_the_group_filter_without_javascript_lists_the_groups_and_shows_one(
+        new_page, login, live_app):
+    from consult.answers.models import CommentGroup
+    from consult.comments.models import Comment
+    from consult.extensions import db
+    from consult.jobs.queue import run_due
+
+    page = new_page(java_script_enabled=False)
+    login(page, EDITOR)
+    open_workbench(page)
+    finding = page.get_by_role("button", name=re.compile("查找相同意见"))
+    if finding.count():
+        finding.click()
+        with live_app.app_context():
+            run_due()
+    page.get_by_role("link", name="列表速览").click()
+    choice = page.get_by_label("相同意见组")
+    labels = [o.inner_text() for o in choice.locator("option").all()]
+    # the demo's form letter (外卖骑手 …), by its first words and its size
+    campaign = next(text for text in labels if re.match(r"组\d+：.+（\d+ 条，(待|已)确认）", text))
+    group_id = int(re.match(r"组(\d+)", campaign).group(1))
+    size = int(re.search(r"（(\d+) 条", campaign).group(1))
+    assert size >= 2
+    choice.select_option(label=campaign)
+    page.get_by_label("状态").select_option(label="全部")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(rf"group={group_id}"))
+    shown = {n.strip() for n in page.locator(".wb-table .receipt-no-small").all_inner_texts()}
+    with live_app.app_context():
+        members = set(db.session.scalars(db.select(Comment.tracking_no).where(
+            Comment.group_id == group_id)))
+        assert db.session.get(CommentGroup, group_id) is not None
+        db.session.remove()
+    assert shown == members and len(members) == size
+    assert page.get_by_label("相同意见组").locator("option:checked").inner_text() == campaign
+    page.screenshot(path="/tmp/e2e-workbench-group-filter.png", full_page=True)
+
+
 def test_approving_and_publishing_go_through_check_pages(new_page, login):
     page = new_page(java_script_enabled=False)
     login(page, APPROVER)
@@ -112,21 +150,53 @@ def test_large_text_mode_is_remembered_with_javascript(new_page):
     assert not page.evaluate("document.documentElement.classList.contains('large')")
 
 
-def test_large_text_mode_without_javascript_and_one_html_for_everyone(new_page):
+def _is_large(page) -> bool:
+    return page.evaluate("document.documentElement.classList.contains('large')")
+
+
+def test_large_text_mode_without_javascript_is_remembered_across_pages(new_page):
     page = new_page(java_script_enabled=False)
-    page.goto("/")
+    page.goto("/consultations?status=all")
+    size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert not _is_large(page)
     page.get_by_role("link", name="长者模式（大字版）").click()
-    assert "large=1" in page.url
-    assert page.evaluate("1") is None or True  # (no script runs; the class comes from the URL)
-    assert 'class="large"' in page.content()
-    page.screenshot(path="/tmp/e2e-large-home-nojs.png", full_page=True)
-    # The same URL gives every anonymous visitor the same HTML, whatever they chose before.
+    page.wait_for_load_state()
+    # back on the same page, now large (the class comes from the server: no script ran)
+    assert page.url.endswith("/consultations?status=all")
+    assert _is_large(page)
+    assert page.evaluate(
+        "parseFloat(getComputedStyle(document.documentElement).fontSize)") >= size * 1.2
+    assert page.get_by_role("link", name="标准版").is_visible()
+    page.screenshot(path="/tmp/e2e-large-list-nojs.png", full_page=True)
+    # two ordinary links later, still large
+    page.locator("main a[href^='/consultations/']").first.click()
+    page.wait_for_load_state()
+    assert "/consultations/" in page.url and _is_large(page)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="政策文件").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/policies") and _is_large(page)
+    page.screenshot(path="/tmp/e2e-large-policies-nojs.png", full_page=True)
+    # another visitor of the same (cached) pages gets the standard page
     other = new_page(java_script_enabled=False)
-    other.context.add_cookies([{"name": "large", "value": "1", "url": page.url}])
-    first = page.request.get("/consultations").text()
-    second = other.request.get("/consultations").text()
-    strip = re.compile(r'name="csrf_token"[^>]*>|<input type="hidden" name="csrf_token"[^>]*>')
-    assert strip.sub("", first) == strip.sub("", second)
+    for url in ("/policies", "/consultations?status=all"):
+        other.goto(url)
+        assert not _is_large(other), url
+    # switched off: this page and the next in the standard mode
+    page.get_by_role("link", name="标准版").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/policies") and not _is_large(page)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="意见征集").click()
+    page.wait_for_load_state()
+    assert not _is_large(page)
+
+
+def test_a_shared_large_link_shows_one_page_large_without_javascript(new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto("/?large=1")
+    assert _is_large(page)
+    page.screenshot(path="/tmp/e2e-large-home-nojs.png", full_page=True)
+    page.goto("/consultations")
+    assert not _is_large(page)  # without script nothing was remembered from the URL
 
 
 def test_the_language_switch_keeps_the_path_and_the_query(new_page):

@@ -112,6 +112,31 @@ def test_bad_changes_are_refused_with_the_field(publish, approver, change, field
     assert field in error.value.fields
 
 
+def test_the_change_form_names_the_document_by_its_number(publish, approver, client_as,
+                                                          post_form):
+    """The staff form: a 文号 not in the library is refused on its field (422, nothing
+    recorded), a form without its date too; a published one's number records the change."""
+    old = publish("郑政〔2026〕7号")
+    publish("郑政〔2026〕8号", issued_on=date(2026, 3, 1))
+    staff = client_as(approver)
+    page = f"/staff/policies/{old.id}"
+    refusals = [({"kind": "amend", "effective_on": "2026-03-01", "by_policy": "郑政〔2026〕99号"},
+                 "文件库中没有已发布的该文号的文件。"),
+                ({"kind": "amend", "effective_on": "", "by_policy": "郑政〔2026〕8号"},
+                 "请填写有效的日期（年-月-日）。")]
+    for data, message in refusals:
+        response = post_form(staff, f"{page}/changes", data, page=page)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+        assert old.changes == []
+    response = post_form(staff, f"{page}/changes", {
+        "kind": "amend", "effective_on": "2026-03-01", "by_policy": "郑政[2026]8号"}, page=page)
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    db.session.refresh(old)
+    assert [(c.kind, c.by_policy.document_number) for c in old.changes] == [
+        (ChangeKind.AMEND, "郑政〔2026〕8号")]
+
+
 def test_a_policy_cannot_change_itself_nor_be_changed_before_publication(
         publish, unit, approver):
     policy = publish("郑政〔2026〕4号")

@@ -345,3 +345,29 @@ def test_a_public_consultation_and_its_comments_in_one_flush(unit):
     db.session.flush()
     assert sorted(h.body for h in search(SearchParams(q="同一次写入", kind=Kind.COMMENT)).hits) \
         == ["同一次写入的意见乙。", "同一次写入的意见甲。"]
+
+
+@pytest.mark.parametrize("spread", ["old_only", "every_other", "newest_only"])
+def test_comments_ranked_are_the_newest_that_match_wherever_they_stand(make, unit, monkeypatch,
+                                                                         spread):
+    """However a word is spread over the comments — only in old ones (PostgreSQL's walk of the
+    newest ids finds none), in every other one, only in the newest — the comments ranked are
+    its newest matches."""
+    from consult.search import engine
+
+    monkeypatch.setattr(engine, "COMMENT_CANDIDATES", 4)
+    monkeypatch.setattr(engine, "RECENT_WINDOW", 5)
+    monkeypatch.setattr(engine, "DENSE_IN_WINDOW", 1)
+    c = make.consultation(State.CLOSED, unit, title="郑州市城市更新条例")
+    with_word = {
+        "old_only": lambda n: n < 8,
+        "every_other": lambda n: n % 2 == 0,
+        "newest_only": lambda n: n >= 24,
+    }[spread]
+    comments = [make.comment(c, body=("古城墙应当保护。" if with_word(n) else "建议修改。"))
+                for n in range(30)]
+    newest = sorted((x.id for n, x in enumerate(comments) if with_word(n)), reverse=True)[:4]
+    results = search(SearchParams(q="古城墙", kind=Kind.COMMENT))
+    assert sorted((h.ref_id for h in results.hits), reverse=True) == newest
+    assert results.more_than  # four ranked, and there were more
+    assert search(SearchParams(q="古城", kind=Kind.COMMENT)).hits  # one token alike

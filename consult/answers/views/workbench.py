@@ -33,6 +33,7 @@ from consult.answers.workbench import (
     count,
     earlier_answers,
     frequent_answers,
+    group_options,
     next_comment,
     progress,
     record_seen,
@@ -115,6 +116,7 @@ def _common(consultation: Consultation) -> dict:
         "choices": _choices(),
         "next_triage": next_triage_url(consultation),
         "topic_options": topics_overview(consultation),
+        "group_options": group_options(consultation),
     }
 
 

@@ -34,11 +34,15 @@ STATUS_ORDER = (
 )
 
 
-def _window_minimums() -> list[tuple[str, str]]:
-    """Each type's minimum window in words (「政府规章 不少于 30 日」), and the business rule."""
-    rows = [(str(TYPE_LABELS[t]), windows.minimum(t).describe()) for t in ConsultationType]
-    business = windows.minimum(ConsultationType.NORMATIVE_DOCUMENT, concerns_business=True)
-    if business != windows.minimum(ConsultationType.NORMATIVE_DOCUMENT):
+def _window_minimums(minimums: dict[str, int] | None = None) -> list[tuple[str, str]]:
+    """Each type's minimum window in words (「政府规章 不少于 30 日」), and the business rule:
+    those in force now, or a consultation's own (`minimums`)."""
+    def rule(type_, business=False):
+        return windows.minimum(type_, concerns_business=business, minimums=minimums)
+
+    rows = [(str(TYPE_LABELS[t]), rule(t).describe()) for t in ConsultationType]
+    business = rule(ConsultationType.NORMATIVE_DOCUMENT, True)
+    if business != rule(ConsultationType.NORMATIVE_DOCUMENT):
         rows.append((_("涉及市场主体经营活动的行政规范性文件"), business.describe()))
     return rows
 
@@ -106,7 +110,8 @@ def _render_form(form, *, consultation=None, message=None, status=200):
     )
     return render_template(
         "consultations/staff/consultation_form.html", form=form, consultation=consultation,
-        minimums=_window_minimums(), message=message,
+        minimums=_window_minimums(consultation.window_minimums if consultation else None),
+        message=message,
     ), status
 
 
@@ -184,10 +189,7 @@ def render_detail(consultation: Consultation, *, return_form=None, withdraw_form
         events=audit.events_for(consultation),
         received=received_counts([consultation]).get(consultation.id, 0),
         awaiting=workspace.awaiting_counts([consultation.id]).get(consultation.id, 0),
-        minimum=services.minimum_days(consultation.type,
-                                      concerns_business=consultation.concerns_business),
-        window_rule=windows.minimum(consultation.type,
-                                    concerns_business=consultation.concerns_business),
+        window_rule=consultation.window_rule,
         working_days=windows.working_days(clock.local_date(consultation.opens_at),
                                           clock.local_date(consultation.closes_at)),
         legal_state=legal.review_state(consultation),

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from consult import clock, workspace
-from consult.consultations import legal, policy, services, versions, windows
+from consult.consultations import legal, policy, services, versions
 from consult.consultations.forms import ExtendForm, LegalReviewForm, NewVersionForm
 from consult.consultations.models import Consultation, LegalDecision
 from consult.consultations.views import bp
@@ -51,8 +51,7 @@ def _render_new_version(consultation: Consultation, form, *, message=None, statu
     return render_template(
         "consultations/staff/new_version.html", c=consultation, form=form, message=message,
         allowed=policy.can_new_version(current_user, consultation),
-        minimum=windows.minimum(consultation.type,
-                                concerns_business=consultation.concerns_business),
+        minimum=consultation.window_rule,
     ), status
 
 

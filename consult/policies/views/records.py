@@ -5,6 +5,8 @@ policy's staff page; a refused form is shown again there with its errors (422)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +28,25 @@ def _again(item: Policy, name: str, form, message: str | None = None):
     return render_detail(item, bound={name: form}, message=message, status=422)
 
 
+def _record(item: Policy, name: str, form, save: Callable[[], object], done: str, *,
+            refused: dict[str, str] | None = None):
+    """The shape of a record form: checked, then `save` (its service call) in a savepoint, then
+    back to the policy's staff page with `done`; a refused form — invalid, `refused` by the
+    view (field → message), or refused by the service — is shown there again with its errors."""
+    if not form.validate():
+        return _again(item, name, form)
+    if refused:
+        for field, message in refused.items():
+            form[field].errors = [message]
+        return _again(item, name, form)
+    with form_errors(form) as failed:
+        save()
+    if failed:
+        return _again(item, name, form, failed.message)
+    flash(done, "success")
+    return redirect(url_for(".manage_detail", policy_id=item.id))
+
+
 @bp.post("/staff/policies/<int:policy_id>/competition-review")
 @staff_required
 @commits
@@ -33,15 +54,9 @@ def manage_competition_review(policy_id: int):
     """The legal office signs off (or returns) the fair-competition review before issue."""
     item = load_or_403(Policy, policy_id, policy.can_review_competition)
     form = CompetitionReviewForm()
-    if not form.validate():
-        return _again(item, "review", form)
-    with form_errors(form) as failed:
-        services.review_competition(item, LegalDecision(form.decision.data), form.opinion.data,
-                                    actor=current_user)
-    if failed:
-        return _again(item, "review", form, failed.message)
-    flash(_("公平竞争审查结论已记录。"), "success")
-    return redirect(url_for(".manage_detail", policy_id=item.id))
+    return _record(item, "review", form, lambda: services.review_competition(
+        item, LegalDecision(form.decision.data), form.opinion.data, actor=current_user),
+        _("公平竞争审查结论已记录。"))
 
 
 @bp.post("/staff/policies/<int:policy_id>/filing")
@@ -51,16 +66,9 @@ def manage_filing(policy_id: int):
     """Record the filing (备案) of a published rule or normative document."""
     item = load_or_403(Policy, policy_id, policy.can_draft_policy)
     form = FilingForm()
-    if not form.validate():
-        return _again(item, "filing", form)
-    with form_errors(form) as failed:
-        services.record_filing(item, filed_with=form.filed_with.data,
-                               filed_on=form.filed_on.data,
-                               filing_number=form.filing_number.data, actor=current_user)
-    if failed:
-        return _again(item, "filing", form, failed.message)
-    flash(_("备案情况已记录。"), "success")
-    return redirect(url_for(".manage_detail", policy_id=item.id))
+    return _record(item, "filing", form, lambda: services.record_filing(
+        item, filed_with=form.filed_with.data, filed_on=form.filed_on.data,
+        filing_number=form.filing_number.data, actor=current_user), _("备案情况已记录。"))
 
 
 @bp.post("/staff/policies/<int:policy_id>/changes")
@@ -70,20 +78,13 @@ def manage_change(policy_id: int):
     """Record that a later document amended, repealed, replaced or renewed the policy."""
     item = load_or_403(Policy, policy_id, policy.can_publish_policy)
     form = ChangeForm()
-    if not form.validate():
-        return _again(item, "change", form)
-    by_policy = None
-    if (form.by_policy.data or "").strip():
-        by_policy = queries.by_number(form.by_policy.data)
-        if by_policy is None:
-            form.by_policy.errors = [_("文件库中没有已发布的该文号的文件。")]
-            return _again(item, "change", form)
-    with form_errors(form) as failed:
-        services.record_change(item, form.change_input(by_policy), actor=current_user)
-    if failed:
-        return _again(item, "change", form, failed.message)
-    flash(_("效力变化已记录。"), "success")
-    return redirect(url_for(".manage_detail", policy_id=item.id))
+    number = (form.by_policy.data or "").strip()
+    by_policy = queries.by_number(form.by_policy.data) if number else None
+    refused = {"by_policy": _("文件库中没有已发布的该文号的文件。")} \
+        if number and by_policy is None else None
+    return _record(item, "change", form, lambda: services.record_change(
+        item, form.change_input(by_policy), actor=current_user), _("效力变化已记录。"),
+        refused=refused)
 
 
 @bp.post("/staff/policies/<int:policy_id>/links")
