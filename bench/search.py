@@ -29,6 +29,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -259,7 +260,8 @@ def main() -> None:
             db_url, drop = scratch_database(url)
         else:
             folder = tempfile.mkdtemp(prefix="bench-search-")
-            db_url, drop = f"sqlite:///{folder}/bench.db", (lambda: None)
+            db_url = f"sqlite:///{folder}/bench.db"
+            drop = lambda folder=folder: shutil.rmtree(folder, ignore_errors=True)  # noqa: E731
         try:
             results[size] = run_size(db_url, size, args.repeat, args.keep)
         finally:
