@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=0, help="pstats lines to print (0: none)")
     parser.add_argument("--callees", metavar="FUNCTION", default="",
                         help="print what the functions of this name call (pstats callees)")
+    parser.add_argument("--callers", metavar="FUNCTION", default="",
+                        help="print what calls the functions of this name (pstats callers)")
     parser.add_argument("--echo", action="store_true",
                         help="log one POST's statements with SQLAlchemy's statement-cache notes "
                              "([cached since …] or [generated in …]: compiled again)")
@@ -157,6 +159,8 @@ def main() -> None:
                 stats.sort_stats(args.sort).print_stats(args.lines)
             if args.callees:
                 stats.sort_stats("cumulative").print_callees(args.callees)
+            if args.callers:
+                stats.sort_stats("cumulative").print_callers(args.callers)
 
 
 class DriverClock:
