@@ -245,14 +245,6 @@ def _renew_missed() -> None:
             raise
 
 
-def consultation_stamp(consultation_id: int) -> str | None:
-    """The stamp of a consultation's pages as this request read it before the view read any
-    data (renewed by every write that shows on them), for what a view keeps per process beside
-    the cache: data read after it is at least as new. None when the request read no such stamp
-    (page cache off or its store down, someone's own page): then nothing may be kept by it."""
-    return g.get("page_stamps", {}).get(consultation_scope(consultation_id))
-
-
 def _stamps(scopes: list[str]) -> list[str]:
     stamps = _host_stamps()
     if stamps is not None:
@@ -428,7 +420,6 @@ def page(*, params: tuple[str, ...] = (), consultation: str | None = None,
                 _renew_missed()
                 stamps = _stamps(stamped)
                 key = _key(params, stamps)
-                g.page_stamps = dict(zip(stamped, stamps, strict=True))
                 entry = _recent.get(key) or cache.get(key)
             except Exception as error:  # noqa: BLE001 - the store is down: render the page
                 log.warning("page cache unavailable, page rendered: %s", error)

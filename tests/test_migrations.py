@@ -141,7 +141,8 @@ def test_upgrade_backfills_when_each_report_was_first_published(empty_database_u
 
 
 def test_upgrade_counts_the_comments_already_there(empty_database_url, real_session):
-    """0007_pages: the kept counts start from the comments in the database."""
+    """0007_pages and 0013_counts: the kept counts — by status, and by article for the
+    contents list — start from the comments in the database."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0003_house")
@@ -155,20 +156,25 @@ def test_upgrade_counts_the_comments_already_there(empty_database_url, real_sess
             "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now)",
             "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
             "VALUES (1, 1, 1, :now)",
+            "INSERT INTO articles (id, version_id, number, label, text) "
+            "VALUES (7, 1, 1, '第一条', '条文')",
         ] + [
-            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, category, "
-            "channel, publish_name, notify, status, created_at, received_at) "
-            f"VALUES ({i}, 'T{i}', 1, 1, '意见', 'individual', 'web', false, false, '{status}', "
-            ":now, :now)"
-            for i, status in enumerate(["published"] * 3 + ["hidden", "unverified"], start=1)
+            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, article_id, "
+            "body, category, channel, publish_name, notify, status, created_at, received_at) "
+            f"VALUES ({i}, 'T{i}', 1, 1, {article}, '意见', 'individual', 'web', false, false, "
+            f"'{status}', :now, :now)"
+            for i, (status, article) in enumerate(
+                [("published", 7), ("published", "NULL"), ("published", 7), ("hidden", 7),
+                 ("unverified", "NULL")], start=1)
         ]
         with db.engine.begin() as conn:
             for statement in statements:
                 conn.execute(text(statement), {"now": now})
         upgrade()
-        from consult.comments.counts import counts_by_status
+        from consult.comments.counts import counts_by_article, counts_by_status
 
         assert counts_by_status([1]) == {1: {"published": 3, "hidden": 1, "unverified": 1}}
+        assert counts_by_article(1, 1) == {7: 3, None: 2}
         db.session.remove()
         db.engine.dispose()
 

@@ -1,18 +1,21 @@
 """Comment counts kept, not recounted (SPEC §7: a page with 100 000 comments is no slower).
 
-Every comment written through the ORM moves its consultation's count for its status: an INSERT
-adds one, a change of status moves one from the old status to the new. The changes of one flush
-are gathered per (consultation, status) and written at its end, in the same transaction (a 201
-still means the comment and its count are committed), each as one upsert on one of `SHARDS`
-rows picked at random, so that a crowd's inserts on PostgreSQL do not queue for one row's lock;
-the rows are written in one order, so two transactions never wait for each other in a circle.
-Reading a count is the sum of at most SHARDS rows per status.
+Every comment written through the ORM moves the count of its *place* — its consultation, status,
+version and article (0: the whole draft) — so the consultation's totals and the contents list's
+comments per article are both read from the same rows: an INSERT adds one, a change of status
+(or, were it ever to happen, of article) moves one from the old place to the new. The changes of
+one flush are gathered per place and written at its end, in the same transaction (a 201 still
+means the comment and its count are committed), each as one upsert on one of `SHARDS` rows
+picked at random, so that a crowd's inserts on PostgreSQL do not queue for one row's lock; the
+rows are written in one order, so two transactions never wait for each other in a circle.
+Reading a count is a sum over a consultation's rows (at most SHARDS per place: a few thousand
+for a draft of a hundred articles, read through the primary key).
 
 A citizen's comment is written by one INSERT without a flush (consult/comments/services.py): it
 is counted by `add`, in its transaction too.
 
 Comments are never deleted (SPEC F9). Rows inserted in bulk outside the ORM (benchmarks, the
-migration that introduced the counts) are counted by `recount`.
+migrations that introduced the counts) are counted by `recount`.
 """
 
 from __future__ import annotations
@@ -34,22 +37,38 @@ def _status(value) -> str:
     return value.value if isinstance(value, CommentStatus) else str(value)
 
 
-def _note(target: Comment, status, delta: int) -> None:
+def _place(consultation_id: int, status, version_id: int | None,
+           article_id: int | None) -> tuple[int, str, int, int]:
+    """The key of a count row: 0 stands for "none" (the whole draft), as keys cannot be NULL."""
+    return consultation_id, _status(status), version_id or 0, article_id or 0
+
+
+def _note(target: Comment, place: tuple, delta: int) -> None:
     deltas = Session.object_session(target).info.setdefault(_DELTAS, Counter())
-    deltas[(target.consultation_id, _status(status))] += delta
+    deltas[place] += delta
 
 
 @event.listens_for(Comment, "after_insert")
 def _inserted(mapper, connection, target: Comment) -> None:
-    _note(target, target.status, 1)
+    _note(target, _place(target.consultation_id, target.status, target.version_id,
+                         target.article_id), 1)
+
+
+_PLACE = ("consultation_id", "status", "version_id", "article_id")
+
+
+def _before(target: Comment, name: str):
+    history = inspect(target).attrs[name].history
+    return history.deleted[0] if history.deleted else getattr(target, name)
 
 
 @event.listens_for(Comment, "after_update")
 def _updated(mapper, connection, target: Comment) -> None:
-    history = inspect(target).attrs.status.history
-    if history.added and history.deleted and history.added[0] != history.deleted[0]:
-        _note(target, history.deleted[0], -1)
-        _note(target, history.added[0], 1)
+    old = _place(*(_before(target, name) for name in _PLACE))
+    new = _place(*(getattr(target, name) for name in _PLACE))
+    if old != new:
+        _note(target, old, -1)
+        _note(target, new, 1)
 
 
 @event.listens_for(Session, "after_flush")
@@ -58,12 +77,12 @@ def _write(session: Session, flush_context) -> None:
     if not deltas:
         return
     connection = session.connection()
-    rows = sorted((consultation_id, status, random.randrange(SHARDS), delta)
-                  for (consultation_id, status), delta in deltas.items() if delta)
+    rows = sorted((*place, random.randrange(SHARDS), delta)
+                  for place, delta in deltas.items() if delta)
     if not rows:
         return
-    params = [{"consultation_id": c, "status": s, "shard": shard, "n": delta}
-              for c, s, shard, delta in rows]
+    params = [{"consultation_id": c, "status": s, "version_id": v, "article_id": a,
+               "shard": shard, "n": delta} for c, s, v, a, shard, delta in rows]
     # One statement (an executemany for several rows): a new comment sends one row.
     connection.execute(_UPSERT, params[0] if len(params) == 1 else params)
 
@@ -72,14 +91,18 @@ def _write(session: Session, flush_context) -> None:
 # compiled form of its `on_conflict_do_update` construct, and compiling it again cost more
 # than executing it (bench/README.md, comment submission).
 _UPSERT = text(
-    "INSERT INTO comment_counts (consultation_id, status, shard, n) "
-    "VALUES (:consultation_id, :status, :shard, :n) "
-    "ON CONFLICT (consultation_id, status, shard) DO UPDATE SET n = comment_counts.n + excluded.n")
+    "INSERT INTO comment_counts (consultation_id, version_id, article_id, status, shard, n) "
+    "VALUES (:consultation_id, :version_id, :article_id, :status, :shard, :n) "
+    "ON CONFLICT (consultation_id, version_id, article_id, status, shard) "
+    "DO UPDATE SET n = comment_counts.n + excluded.n")
 
 
-def add(connection, consultation_id: int, status) -> None:
+def add(connection, comment: Comment) -> None:
     """Count one comment written without the ORM's flush (`consult.comments.services`)."""
-    connection.execute(_UPSERT, {"consultation_id": consultation_id, "status": _status(status),
+    consultation_id, status, version_id, article_id = _place(
+        comment.consultation_id, comment.status, comment.version_id, comment.article_id)
+    connection.execute(_UPSERT, {"consultation_id": consultation_id, "version_id": version_id,
+                                 "article_id": article_id, "status": status,
                                  "shard": random.randrange(SHARDS), "n": 1})
 
 
@@ -99,6 +122,17 @@ def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:
     return result
 
 
+def counts_by_article(consultation_id: int, version_id: int | None) -> dict[int | None, int]:
+    """{article id (None: the whole draft): comments received} on one version of a
+    consultation, whatever their status, for the contents list of its page."""
+    rows = db.session.execute(
+        db.select(CommentCount.article_id, db.func.sum(CommentCount.n))
+        .where(CommentCount.consultation_id == consultation_id,
+               CommentCount.version_id == (version_id or 0))
+        .group_by(CommentCount.article_id))
+    return {article_id or None: int(n) for article_id, n in rows if n}
+
+
 def recount(consultation_id: int | None = None) -> None:
     """Count again from the comments themselves (after rows were written in bulk)."""
     where = [] if consultation_id is None else [Comment.consultation_id == consultation_id]
@@ -106,8 +140,10 @@ def recount(consultation_id: int | None = None) -> None:
     if consultation_id is not None:
         delete = delete.where(CommentCount.consultation_id == consultation_id)
     db.session.execute(delete)
-    counted = db.select(Comment.consultation_id, Comment.status, db.literal(0),
-                        db.func.count(Comment.id)).where(*where) \
-        .group_by(Comment.consultation_id, Comment.status)
+    version = db.func.coalesce(Comment.version_id, 0)
+    article = db.func.coalesce(Comment.article_id, 0)
+    counted = db.select(Comment.consultation_id, Comment.status, version, article,
+                        db.literal(0), db.func.count(Comment.id)).where(*where) \
+        .group_by(Comment.consultation_id, Comment.status, version, article)
     db.session.execute(db.insert(CommentCount).from_select(
-        ["consultation_id", "status", "shard", "n"], counted))
+        ["consultation_id", "status", "version_id", "article_id", "shard", "n"], counted))

@@ -166,14 +166,17 @@ class Comment(db.Model):
 
 
 class CommentCount(db.Model):
-    """How many comments a consultation has in each status, kept as they are written
-    (`consult/comments/counts.py`) rather than counted on every page. A count is the sum of a
-    few shard rows, so that concurrent comments do not all wait for one row's lock."""
+    """How many comments a consultation has in each status, version and article (0: the whole
+    draft), kept as they are written (`consult/comments/counts.py`) rather than counted on every
+    page. A count is the sum of a few shard rows, so that concurrent comments do not all wait
+    for one row's lock."""
 
     __tablename__ = "comment_counts"
 
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"),
                                                  primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)

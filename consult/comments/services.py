@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 from consult import audit, clock, mail, signals, uploads
 from consult.auth.models import User
 from consult.comments import counts, idempotency, screening
-from consult.comments.counts import counts_by_status
+from consult.comments.counts import counts_by_article, counts_by_status
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
 from consult.comments.tracking import new_tracking_no, normalize
@@ -264,7 +264,7 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
     comment.id = comment_id
     make_transient_to_detached(comment)
     db.session.add(comment)
-    counts.add(connection, comment.consultation_id, comment.status)
+    counts.add(connection, comment)
     signals.send_required(signals.comment_submitted, comment, session=db.session,
                           consultation=consultation)
     return True
@@ -515,13 +515,8 @@ def received_counts(consultations) -> dict[int, int]:
 
 def article_counts(consultation: Consultation, version_id: int | None) -> dict[int | None, int]:
     """Comments received per article of one version (None: on the whole draft), for the
-    contents list of the public page: one GROUP BY over the (consultation, article) index."""
-    rows = db.session.execute(
-        db.select(Comment.article_id, db.func.count(Comment.id))
-        .where(Comment.consultation_id == consultation.id, Comment.version_id == version_id)
-        .group_by(Comment.article_id)
-    )
-    return {article_id: count for article_id, count in rows}
+    contents list of the public page, from the kept counts (no slower at 1 000 000 comments)."""
+    return counts_by_article(consultation.id, version_id)
 
 
 def received_count(consultation: Consultation) -> int:

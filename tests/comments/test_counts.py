@@ -4,6 +4,7 @@ page: they always equal a count of the comments themselves."""
 from __future__ import annotations
 
 import random
+import re
 
 from consult.comments import counts
 from consult.comments.models import Comment, CommentCount, CommentStatus
@@ -100,3 +101,82 @@ def test_recount_rebuilds_counts_of_rows_written_in_bulk(make, unit):
     assert comment_counts(c) == (1, 1)  # bulk rows bypass the ORM's bookkeeping
     counts.recount(c.id)
     assert comment_counts(c) == (6, 6) and kept(c.id) == counted(c.id)
+
+
+def counted_by_article(consultation) -> dict[int | None, int]:
+    """A plain count of the comments on the current version, by article."""
+    rows = db.session.execute(
+        db.select(Comment.article_id, db.func.count(Comment.id))
+        .where(Comment.consultation_id == consultation.id,
+               Comment.version_id == consultation.current_version.id)
+        .group_by(Comment.article_id))
+    return dict(rows.all())
+
+
+def test_counts_per_article_follow_every_comment_whatever_its_status(make, editor, unit):
+    c = make.consultation("open", unit=unit)
+    first = make.comment(c, article=1, status=CommentStatus.PENDING_MODERATION)
+    make.comment(c, article=1)
+    make.comment(c, article=2, status=CommentStatus.UNVERIFIED)
+    make.comment(c)  # on the whole draft
+    article = {a.number: a.id for a in c.current_version.articles}
+    expected = {article[1]: 2, article[2]: 1, None: 1}
+    assert counts.counts_by_article(c.id, c.current_version.id) == expected
+    hide_comment(first, "spam", None, actor=editor)  # hidden comments are still received
+    db.session.flush()
+    assert counts.counts_by_article(c.id, c.current_version.id) == expected \
+        == counted_by_article(c)
+    assert counts.counts_by_article(c.id, c.current_version.id + 1000) == {}
+
+
+def test_citizens_comments_on_articles_are_counted_per_article(app, make, unit, post_form):
+    c = make.consultation("open", unit=unit)
+    article = {a.number: a.id for a in c.current_version.articles}
+    client = app.test_client()
+    for number in (1, 1, 2):
+        response = post_form(client, f"/consultations/{c.id}/comment",
+                             {"body": f"关于第{number}条的建议。", "category": "individual",
+                              "article": str(number)})
+        assert response.status_code == 303
+    for number in (2, None):
+        response = client.post(f"/api/v1/consultations/{c.id}/comments",
+                               json={"body": "总体同意。", "category": "individual",
+                                     "article": number})
+        assert response.status_code == 201
+    assert counts.counts_by_article(c.id, c.current_version.id) == \
+        {article[1]: 2, article[2]: 2, None: 1} == counted_by_article(c)
+
+
+def test_the_contents_list_shows_the_kept_count_of_each_article(client, make, unit):
+    c = make.consultation("open", unit=unit)
+    for _ in range(3):
+        make.comment(c, article=2)
+    db.session.commit()
+    make.comment(c, article=1)
+    db.session.commit()
+    page = client.get(f"/consultations/{c.id}", headers={"Accept-Language": "zh-CN"}) \
+        .get_data(as_text=True)
+    counts_shown = re.findall(r'<span class="toc-count">(\d+) 条意见</span>', page)
+    number = [a.number for a in c.current_version.articles]
+    expected = [{1: "1", 2: "3"}.get(n, "0") for n in number]
+    assert counts_shown == expected * (len(counts_shown) // len(expected)) and counts_shown
+
+
+def test_random_writes_keep_per_article_counts_equal_to_a_recount(make, editor, unit):
+    rng = random.Random(11)
+    c = make.consultation("open", unit=unit)
+    numbers = [a.number for a in c.current_version.articles] + [None]
+    comments = []
+    for step in range(80):
+        if not comments or rng.random() < 0.6:
+            comments.append(make.comment(c, article=rng.choice(numbers),
+                                         status=rng.choice(list(CommentStatus))))
+        else:
+            rng.choice(comments).status = rng.choice(list(CommentStatus))
+        if step % 5 == 0:
+            db.session.flush()
+    db.session.flush()
+    kept_now = counts.counts_by_article(c.id, c.current_version.id)
+    assert kept_now == counted_by_article(c)
+    counts.recount(c.id)
+    assert counts.counts_by_article(c.id, c.current_version.id) == kept_now
