@@ -14,7 +14,11 @@ writers at once:
   deferred and starts its writes with a write (a claim is an UPDATE), so it waits like any writer;
 - within one process, writers queue on a lock of their own before asking SQLite, so the threads
   of a worker wait their turn in order instead of polling SQLite's busy handler (which sleeps up
-  to 100 ms between tries and lets a late comer overtake);
+  to 100 ms between tries and lets a late comer overtake); between the processes of a host
+  (gunicorn's workers) they take turns on a lock file beside the database (`<database>-writer`,
+  `flock`, tried every `WRITER_POLL` seconds): the next writer starts within half a millisecond
+  of the last commit instead of sleeping through SQLite's back-off (bench/README.md, comment
+  submission);
 - a lock that cannot be had within `SQLITE_BUSY_TIMEOUT` seconds becomes `DatabaseBusy`, which
   `consult/http.py` answers with 503 and `Retry-After` — never a 500.
 
@@ -24,7 +28,9 @@ a connection within `DB_POOL_TIMEOUT` seconds, or finds the server gone, is a 50
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
@@ -35,6 +41,57 @@ from consult.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+WRITER_POLL = 0.0005  # seconds between two tries of another process's writer lock
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the processes of a host rely on SQLite's busy handler
+    fcntl = None
+
+
+class WriterLock:
+    """The write turn of one SQLite database: a thread lock for the threads of this process,
+    then a lock file for the processes of the host. Opened in each process after a fork (a
+    descriptor inherited from the parent would share its lock)."""
+
+    def __init__(self, database: str) -> None:
+        self.threads = threading.Lock()
+        self.path = f"{database}-writer" if fcntl is not None else None
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _file(self) -> int:
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.threads.acquire(timeout=timeout):
+            return False
+        if self.path is None:
+            return True
+        try:
+            fd = self._file()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(WRITER_POLL)
+        except BaseException:
+            self.threads.release()
+            raise
+        self.threads.release()
+        return False
+
+    def release(self) -> None:
+        if self.path is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.threads.release()
 
 
 class DatabaseBusy(Unavailable):
@@ -77,7 +134,7 @@ def _configure_sqlite(engine: Engine, config) -> None:
     synchronous = str(config["SQLITE_SYNCHRONOUS"]).upper()
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_MODES)}")
-    writer = threading.Lock()  # this process's writers, in turn
+    writer = None if in_memory else WriterLock(engine.url.database)  # writers, in turn
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record):
@@ -92,7 +149,7 @@ def _configure_sqlite(engine: Engine, config) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if in_memory or not writes_expected():
+        if writer is None or not writes_expected():
             connection.exec_driver_sql("BEGIN")
             return
         record = connection.connection._connection_record
