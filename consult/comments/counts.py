@@ -1,18 +1,23 @@
 """Comment counts kept, not recounted (SPEC §7: a page with 100 000 comments is no slower).
 
-Every comment written through the ORM moves the count of its *place* — its consultation, status,
-version and article (0: the whole draft) — so the consultation's totals and the contents list's
-comments per article are both read from the same rows: an INSERT adds one, a change of status
-(or, were it ever to happen, of article) moves one from the old place to the new. The changes of
-one flush are gathered per place and written at its end, in the same transaction (a 201 still
-means the comment and its count are committed), each as one upsert on one of `SHARDS` rows
-picked at random, so that a crowd's inserts on PostgreSQL do not queue for one row's lock; the
-rows are written in one order, so two transactions never wait for each other in a circle.
-Reading a count is a sum over a consultation's rows (at most SHARDS per place: a few thousand
-for a draft of a hundred articles, read through the primary key).
+Two kinds of rows in `comment_counts`, both sharded:
+- a consultation's totals by status (`version_id` 0): what the pages' "N comments received / M
+  published" and the lists read;
+- its comments received per article of a version (`status` "*", `article_id` 0 for the whole
+  draft): the contents list of its page. Received means whatever the status, so moderation
+  never moves these.
+
+Every comment written through the ORM counts: an INSERT adds one to both, a change of status
+moves one between its totals (a change of version or article, were it ever to happen, between
+articles). The changes of one flush are gathered per row key and written at its end, in the
+same transaction (a 201 still means the comment and its counts are committed), each as an upsert
+on one of `SHARDS` rows picked at random, so that a crowd's inserts on PostgreSQL do not queue
+for one row's lock; the rows are written in one order, so two transactions never wait for each
+other in a circle. Reading a count is a small sum: at most SHARDS rows per status, or per
+article.
 
 A citizen's comment is written by one INSERT without a flush (consult/comments/services.py): it
-is counted by `add`, in its transaction too.
+is counted by `add`, one statement for both rows, in its transaction too.
 
 Comments are never deleted (SPEC F9). Rows inserted in bulk outside the ORM (benchmarks, the
 migrations that introduced the counts) are counted by `recount`.
@@ -37,24 +42,29 @@ def _status(value) -> str:
     return value.value if isinstance(value, CommentStatus) else str(value)
 
 
-def _place(consultation_id: int, status, version_id: int | None,
-           article_id: int | None) -> tuple[int, str, int, int]:
-    """The key of a count row: 0 stands for "none" (the whole draft), as keys cannot be NULL."""
-    return consultation_id, _status(status), version_id or 0, article_id or 0
+TOTALS = 0  # the version_id of a consultation's totals by status
+ANY_STATUS = "*"  # the status of its per-article rows (comments received)
 
 
-def _note(target: Comment, place: tuple, delta: int) -> None:
+def _totals(consultation_id: int, status) -> tuple[int, int, int, str]:
+    return consultation_id, TOTALS, 0, _status(status)
+
+
+def _article(consultation_id: int, version_id: int | None,
+             article_id: int | None) -> tuple[int, int, int, str]:
+    """0 stands for "none" (the whole draft): keys cannot be NULL."""
+    return consultation_id, version_id or 0, article_id or 0, ANY_STATUS
+
+
+def _note(target: Comment, key: tuple, delta: int) -> None:
     deltas = Session.object_session(target).info.setdefault(_DELTAS, Counter())
-    deltas[place] += delta
+    deltas[key] += delta
 
 
 @event.listens_for(Comment, "after_insert")
 def _inserted(mapper, connection, target: Comment) -> None:
-    _note(target, _place(target.consultation_id, target.status, target.version_id,
-                         target.article_id), 1)
-
-
-_PLACE = ("consultation_id", "status", "version_id", "article_id")
+    _note(target, _totals(target.consultation_id, target.status), 1)
+    _note(target, _article(target.consultation_id, target.version_id, target.article_id), 1)
 
 
 def _before(target: Comment, name: str):
@@ -64,11 +74,13 @@ def _before(target: Comment, name: str):
 
 @event.listens_for(Comment, "after_update")
 def _updated(mapper, connection, target: Comment) -> None:
-    old = _place(*(_before(target, name) for name in _PLACE))
-    new = _place(*(getattr(target, name) for name in _PLACE))
-    if old != new:
-        _note(target, old, -1)
-        _note(target, new, 1)
+    for key_of, names in ((_totals, ("consultation_id", "status")),
+                          (_article, ("consultation_id", "version_id", "article_id"))):
+        old = key_of(*(_before(target, name) for name in names))
+        new = key_of(*(getattr(target, name) for name in names))
+        if old != new:
+            _note(target, old, -1)
+            _note(target, new, 1)
 
 
 @event.listens_for(Session, "after_flush")
@@ -81,29 +93,34 @@ def _write(session: Session, flush_context) -> None:
                   for place, delta in deltas.items() if delta)
     if not rows:
         return
-    params = [{"consultation_id": c, "status": s, "version_id": v, "article_id": a,
-               "shard": shard, "n": delta} for c, s, v, a, shard, delta in rows]
-    # One statement (an executemany for several rows): a new comment sends one row.
+    params = [{"consultation_id": c, "version_id": v, "article_id": a, "status": s,
+               "shard": shard, "n": delta} for c, v, a, s, shard, delta in rows]
+    # One statement (an executemany for several rows): a new comment sends its two rows.
     connection.execute(_UPSERT, params[0] if len(params) == 1 else params)
 
 
 # The same SQL on SQLite (3.24+) and PostgreSQL. Written as text: SQLAlchemy cannot cache the
 # compiled form of its `on_conflict_do_update` construct, and compiling it again cost more
 # than executing it (bench/README.md, comment submission).
-_UPSERT = text(
-    "INSERT INTO comment_counts (consultation_id, version_id, article_id, status, shard, n) "
-    "VALUES (:consultation_id, :version_id, :article_id, :status, :shard, :n) "
-    "ON CONFLICT (consultation_id, version_id, article_id, status, shard) "
-    "DO UPDATE SET n = comment_counts.n + excluded.n")
+_COLUMNS = "INSERT INTO comment_counts (consultation_id, version_id, article_id, status, shard, n) "
+_ON_CONFLICT = (" ON CONFLICT (consultation_id, version_id, article_id, status, shard) "
+                "DO UPDATE SET n = comment_counts.n + excluded.n")
+_UPSERT = text(_COLUMNS + "VALUES (:consultation_id, :version_id, :article_id, :status, :shard, :n)"
+               + _ON_CONFLICT)
+# A new comment: its totals row, then its article's row (the order of every writer), at once.
+_ADD = text(_COLUMNS + "VALUES (:consultation_id, 0, 0, :status, :shard, 1), "
+            "(:consultation_id, :version_id, :article_id, '*', :article_shard, 1)" + _ON_CONFLICT)
 
 
 def add(connection, comment: Comment) -> None:
     """Count one comment written without the ORM's flush (`consult.comments.services`)."""
-    consultation_id, status, version_id, article_id = _place(
-        comment.consultation_id, comment.status, comment.version_id, comment.article_id)
-    connection.execute(_UPSERT, {"consultation_id": consultation_id, "version_id": version_id,
-                                 "article_id": article_id, "status": status,
-                                 "shard": random.randrange(SHARDS), "n": 1})
+    _, version_id, article_id, _ = _article(comment.consultation_id, comment.version_id,
+                                            comment.article_id)
+    connection.execute(_ADD, {"consultation_id": comment.consultation_id,
+                              "status": _status(comment.status),
+                              "shard": random.randrange(SHARDS),
+                              "version_id": version_id, "article_id": article_id,
+                              "article_shard": random.randrange(SHARDS)})
 
 
 def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:
@@ -115,7 +132,7 @@ def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:
     rows = db.session.execute(
         db.select(CommentCount.consultation_id, CommentCount.status,
                   db.func.sum(CommentCount.n))
-        .where(CommentCount.consultation_id.in_(ids))
+        .where(CommentCount.consultation_id.in_(ids), CommentCount.version_id == TOTALS)
         .group_by(CommentCount.consultation_id, CommentCount.status))
     for consultation_id, status, n in rows:
         result[consultation_id][status] = int(n or 0)
@@ -125,10 +142,12 @@ def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:
 def counts_by_article(consultation_id: int, version_id: int | None) -> dict[int | None, int]:
     """{article id (None: the whole draft): comments received} on one version of a
     consultation, whatever their status, for the contents list of its page."""
+    if not version_id:
+        return {}
     rows = db.session.execute(
         db.select(CommentCount.article_id, db.func.sum(CommentCount.n))
         .where(CommentCount.consultation_id == consultation_id,
-               CommentCount.version_id == (version_id or 0))
+               CommentCount.version_id == version_id, CommentCount.status == ANY_STATUS)
         .group_by(CommentCount.article_id))
     return {article_id or None: int(n) for article_id, n in rows if n}
 
@@ -140,10 +159,14 @@ def recount(consultation_id: int | None = None) -> None:
     if consultation_id is not None:
         delete = delete.where(CommentCount.consultation_id == consultation_id)
     db.session.execute(delete)
+    columns = ["consultation_id", "version_id", "article_id", "status", "shard", "n"]
+    by_status = db.select(Comment.consultation_id, db.literal(TOTALS), db.literal(0),
+                          Comment.status, db.literal(0), db.func.count(Comment.id)) \
+        .where(*where).group_by(Comment.consultation_id, Comment.status)
     version = db.func.coalesce(Comment.version_id, 0)
     article = db.func.coalesce(Comment.article_id, 0)
-    counted = db.select(Comment.consultation_id, Comment.status, version, article,
-                        db.literal(0), db.func.count(Comment.id)).where(*where) \
-        .group_by(Comment.consultation_id, Comment.status, version, article)
-    db.session.execute(db.insert(CommentCount).from_select(
-        ["consultation_id", "status", "version_id", "article_id", "shard", "n"], counted))
+    by_article = db.select(Comment.consultation_id, version, article, db.literal(ANY_STATUS),
+                           db.literal(0), db.func.count(Comment.id)) \
+        .where(*where).group_by(Comment.consultation_id, version, article)
+    for counted in (by_status, by_article):
+        db.session.execute(db.insert(CommentCount).from_select(columns, counted))

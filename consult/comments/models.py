@@ -166,10 +166,10 @@ class Comment(db.Model):
 
 
 class CommentCount(db.Model):
-    """How many comments a consultation has in each status, version and article (0: the whole
-    draft), kept as they are written (`consult/comments/counts.py`) rather than counted on every
-    page. A count is the sum of a few shard rows, so that concurrent comments do not all wait
-    for one row's lock."""
+    """How many comments a consultation has in each status (`version_id` 0) and on each article
+    of a version (`status` "*"; `article_id` 0: the whole draft), kept as they are written
+    (`consult/comments/counts.py`) rather than counted on every page. A count is the sum of a
+    few shard rows, so that concurrent comments do not all wait for one row's lock."""
 
     __tablename__ = "comment_counts"
 

@@ -3,8 +3,10 @@
 The contents list of a consultation's page shows how many comments each article received; it
 was a GROUP BY over every comment of the consultation on each rendered page (~25 ms of CPU at
 200 000 comments). `comment_counts` now keys its shard rows by (consultation, version, article,
-status, shard), 0 standing for "no article" (the whole draft), so the page reads the kept
-counts. The counts are derived data: the table is made again and filled from the comments.
+status, shard) and holds two kinds of rows (consult/comments/counts.py): a consultation's
+totals by status (version 0, article 0) and its comments received per article of a version
+(status '*', article 0 for the whole draft). The counts are derived data: the table is made
+again and filled from the comments.
 
 Revision ID: 0013_counts
 Revises: 0012_find
@@ -43,11 +45,17 @@ def _create(per_article: bool):
 def upgrade():
     op.drop_table('comment_counts')
     _create(per_article=True)
+    columns = "consultation_id, version_id, article_id, status, shard, n"
     op.execute(
-        "INSERT INTO comment_counts (consultation_id, version_id, article_id, status, shard, n) "
-        "SELECT consultation_id, COALESCE(version_id, 0), COALESCE(article_id, 0), status, 0, "
+        f"INSERT INTO comment_counts ({columns}) "
+        "SELECT consultation_id, 0, 0, status, 0, count(id) FROM comments "
+        "GROUP BY consultation_id, status"
+    )
+    op.execute(
+        f"INSERT INTO comment_counts ({columns}) "
+        "SELECT consultation_id, COALESCE(version_id, 0), COALESCE(article_id, 0), '*', 0, "
         "count(id) FROM comments "
-        "GROUP BY consultation_id, COALESCE(version_id, 0), COALESCE(article_id, 0), status"
+        "GROUP BY consultation_id, COALESCE(version_id, 0), COALESCE(article_id, 0)"
     )
 
 
