@@ -119,6 +119,7 @@ def _import_job_handlers() -> None:
     from consult.opendata import jobs as _d  # noqa: F401
     from consult.oversight import reminders as _o  # noqa: F401
     from consult.policies import jobs as _p  # noqa: F401
+    from consult.search import indexer as _i  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

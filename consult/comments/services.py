@@ -250,6 +250,9 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
     row, the pages that show it). The comment then sits in the session as if it had been
     loaded: its consultation, version and article come from the identity map.
     """
+    # Published at once: its search index row is written after the commit, in a batch
+    # (consult/search/indexer.py), not in this request.
+    comment.index_pending = comment.status == CommentStatus.PUBLISHED
     state = inspect(comment)
     for column in _INSERTED:
         if column.key not in state.dict:
