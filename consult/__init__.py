@@ -104,10 +104,11 @@ def _import_models() -> None:
     from consult.jobs import models as _j  # noqa: F401
     from consult.oversight import stats as _o  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
-    from consult.search import indexing
+    from consult.search import indexer, indexing
     from consult.security import models as _x  # noqa: F401
 
     indexing.install()  # the search index follows every flush
+    indexer.install()  # and the rows of citizens' new comments follow their commits
     _import_job_handlers()
 
 

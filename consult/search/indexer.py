@@ -102,7 +102,7 @@ def wake(app: Flask, *, bind=None) -> None:
 
 
 def install() -> None:
-    """Wake the indexer after commits (called by `consult.search.indexing.install`)."""
+    """Wake the indexer after commits (called once by `create_app`)."""
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_transaction_end", _after_transaction_end)

@@ -121,9 +121,6 @@ def install() -> None:
     """Keep the index current on every session (called once by `create_app`)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
-    from consult.search import indexer
-
-    indexer.install()
 
 
 # ------------------------------------------------------------------ building the rows
