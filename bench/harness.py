@@ -135,9 +135,13 @@ UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
           script: str | None = None, headers: dict | None = None,
-          server: Server | None = None, timeout: int | None = None) -> Figures:
+          server: Server | None = None, timeout: int | None = None,
+          settle: float = 0.0) -> Figures:
     """Send requests to `url` from `connections` keep-alive connections for `seconds` (a request
-    unanswered after `timeout` seconds, wrk's 2 by default, counts as an error)."""
+    unanswered after `timeout` seconds, wrk's 2 by default, counts as an error). With `settle`,
+    the server's CPU is read once it has gone quiet, at least `settle` seconds after the last
+    request: work it does after the answers (the search index rows of new comments, written a
+    second later by a thread) is counted with the requests that caused it."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
@@ -153,6 +157,8 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
     cpu_before = server.cpu_seconds() if server else None
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     cpu_after = server.cpu_seconds() if server else None
+    if server is not None and settle > 0:
+        cpu_after = _quiet(server, settle)
     if script_file is not None:
         shutil.rmtree(script_file.parent)
     match = WRK_REQUESTS.search(output)
@@ -169,6 +175,21 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
     return figures
 
 
+def _quiet(server: Server, settle: float, *, idle_ms: float = 5, longest: float = 30) -> float:
+    """The server's CPU seconds once it has spent less than `idle_ms` in a quarter second, at
+    least `settle` seconds from now (at most `longest`)."""
+    time.sleep(settle)
+    deadline = time.monotonic() + longest
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        after = server.cpu_seconds()
+        if (after - before) * 1000 < idle_ms:
+            return after
+        before = after
+    return before
+
+
 @dataclass
 class Target:
     """What to measure: an app, the path to request, its environment, and how to request it."""
@@ -179,6 +200,7 @@ class Target:
     script: str | None = None
     headers: dict = field(default_factory=dict)
     ready_path: str = "/"
+    settle: float = 0.0  # seconds of work after the answers to count with them (`drive`)
 
 
 @dataclass
@@ -243,9 +265,10 @@ def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int =
         for _ in range(rounds):
             result.baseline.append(drive(base.url + baseline.path, seconds=seconds,
                                          connections=connections, script=baseline.script,
-                                         headers=baseline.headers, server=base))
+                                         headers=baseline.headers, server=base,
+                                         settle=baseline.settle))
             result.target.append(drive(served.url + target.path, seconds=seconds,
                                        connections=connections, script=target.script,
                                        headers=target.headers, server=served,
-                                       timeout=timeout))
+                                       timeout=timeout, settle=target.settle))
     return result

@@ -104,10 +104,11 @@ def _import_models() -> None:
     from consult.jobs import models as _j  # noqa: F401
     from consult.oversight import stats as _o  # noqa: F401
     from consult.policies import models as _p  # noqa: F401
-    from consult.search import indexing
+    from consult.search import indexer, indexing
     from consult.security import models as _x  # noqa: F401
 
     indexing.install()  # the search index follows every flush
+    indexer.install()  # and the rows of citizens' new comments follow their commits
     _import_job_handlers()
 
 
@@ -119,6 +120,7 @@ def _import_job_handlers() -> None:
     from consult.opendata import jobs as _d  # noqa: F401
     from consult.oversight import reminders as _o  # noqa: F401
     from consult.policies import jobs as _p  # noqa: F401
+    from consult.search import indexer as _i  # noqa: F401
 
 
 def _init_abuse_control(app: Flask) -> None:

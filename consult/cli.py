@@ -108,9 +108,11 @@ def init_app(app: Flask) -> None:
 
     @search.command("reindex")
     def search_reindex():
-        """Rebuild the search index from everything public (after an upgrade)."""
-        from consult.search.indexing import reindex
+        """Rebuild the search index from everything public (after an upgrade), comments
+        still waiting for their rows included."""
+        from consult.search.indexing import clear_pending, reindex
 
+        clear_pending(db.session)
         written = reindex(db.session)
         db.session.commit()
         click.echo(f"search: indexed {written} documents")

@@ -109,6 +109,10 @@ class Config:
     JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", 3600))  # RQ's hard limit
     JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", 5))  # idle database polling
     JOBS_TICK_SECONDS = float(os.environ.get("JOBS_TICK_SECONDS", 60))  # the schedule's clock
+    # A citizen's new comment is found by search this many seconds after its POST (plus the
+    # batch's time): its index row is written after the commit, by a thread of the process, in
+    # batches (consult/search/indexer.py). 0: right after the commit, by the request's thread.
+    SEARCH_INDEX_DELAY = float(os.environ.get("SEARCH_INDEX_DELAY", 1.0))
     # Scheduled work, at local hours (empty or "off": not scheduled; run the CLI from cron).
     DIGEST_HOUR = _hour("DIGEST_HOUR", 8)  # the staff daily digest (`digest send`)
     PURGE_HOUR = _hour("PURGE_HOUR", 3)  # the retention purge (`privacy purge`)
@@ -285,6 +289,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url() if os.environ.get("DATABASE_URL") else "sqlite://"
     OUTBOX_BACKGROUND = False
     JOBS_BACKGROUND = False  # tests run queued jobs themselves (consult.jobs.queue.run_due)
+    SEARCH_INDEX_DELAY = 0.0  # a new comment is found right after its POST (tests/search)
     # Jobs stay in the database unless a test gives its app a Redis of its own.
     REDIS_URL = None
     CACHE_TYPE = "SimpleCache"  # one process; tests of shared stores give their own

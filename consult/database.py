@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
@@ -117,9 +119,24 @@ def writes_expected() -> bool:
     Outside a request (CLI commands, the worker, the background thread) transactions begin
     deferred: their writes start with the write itself (the worker claims a job or a message
     with an UPDATE), so they wait for the lock like any writer, and their long reads (a report
-    build) hold no lock at all.
+    build) hold no lock at all — unless they say they write (`writing`).
     """
-    return has_request_context() and request.method not in READ_METHODS
+    return _writing.get() or (has_request_context() and request.method not in READ_METHODS)
+
+
+_writing: ContextVar[bool] = ContextVar("consult_writing", default=False)
+
+
+@contextmanager
+def writing():
+    """Transactions begun inside write, outside a request too: on SQLite they begin with the
+    write lock, queued behind this process's other writers in order (the search indexer's
+    thread, which would otherwise poll SQLite's busy handler while requests overtake it)."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 def configure_engine(engine: Engine, config) -> None:

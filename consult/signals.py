@@ -16,7 +16,8 @@ Signals (blinker, which Flask itself uses):
   each receiver returns {address: language} (consultations ← comments: commenters who asked);
 - `comment_submitted(comment, session=)`: a citizen's comment was written by one INSERT, without
   the ORM's flush (consult/comments/services.py, for speed): what the read models do after a
-  flush that adds a comment — its search index row, the pages that show it — they do here.
+  flush that adds a comment — its search index row (written after the commit:
+  consult/search/indexer.py), the pages that show it — they do here.
 """
 
 from __future__ import annotations

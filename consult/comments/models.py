@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock, labels
@@ -138,6 +138,9 @@ class Comment(db.Model):
     language: Mapped[str | None] = mapped_column(String(10))
     # Its group of near-identical comments (F13; consult/answers/groups.py), if any.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"), index=True)
+    # Published by a citizen's POST, its search index row not written yet: the indexer writes
+    # it after the commit, in batches (consult/search/indexing.py, `index_pending_comments`).
+    index_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     consultation = relationship("Consultation")
     version = relationship("DraftVersion")
@@ -163,6 +166,13 @@ class Comment(db.Model):
     def public_region(self) -> str | None:
         """The region as the public sees it: free text too, so masked."""
         return mask(self.region) if self.region else None
+
+
+# The few comments whose search index row is still to be written, found without reading the
+# others. Its condition is written as each database's queries write the column (SQLite has no
+# boolean: `index_pending = 1`), or SQLite's planner would not see that the index applies.
+Index("ix_comments_index_pending", Comment.__table__.c.index_pending,
+      sqlite_where=text("index_pending = 1"), postgresql_where=text("index_pending"))
 
 
 class CommentCount(db.Model):

@@ -245,11 +245,14 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
     a POST's work; bench/README.md, comment submission); False when a comment with its
     idempotency key is there already — a retry, found without a SAVEPOINT.
 
-    What a flush would do besides is done here, in the same transaction: its kept count
-    (`counts.add`) and the signal `comment_submitted` for the read models (its search index
-    row, the pages that show it). The comment then sits in the session as if it had been
+    What a flush would do besides is done here, in the same transaction: its kept counts
+    (`counts.add`) and the signal `comment_submitted` for the read models (the pages that show
+    it; its search index row, written after the commit). The comment then sits in the session as if it had been
     loaded: its consultation, version and article come from the identity map.
     """
+    # Published at once: its search index row is written after the commit, in a batch
+    # (consult/search/indexer.py), not in this request.
+    comment.index_pending = comment.status == CommentStatus.PUBLISHED
     state = inspect(comment)
     for column in _INSERTED:
         if column.key not in state.dict:

@@ -1,6 +1,6 @@
 """Scheduled work, run by a cron-style tick in the worker (or the web process's thread without
 Redis): the staff daily digest, the public's e-mail alerts, the retention purge, reminders,
-outbox retries, and pruning done jobs.
+outbox retries, pruning done jobs, and tasks registered by the layers above (`register`).
 
 Each task has a *period* (a local day; for outbox retries, a slice of JOBS_TICK_SECONDS) and
 runs at most once per period, however many workers tick: a worker starts a task only if it moved
@@ -54,6 +54,9 @@ def _slice(now: datetime) -> str:
     return f"{int(now.timestamp()) // seconds:015d}"  # fixed width: compares as text
 
 
+every_tick = _slice  # a period of one tick (JOBS_TICK_SECONDS), for registered tasks
+
+
 def _start_job(kind: str) -> Callable[[], int | None]:
     def start() -> int | None:
         return enqueue(kind, dedupe_key=kind).id
@@ -95,6 +98,17 @@ TASKS = (
 )
 
 
+# Tasks of the layers above, which this module may not import, added when they are imported:
+# the search index's catch-up of comments still waiting for their rows (consult/search/indexer.py).
+REGISTERED: list[Task] = []
+
+
+def register(task: Task) -> None:
+    """Run `task` on every tick as well (once per name)."""
+    if all(known.name != task.name for known in (*TASKS, *REGISTERED)):
+        REGISTERED.append(task)
+
+
 def _claim_period(name: str, period: str, now: datetime) -> bool:
     """Move the task to `period` if no one has: True for the one worker that did. The UPDATE
     comes first, so that SQLite takes its write lock before anything is read."""
@@ -121,7 +135,7 @@ def tick() -> list[str]:
     """Start every task whose period has come and that no worker started for it yet; the names
     started. Commits once per task."""
     started = []
-    for task in TASKS:
+    for task in (*TASKS, *REGISTERED):
         db.session.commit()  # each task in a transaction of its own
         now = clock.now()
         period = task.period(now)
@@ -144,6 +158,6 @@ def tick() -> list[str]:
             log.exception("scheduled task %s failed to start", task.name)
             continue
         started.append(task.name)
-        if task.name not in ("outbox_retry", "jobs_prune"):
+        if task.name not in ("outbox_retry", "jobs_prune", "search_index"):
             log.info("scheduled task %s started for %s", task.name, period)
     return started

@@ -6,6 +6,11 @@ changed (`sync`), on the same connection, so a commit that publishes a comment o
 publishes its index row with it and a rollback takes both back. What is not public is removed
 (or never written): the rows are built by queries that select public things only.
 
+The one exception is a citizen's comment published at once (consult/comments/services.py
+`_insert`, without a flush): it is saved with `index_pending` and no row, and its row is
+written after the commit, in batches with the others waiting (`index_pending_comments`, run
+by consult/search/indexer.py): found by search a second or so later, and not in the POST.
+
 `reindex` rebuilds the whole index in batches (`flask --app app search reindex`): after an
 upgrade from a release without search, or to apply a changed tokenizer.
 """
@@ -15,16 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from consult import clock, signals
+from consult import clock, database, signals
 from consult.answers.models import Report
 from consult.comments.masking import mask
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.policy import is_public
 from consult.consultations.queries import public_clause
+from consult.extensions import db
 from consult.policies.models import Interpretation, Policy
 from consult.search.models import Kind, SearchDocument
 from consult.textfold import search_tokens
@@ -97,15 +103,18 @@ def _after_flush(session: Session, flush_context) -> None:
         sync(session, pending)
 
 
+# session.info: this transaction wrote comments that wait for their rows (the indexer is woken
+# after its commit: consult/search/indexer.py).
+PENDING_KEY = "search_index_pending"
+PENDING_BATCH = 500
+
+
 @signals.comment_submitted.connect
-def _comment_submitted(comment: Comment, *, session: Session, consultation, **_) -> None:
-    """A citizen's comment written without a flush (consult/comments/services.py): its row,
-    in the same transaction, when it is public at once. `consultation`: the Consultation or
-    what the service read of it (its unit, type, state)."""
-    if comment.status == CommentStatus.PUBLISHED and is_public(consultation):
-        session.connection().execute(_INSERT_DOCUMENT, _comment_row(
-            comment.id, comment.body, comment.consultation_id, comment.created_at,
-            consultation.unit_id, consultation.type))
+def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
+    """A citizen's comment written without a flush (consult/comments/services.py): published
+    at once, it waits for its row (`index_pending`), written after the commit."""
+    if comment.index_pending:
+        session.info[PENDING_KEY] = True
 
 
 def install() -> None:
@@ -200,6 +209,63 @@ def _new_comment_rows(session: Session, comments: list[Comment]) -> list[dict]:
     return rows
 
 
+def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None) -> int:
+    """Write the rows of up to `limit` comments waiting for theirs (`index_pending`) and clear
+    their flags, in a transaction of its own (on `bind`: the session's engine, or the test's
+    connection); how many comments were taken.
+
+    The rows are built first, before the writing transaction: the masked text and the tokens
+    are most of the work, and SQLite's write lock is not held meanwhile. The transaction then
+    claims the waiting comments (PostgreSQL: FOR UPDATE SKIP LOCKED, so that processes and
+    hosts share the work and never take one comment twice), reads them again with their
+    consultations (FOR SHARE: a consultation withdrawn meanwhile waits, or is seen), builds
+    again the few whose text or consultation changed, deletes any row they have (a second run
+    changes nothing) and inserts the rows of those still public, in one executemany.
+    """
+    bind = bind if bind is not None else db.session.get_bind()
+    with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
+        with session.begin():
+            built = {c.id: (tuple(c), _comment_row(*c)) for c in session.connection().execute(
+                _comment_select().where(Comment.index_pending).order_by(Comment.id)
+                .limit(limit))}
+        with database.writing(), session.begin():
+            connection = session.connection()
+            ids = _claim_pending(connection, limit)
+            if not ids:
+                return 0
+            connection.execute(delete(DOCS).where(DOCS.c.kind == Kind.COMMENT,
+                                                  DOCS.c.ref_id.in_(ids)))
+            rows = []
+            for c in connection.execute(
+                _comment_select().where(Comment.id.in_(ids))
+                .with_for_update(read=True, of=Consultation.__table__)
+            ):
+                found = built.get(c.id)
+                rows.append(found[1] if found and found[0] == tuple(c) else _comment_row(*c))
+            if rows:
+                connection.execute(_INSERT_DOCUMENT, rows)
+    return len(ids)
+
+
+def _claim_pending(connection, limit: int) -> list[int]:
+    """Clear the flags of up to `limit` waiting comments, oldest first; their ids. A write
+    first: SQLite's write lock is taken (or waited for) before anything is read."""
+    T = Comment.__table__
+    # Materialized, so that PostgreSQL picks (and locks) once (as consult/jobs/queue.py).
+    picked = (select(T.c.id).where(T.c.index_pending).order_by(T.c.id).limit(limit)
+              .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
+    return list(connection.scalars(
+        update(T).where(T.c.id.in_(select(picked.c.id)), T.c.index_pending)
+        .values(index_pending=False).returning(T.c.id)))
+
+
+def comments_waiting(created_before) -> bool:
+    """Whether a comment made before `created_before` still waits for its row (the indexer
+    that should have written it died, or failed)."""
+    return db.session.scalar(select(Comment.id).where(
+        Comment.index_pending, Comment.created_at < created_before).limit(1)) is not None
+
+
 def _policy_rows(connection, policy_ids: Iterable[int], interpretation_ids: Iterable[int]):
     P, I = Policy, Interpretation  # noqa: E741
     rows = []
@@ -277,6 +343,15 @@ def sync(session: Session, pending: Pending) -> None:
         interpretations = sorted(interpretations)
         _replace(connection, [(Kind.POLICY, policies), (Kind.INTERPRETATION, interpretations)],
                  _policy_rows(connection, policies, interpretations))
+
+
+def clear_pending(session: Session) -> int:
+    """Clear every comment's `index_pending` flag, before a `reindex` in the same transaction
+    writes their rows (a comment committed after this UPDATE keeps its flag, and the indexer
+    writes its row later); how many were cleared."""
+    T = Comment.__table__
+    return session.connection().execute(
+        update(T).where(T.c.index_pending).values(index_pending=False)).rowcount
 
 
 def reindex(session: Session, *, batch: int = BATCH) -> int:

@@ -1,0 +1,380 @@
+"""A citizen's new comment gets its search index row after the commit, in batches (issue 8;
+consult/search/indexer.py): findable once the indexer has run, never while it is not public,
+once only, after a crash too, on both databases."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from consult import clock, create_app
+from consult.comments.models import Comment, CommentStatus
+from consult.comments.moderation import approve_comment, hide_comment
+from consult.consultations.models import Moderation, State
+from consult.extensions import db
+from consult.jobs import queue as jobs
+from consult.jobs import schedule
+from consult.jobs.models import Job
+from consult.search import indexer
+from consult.search.engine import SearchParams, search
+from consult.search.indexing import (
+    _claim_pending,
+    clear_pending,
+    index_pending_comments,
+    reindex,
+)
+from consult.search.models import Kind, SearchDocument
+from tests import factories
+
+BODY = "建议将公示期延长至十五日，便于群众充分了解养老服务补贴。"
+
+
+def _post_json(client, consultation_id: int, body: str = BODY) -> str:
+    """The tracking number of a new comment posted to the API."""
+    response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
+                           json={"body": body, "category": "individual", "article": 1},
+                           headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code == 201, response.json
+    return response.json["tracking_no"]
+
+
+def _comment(tracking_no: str) -> Comment:
+    return db.session.scalar(db.select(Comment).where(Comment.tracking_no == tracking_no))
+
+
+def _post(client, consultation_id: int, body: str = BODY) -> Comment:
+    return _comment(_post_json(client, consultation_id, body))
+
+
+def _rows(comment_id: int) -> int:
+    return db.session.scalar(db.select(db.func.count(SearchDocument.id)).where(
+        SearchDocument.kind == Kind.COMMENT, SearchDocument.ref_id == comment_id))
+
+
+def _found(q: str = "养老服务补贴") -> list[int]:
+    return [h.ref_id for h in search(SearchParams(q=q, kind=Kind.COMMENT)).hits]
+
+
+@pytest.fixture
+def asleep(monkeypatch) -> list:
+    """The indexer is not woken (a process that dies right after its commit)."""
+    woken: list = []
+    monkeypatch.setattr(indexer, "wake", lambda app, **kw: woken.append(app))
+    return woken
+
+
+# ------------------------------------------------------------------ in the suite's transaction
+
+
+def test_a_citizens_comment_is_found_right_after_its_post_with_no_delay(client, make):
+    """SEARCH_INDEX_DELAY 0 (the tests' setting): written right after the commit."""
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert comment.status == CommentStatus.PUBLISHED and not comment.index_pending
+    assert _found() == [comment.id] and _rows(comment.id) == 1
+
+
+def test_the_post_writes_no_row_and_the_indexer_writes_it_once(client, make, asleep):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert asleep and comment.index_pending
+    assert _found() == [] and _rows(comment.id) == 0  # not found yet: nothing wrong said
+    assert index_pending_comments() == 1
+    db.session.refresh(comment)
+    assert not comment.index_pending and _found() == [comment.id]
+    assert index_pending_comments() == 0 and _rows(comment.id) == 1
+
+
+def test_a_comment_waiting_for_moderation_is_indexed_once_approved(client, make, approver):
+    consultation = make.consultation(State.OPEN, approver.memberships[0].unit,
+                                     moderation=Moderation.PRE)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert comment.status == CommentStatus.PENDING_MODERATION and not comment.index_pending
+    assert _rows(comment.id) == 0 and _found() == []
+    approve_comment(comment, actor=approver)
+    db.session.commit()
+    assert _rows(comment.id) == 1 and _found() == [comment.id]
+    assert index_pending_comments() == 0 and _rows(comment.id) == 1
+
+
+def test_a_row_written_meanwhile_by_a_flush_is_not_doubled(client, make, asleep):
+    """The consultation changes while the comment waits: its flush rebuilds every row of the
+    consultation's comments, the waiting one included; the indexer then replaces that row."""
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    consultation.title = "养老服务补贴办法（征求意见稿）"
+    consultation.unit_id = make.unit("市民政局").id  # every row of it is rebuilt
+    db.session.commit()
+    assert _rows(comment.id) == 1
+    assert index_pending_comments() == 1 and _rows(comment.id) == 1
+
+
+def test_a_comment_hidden_before_the_indexer_runs_is_not_indexed(client, make, approver,
+                                                                  asleep):
+    consultation = make.consultation(State.OPEN, approver.memberships[0].unit)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    hide_comment(comment, "spam", None, actor=approver)
+    db.session.commit()
+    assert index_pending_comments() == 1
+    assert _rows(comment.id) == 0 and _found() == []
+
+
+def test_a_comment_on_a_consultation_that_is_not_public_is_never_indexed(make, unit):
+    draft = make.consultation(State.DRAFT, unit)
+    comment = make.comment(draft, body=BODY, index_pending=True)
+    withdrawn = make.consultation(State.OPEN, unit)
+    other = make.comment(withdrawn, body=BODY, index_pending=True)
+    db.session.execute(text("DELETE FROM search_documents"))  # as before the indexer runs
+    withdrawn.state, withdrawn.approved_at = State.WITHDRAWN, None  # never was public
+    db.session.commit()
+    assert index_pending_comments() == 2
+    assert _rows(comment.id) == _rows(other.id) == 0 and _found() == []
+    assert not db.session.scalar(db.select(db.func.count(Comment.id)).where(
+        Comment.index_pending))
+
+
+def test_a_batch_takes_at_most_its_limit_oldest_first(make, unit):
+    consultation = make.consultation(State.OPEN, unit)
+    comments = [make.comment(consultation, body=f"{BODY}（{i}）", index_pending=True)
+                for i in range(5)]
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+    assert index_pending_comments(limit=2) == 2
+    assert [_rows(c.id) for c in comments] == [1, 1, 0, 0, 0]
+    assert indexer.index_waiting() == 3
+    assert [_rows(c.id) for c in comments] == [1] * 5
+
+
+def test_a_crash_before_indexing_is_caught_up_by_the_schedules_tick(client, make, asleep,
+                                                                    travel):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert schedule.tick() == []  # waiting less than it should: the live indexer's
+    travel(clock.now() + indexer.OVERDUE + timedelta(seconds=5))
+    assert schedule.tick() == ["search_index"]
+    assert schedule.tick() == []  # once per tick, however many workers
+    assert jobs.run_due() == 1
+    job = db.session.scalar(db.select(Job).where(Job.kind == "search_index"))
+    assert job.result == {"comments": 1}
+    assert _found() == [comment.id] and _rows(comment.id) == 1
+
+
+def test_reindex_clears_every_flag(client, make, asleep):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert clear_pending(db.session) == 1
+    reindex(db.session)
+    db.session.commit()
+    db.session.refresh(comment)
+    assert not comment.index_pending and _rows(comment.id) == 1
+    assert index_pending_comments() == 0
+
+
+def test_the_reindex_command_clears_every_flag(app, client, make, asleep):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(comment)
+    assert not comment.index_pending and _found() == [comment.id]
+
+
+def test_an_indexer_that_fails_never_fails_the_post(client, make, monkeypatch, caplog):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the index is broken")
+
+    monkeypatch.setattr(indexer, "index_pending_comments", broken)
+    with caplog.at_level("ERROR", logger="consult.search.indexer"):
+        comment = _post(client, consultation.id)
+    assert "rows of new comments not written" in caplog.text
+    assert comment.index_pending and _found() == []  # the comment is saved, its row waits
+    monkeypatch.undo()
+    assert indexer.index_waiting() == 1 and _found() == [comment.id]
+
+
+def test_a_failing_batch_leaves_its_comments_waiting(make, unit, monkeypatch):
+    consultation = make.consultation(State.OPEN, unit)
+    comment = make.comment(consultation, body=BODY, index_pending=True)
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+
+    # The INSERT of the rows fails, after the claim and the DELETE: all of it is undone.
+    monkeypatch.setattr("consult.search.indexing._INSERT_DOCUMENT",
+                        text("INSERT INTO no_such_table VALUES (1)"))
+    with pytest.raises(DBAPIError):
+        index_pending_comments()
+    db.session.expire_all()
+    assert comment.index_pending and _rows(comment.id) == 0  # rolled back, flag and all
+    monkeypatch.undo()
+    assert index_pending_comments() == 1 and _rows(comment.id) == 1
+
+
+# ------------------------------------------------------------------ committed for real
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """The suite's PostgreSQL database (its rows are deleted afterwards by `real_session`),
+    or a SQLite file of this test's own (the suite's in-memory one has one connection)."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else f"sqlite:///{tmp_path / 'indexer.db'}"
+
+
+def _app(url: str, **config):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url.replace(
+        "postgresql://", "postgresql+psycopg://", 1), "RATELIMIT_ENABLED": False, **config})
+    with app.app_context():
+        if url.startswith("sqlite"):
+            db.create_all()
+        consultation = factories.consultation("open")
+        db.session.commit()
+        consultation_id = consultation.id
+        db.session.remove()
+    return app, consultation_id
+
+
+def _wait_found(app, comment_id: int, seconds: float = 20) -> float:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.app_context():
+            found = _found()
+            db.session.remove()
+        if comment_id in found:
+            return time.monotonic()
+        time.sleep(0.02)
+    raise AssertionError(f"comment {comment_id} not found within {seconds} s")
+
+
+def test_the_thread_writes_the_rows_after_the_delay(database_url, real_session):
+    delay = 0.5
+    app, consultation_id = _app(database_url, SEARCH_INDEX_DELAY=delay)
+    client = app.test_client()
+    try:
+        posted = time.monotonic()
+        numbers = [_post_json(client, consultation_id, f"{BODY}（{i}）") for i in range(3)]
+        with app.app_context():
+            waiting = db.session.scalar(db.select(db.func.count(Comment.id))
+                                        .where(Comment.index_pending))
+            comments = [_comment(number).id for number in numbers]
+            db.session.remove()
+        if time.monotonic() - posted < delay:  # a loaded machine may be slower than that
+            assert waiting == 3
+        for comment_id in comments:
+            _wait_found(app, comment_id)
+        background = indexer.indexer(app)
+        assert background.started and background.thread.name == "search-index"
+        with app.app_context():
+            assert [_rows(c) for c in comments] == [1, 1, 1]
+            assert not db.session.scalar(db.select(Comment.id).where(Comment.index_pending))
+            db.session.remove()
+    finally:
+        indexer.indexer(app).stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_thread_tries_again_after_a_failure(database_url, real_session, monkeypatch):
+    monkeypatch.setattr(indexer, "RETRY_SECONDS", 0.2)
+    app, consultation_id = _app(database_url, SEARCH_INDEX_DELAY=0.05)
+    calls = []
+    real = indexer.index_pending_comments
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database down")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "index_pending_comments", fails_once)
+    client = app.test_client()
+    try:
+        number = _post_json(client, consultation_id)
+        with app.app_context():
+            comment_id = _comment(number).id
+            db.session.remove()
+        _wait_found(app, comment_id)  # no second wake: the retry found it
+        assert len(calls) >= 2
+    finally:
+        indexer.indexer(app).stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_two_indexers_on_postgresql_share_the_work_and_never_index_twice(app, real_session):
+    """One indexer holds a batch it has claimed (uncommitted); a second one, on another
+    connection, skips those comments (FOR UPDATE SKIP LOCKED) without waiting. Then several
+    threads at once index everything exactly once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's write transactions are serial already")
+    consultation = factories.consultation("open")
+    comments = [factories.comment(consultation, body=f"{BODY}（{i}）", index_pending=True)
+                for i in range(40)]
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+    ids = [c.id for c in comments]
+    engine = create_engine(db.engine.url, poolclass=NullPool)
+    try:
+        holder = Session(bind=engine)
+        try:
+            held = _claim_pending(holder.connection(), 10)
+            assert sorted(held) == ids[:10]
+            started = time.monotonic()
+            assert index_pending_comments(limit=15, bind=engine) == 15  # not the held ones
+            assert time.monotonic() - started < 5  # skipped, not waited for
+        finally:
+            holder.rollback()  # the first indexer dies: its comments wait again
+            holder.close()
+        with engine.connect() as connection:
+            written = set(connection.scalars(text(
+                "SELECT ref_id FROM search_documents WHERE kind = 'comment'")))
+        assert written == set(ids[10:25])
+
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *a: statements.append(statement))
+        taken, errors = [], []
+
+        def run():
+            try:
+                while n := index_pending_comments(limit=3, bind=engine):
+                    taken.append(n)
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors and sum(taken) == 25
+        assert any("SKIP LOCKED" in s for s in statements)
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT ref_id, count(*) FROM search_documents WHERE kind = 'comment' "
+                "GROUP BY ref_id")).all()
+            waiting = connection.scalar(text("SELECT count(*) FROM comments "
+                                             "WHERE index_pending"))
+        assert sorted(ref for ref, _n in rows) == ids and {n for _ref, n in rows} == {1}
+        assert waiting == 0
+    finally:
+        engine.dispose()
