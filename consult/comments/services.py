@@ -247,8 +247,8 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
 
     What a flush would do besides is done here, in the same transaction: its kept counts
     (`counts.add`) and the signal `comment_submitted` for the read models (the pages that show
-    it; its search index row, written after the commit). The comment then sits in the session as if it had been
-    loaded: its consultation, version and article come from the identity map.
+    it; its search index row, written after the commit). The comment then sits in the session
+    as if it had been loaded: its consultation, version and article come from the identity map.
     """
     # Published at once: its search index row is written after the commit, in a batch
     # (consult/search/indexer.py), not in this request.
