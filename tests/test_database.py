@@ -180,3 +180,59 @@ def test_engine_options_size_the_pool_but_leave_an_in_memory_database_alone():
     assert engine_options("sqlite://", config) == {"pool_pre_ping": True}
     assert engine_options("postgresql+psycopg://x/y", config) == {
         "pool_pre_ping": True, "pool_size": 12, "max_overflow": 3, "pool_timeout": 4.0}
+
+
+HOLD_TURN = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.skipif(ON_POSTGRES or os.name != "posix", reason="SQLite's writer lock file (POSIX)")
+def test_another_process_holding_the_writer_turn_is_waited_for_then_a_503(file_app):
+    """The processes of a host (gunicorn's workers) take turns on `<database>-writer`: a POST
+    waits for another process's turn, answers 503 + Retry-After when it does not come in time,
+    saves nothing, and goes through once the turn is free."""
+    import subprocess
+    import sys
+
+    app, consultation_id = file_app(SQLITE_BUSY_TIMEOUT=0.3)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    url = f"/api/v1/consultations/{consultation_id}/comments"
+    client = app.test_client()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_TURN, f"{path}-writer"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        response = client.post(url, json={"body": "建议增加听证。", "category": "individual"})
+        assert response.status_code == 503
+        assert response.json["error"]["code"] == "database_busy"
+        assert int(response.headers["Retry-After"]) >= 1
+        assert client.get(f"/api/v1/consultations/{consultation_id}").status_code == 200
+    finally:
+        holder.communicate("done\n", timeout=10)
+    assert count_comments(app) == 0
+    response = client.post(url, json={"body": "建议增加听证。", "category": "individual"})
+    assert response.status_code == 201 and count_comments(app) == 1
+
+
+@pytest.mark.skipif(ON_POSTGRES or os.name != "posix", reason="SQLite's writer lock file (POSIX)")
+def test_a_forked_process_takes_its_own_writer_turn(tmp_path):
+    """A descriptor inherited over fork would share the parent's lock: each process opens its
+    own, so a child waits while the parent holds the turn."""
+    from consult.database import WriterLock
+
+    lock = WriterLock(str(tmp_path / "turn.db"))
+    assert lock.acquire(timeout=1)
+    pid = os.fork()
+    if pid == 0:  # the child, a new worker: its threads' lock is free, the parent's turn not
+        lock.threads = threading.Lock()
+        os._exit(0 if not lock.acquire(timeout=0.2) else 1)
+    _, status = os.waitpid(pid, 0)
+    lock.release()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert lock.acquire(timeout=1)  # free again, and taken again in this process
+    lock.release()
