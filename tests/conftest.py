@@ -15,6 +15,7 @@ from flask_login import FlaskLoginClient
 from flask_sqlalchemy.session import Session
 
 from consult import clock, create_app
+from consult.comments.targets import forget_targets
 from consult.extensions import db
 from consult.mail import OutboxMessage
 from tests import factories
@@ -75,6 +76,7 @@ def _transaction(app):
     """Every test runs inside a transaction that is rolled back; commits become SAVEPOINTs."""
     ctx = app.app_context()
     ctx.push()
+    forget_targets()  # what a process kept of consultations belongs to another test's data
     connection = db.engine.connect()
     outer = connection.begin()
     original = db.session

@@ -23,6 +23,7 @@ from consult.catalogue.models import CatalogueItem
 from consult.comments import services as comments
 from consult.comments.models import Comment
 from consult.comments.services import received_counts
+from consult.comments.targets import comment_target
 from consult.consultations import queries
 from consult.consultations.models import Consultation
 from consult.consultations.policy import is_public
@@ -197,7 +198,7 @@ def submit_comment(consultation_id: int):
     """A citizen's comment; a retry with the same Idempotency-Key answers the same again. The
     201 goes out once the comment is committed (`@commits`)."""
     # What the rules read of the consultation, with the article the body names: one query.
-    consultation = comments.comment_target(consultation_id, _article_named())
+    consultation = comment_target(consultation_id, _article_named())
     if consultation is None or not is_public(consultation):
         raise NotFound(_("找不到该意见征集。"))
     key = schemas.idempotency_key()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -15,20 +15,20 @@ from werkzeug.datastructures import FileStorage
 
 from consult import audit, clock, mail, signals, uploads
 from consult.auth.models import User
-from consult.comments import counts, idempotency, screening
+from consult.comments import counts, idempotency, screening, targets
 from consult.comments.counts import counts_by_article, counts_by_status
 from consult.comments.masking import mask
 from consult.comments.models import Category, Channel, Comment, CommentStatus
+from consult.comments.targets import MAX_ARTICLE_NUMBER, CommentTarget
 from consult.comments.tracking import new_tracking_no, normalize
 from consult.consultations.models import (
     Article,
     Consultation,
-    DraftVersion,
     Moderation,
     State,
     Verification,
 )
-from consult.consultations.states import status_of
+from consult.consultations.policy import is_public
 from consult.errors import (
     AccountRequired,
     Conflict,
@@ -66,64 +66,6 @@ class CommentInput:
     region: str | None = None
     notify: bool = True
     channel: Channel = Channel.WEB
-
-
-@dataclass(frozen=True)
-class CommentTarget:
-    """What the rules of a new comment read of its consultation, by the names `Consultation`
-    gives them — so either can be given to `submit_comment` — read in one query with the
-    current version and the article asked for (`comment_target`; the API's POST)."""
-
-    id: int
-    state: State
-    opens_at: datetime
-    closes_at: datetime
-    approved_at: datetime | None
-    verification: Verification
-    moderation: Moderation
-    unit_id: int
-    type: str
-    version_id: int | None
-    article_number: int | None = None  # the article asked for,
-    article_id: int | None = None  # and its id in the current version (None: there is none)
-
-    @property
-    def status(self) -> State:
-        return status_of(self.state, self.opens_at, self.closes_at, clock.now())
-
-
-# Article numbers are small: a number beyond this is no article (and would not fit SQLite's
-# 64-bit integers as a parameter).
-MAX_ARTICLE_NUMBER = 2**31 - 1
-
-
-def comment_target(consultation_id: int, article_number: int | None) -> CommentTarget | None:
-    """The consultation `consultation_id` as the rules of a new comment read it, with its
-    current version's id and the id of its article `article_number` (if given): one query, no
-    ORM object (None: there is no such consultation; whether it is public is the caller's)."""
-    if article_number is not None and not 0 <= article_number <= MAX_ARTICLE_NUMBER:
-        article_number = None  # refused by `find_article`, without a query
-    query = _target_query(article_number is not None)
-    # On the session's connection: no ORM entity is loaded, so none of the ORM's work is needed
-    row = db.session.connection().execute(query, {"consultation_id": consultation_id,
-                                                  "article_number": article_number}).first()
-    if row is None:
-        return None
-    return CommentTarget(**row._mapping, article_number=article_number)
-
-
-@functools.cache
-def _target_query(with_article: bool):
-    C = Consultation
-    version = (db.select(DraftVersion.id).where(DraftVersion.consultation_id == C.id)
-               .order_by(DraftVersion.number.desc()).limit(1).correlate(C).scalar_subquery())
-    columns = [C.id, C.state, C.opens_at, C.closes_at, C.approved_at, C.verification,
-               C.moderation, C.unit_id, C.type, version.label("version_id")]
-    if with_article:
-        columns.append(db.select(Article.id).where(
-            Article.version_id == version, Article.number == bindparam("article_number"),
-        ).scalar_subquery().label("article_id"))
-    return db.select(*columns).where(C.id == bindparam("consultation_id"))
 
 
 def _version_id(consultation: Consultation | CommentTarget) -> int | None:
@@ -190,7 +132,33 @@ def submit_comment(consultation: Consultation | CommentTarget, data: CommentInpu
     comment counts only once its author confirms their e-mail address, whatever the
     consultation's own verification setting. `language` is the page's: the author's mail is
     written in it (a signed-in citizen's own saved language first).
+
+    A target this process kept (`targets.comment_target`) is checked by the INSERT; when the
+    database no longer agrees with it — or it led to a refusal — the rules run again on a
+    fresh read (a stale copy never decides).
     """
+    arguments = dict(idempotency_key=idempotency_key, client=client, citizen=citizen,
+                     attachment=attachment, must_verify=must_verify, language=language)
+    if not getattr(consultation, "kept", False):
+        return _submit(consultation, data, **arguments)
+    try:
+        return _submit(consultation, data, **arguments)
+    except _Stale:
+        fresh = targets.stale(consultation)
+    if fresh is None or not is_public(fresh):
+        raise NotFound(_("找不到该意见征集。"))
+    return _submit(fresh, data, **arguments)
+
+
+class _Stale(Exception):
+    """A kept target that the database no longer agrees with (or that refused): read again."""
+
+
+def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
+            idempotency_key: str | None, client: str | None, citizen,
+            attachment: FileStorage | None, must_verify: bool,
+            language: str | None) -> tuple[Comment, bool]:
+    kept = getattr(consultation, "kept", False)
     key = request_print = None
     if idempotency_key:
         key = idempotency.scoped(client, consultation.id, idempotency_key)
@@ -206,10 +174,12 @@ def submit_comment(consultation: Consultation | CommentTarget, data: CommentInpu
         verified = _check_verification(consultation, data, citizen, must_verify=must_verify)
         if attachment is not None:
             _check_attachment(attachment)
-    except ConsultError:
+    except ConsultError as error:
         existing = idempotency.lookup(key) if key else None
         if existing is not None:
             return idempotency.replay(existing, request_print), False
+        if kept:
+            raise _Stale() from error
         raise
     now = clock.now()
     sensitive = screen(body, data)
@@ -228,11 +198,15 @@ def submit_comment(consultation: Consultation | CommentTarget, data: CommentInpu
     )
     if not _insert(comment, consultation):
         # A retry: the first comment with this key is there (or a concurrent retry has just
-        # made it, and the INSERT waited for its commit): answer with it.
-        existing = idempotency.lookup(key)
-        if existing is None:  # comments are never deleted (SPEC F9)
-            raise RuntimeError("a comment's idempotency key collided with a comment not found")
-        return idempotency.replay(existing, request_print), False
+        # made it, and the INSERT waited for its commit): answer with it. Else the kept target
+        # is out of date (its guard did not hold).
+        existing = idempotency.lookup(key) if key else None
+        if existing is not None:
+            return idempotency.replay(existing, request_print), False
+        if kept:
+            raise _Stale()
+        # comments are never deleted (SPEC F9)
+        raise RuntimeError("a comment's idempotency key collided with a comment not found")
     if attachment is not None:
         uploads.store(attachment, owner=comment, allowed=ATTACHMENT_KINDS, public=False)
     if comment.email:
@@ -243,7 +217,8 @@ def submit_comment(consultation: Consultation | CommentTarget, data: CommentInpu
 def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> bool:
     """Write a new citizen's comment by one INSERT, without the ORM's unit of work (a third of
     a POST's work; bench/README.md, comment submission); False when a comment with its
-    idempotency key is there already — a retry, found without a SAVEPOINT.
+    idempotency key is there already — a retry, found without a SAVEPOINT — or, for a kept
+    target, when the database no longer holds what it says (`targets.guard_sql`).
 
     What a flush would do besides is done here, in the same transaction: its kept counts
     (`counts.add`) and the signal `comment_submitted` for the read models (the pages that show
@@ -261,7 +236,13 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
             setattr(comment, column.key, None)
     connection = db.session.connection()
     values = {column.key: state.dict[column.key] for column in _INSERTED}
-    comment_id = connection.execute(_insert_statement(connection.dialect), values).scalar()
+    guard = None
+    if getattr(consultation, "kept", False):
+        guard = "article" if comment.article_id is not None \
+            and comment.article_id == consultation.article_id else "consultation"
+        values.update(targets.guard_values(consultation))
+    comment_id = connection.execute(_insert_statement(connection.dialect, guard),
+                                    values).scalar()
     if comment_id is None:
         return False
     comment.id = comment_id
@@ -277,18 +258,33 @@ _INSERTED = [column for column in Comment.__table__.columns if column.key != "id
 
 
 @functools.cache
-def _insert_statement(dialect):
+def _insert_statement(dialect, guard: str | None = None):
     """`INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, the same on SQLite
     (3.35+) and PostgreSQL, with each column's type for its parameter. As text: SQLAlchemy
-    compiles its own ON CONFLICT constructs again on every execution."""
+    compiles its own ON CONFLICT constructs again on every execution.
+
+    `guard` ("consultation", or "article" when the comment is on the article the target
+    named): the values are SELECTed where `targets.guard_sql` holds — on PostgreSQL each cast
+    to its column's type, which a SELECT list does not infer from the INSERT's columns."""
     quote = dialect.identifier_preparer.quote
     table = Comment.__table__
+    binds = [bindparam(c.key, type_=c.type) for c in _INSERTED]
+    if guard is None:
+        source = f"VALUES ({', '.join(':' + c.key for c in _INSERTED)})"
+    else:
+        if dialect.name == "postgresql":
+            types = dialect.type_compiler_instance
+            values = [f"CAST(:{c.key} AS {types.process(c.type)})" for c in _INSERTED]
+        else:
+            values = [f":{c.key}" for c in _INSERTED]
+        with_article = guard == "article"
+        source = (f"SELECT {', '.join(values)} "
+                  f"WHERE {targets.guard_sql(dialect, with_article=with_article)}")
+        binds += targets.guard_binds(with_article=with_article)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in _INSERTED)}) "
-           f"VALUES ({', '.join(':' + c.key for c in _INSERTED)}) "
-           f"ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING "
+           f"{source} ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING "
            f"RETURNING {quote(table.c.id.name)}")
-    return text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in _INSERTED)) \
-        .columns(table.c.id)
+    return text(sql).bindparams(*binds).columns(table.c.id)
 
 
 def _check_verification(consultation: Consultation | CommentTarget, data: CommentInput, citizen, *,

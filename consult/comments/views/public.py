@@ -13,12 +13,12 @@ from consult.comments.attachments import files_of
 from consult.comments.forms import WHOLE_DRAFT, CommentForm, LookupForm, article_choices
 from consult.comments.models import CommentStatus
 from consult.comments.services import (
-    comment_target,
     get_by_tracking_no,
     public_text,
     status_note,
     submit_comment,
 )
+from consult.comments.targets import comment_target
 from consult.comments.views import bp
 from consult.consultations.models import Consultation, State
 from consult.consultations.policy import is_public
