@@ -29,7 +29,7 @@ still takes it at its first statement (`consult.database.writes_expected`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -174,16 +174,19 @@ class Failure:
 @contextmanager
 def form_errors(form: FlaskForm | None, *, catch: tuple[type[ConsultError], ...] = (
         ValidationFailed,), fields: dict[str, str] | None = None,
-        field: str | None = None) -> Iterator[Failure]:
+        field: str | None = None, savepoint: bool = True) -> Iterator[Failure]:
     """Try a service call for a form: in a savepoint, so a refusal leaves nothing behind; its
     ValidationFailed (or another error in `catch`) is put on the form's fields and the block is
     left with the returned `Failure` set, for the view to re-render the form with its status.
 
     `field` names the form field that shows an error whatever fields it names (a file upload).
+    `savepoint=False` when every refusal is answered with a 4xx/5xx, whose request `commits`
+    rolls back whole: the block then begins no transaction of its own (on SQLite the write lock
+    is taken by the service's first write, not before its rules run).
     """
     failure = Failure()
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested() if savepoint else nullcontext():
             yield failure
     except catch as error:
         failure.error = error

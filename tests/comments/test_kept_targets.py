@@ -9,6 +9,7 @@ and the next comment must follow the database, not the copy.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from consult.consultations.models import (
 )
 from consult.extensions import db
 from tests.comments.test_submit_queries import counted, wakes  # noqa: F401 (a fixture)
+from tests.conftest import csrf_from
 
 BODY = "建议将第三条的公示期由七日延长至十五日。"
 
@@ -174,3 +176,20 @@ def test_a_consultation_whose_values_read_back_differently_is_read_every_time(
     with counted() as statements:
         assert _post(client, consultation_id, 5).status_code == 201
     assert any(s.upper().startswith("SELECT") for s in statements)
+
+
+def test_a_second_form_comment_sends_only_its_inserts(client, consultation):
+    """The form too: with the consultation kept, the POST's queries are the comment and its
+    count."""
+    url = f"/consultations/{consultation}/comment"
+    for n in (1, 2):
+        page = client.get(url).get_data(as_text=True)
+        data = {"csrf_token": csrf_from(page),
+                "nonce": re.search(r'name="nonce"[^>]*value="([^"]+)"', page)[1],
+                "article": "1", "body": f"{BODY}（表单{n}）", "category": "individual"}
+        with counted() as statements:
+            response = client.post(url, data=data)
+        assert response.status_code == 303
+    assert [s.split(" (")[0] for s in statements] == [
+        "INSERT INTO comments", "INSERT INTO comment_counts"], statements
+    assert _saved(consultation) == 2

@@ -129,8 +129,9 @@ def _submit(consultation_id: int):
         form.remark.data = ""
         message = _("提交未成功，请检查填写的内容后重新提交。")
     elif form.validate_on_submit():
-        with form_errors(form, catch=(ValidationFailed, WindowClosed,
-                                      StorageUnavailable)) as failed:
+        # No savepoint: every refusal below is a 4xx/5xx page, and `commits` rolls those back.
+        with form_errors(form, catch=(ValidationFailed, WindowClosed, StorageUnavailable),
+                         savepoint=False) as failed:
             comment, _created = submit_comment(
                 target, form.comment_input(), idempotency_key=form.idempotency_key,
                 client=f"session:{ratelimit.session_client()}", citizen=citizen,
