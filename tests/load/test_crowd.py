@@ -6,9 +6,14 @@ or a success that was not saved — on SQLite (the embedded default) and Postgre
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import create_engine, text
 
-from bench.crowd import count_lost, run_crowd
+from bench.crowd import Outcome, Person, address, count_lost, run_crowd, submit_api, submit_form
 
 
 def saved_rows(server, consultation_id: int) -> set[str]:
@@ -63,3 +68,54 @@ def test_one_client_hammering_gets_429s_with_retry_after_and_nothing_else(served
         assert 10 <= result.saved <= 20
     assert result.refused == 100 - result.saved
     assert saved_rows(server, consultation_id) == set(result.tracking_nos)
+
+
+def test_a_consultation_withdrawn_mid_crowd_takes_nothing_sent_after(served):
+    """Both workers keep the consultation for its comments (consult/comments/targets.py) while
+    64 people comment at once, half by the form and half by the API; staff withdraw it midway,
+    from another process, which neither worker is told of. Every comment sent after the
+    withdrawal was committed is refused with 409, every 201 is a row, nothing fails."""
+    server, consultation_id = served()
+    engine = create_engine(server.env["DATABASE_URL"].replace(
+        "postgresql://", "postgresql+psycopg://", 1))
+    outcomes: list[tuple[float, Outcome]] = []
+    withdrawn_at: list[float] = []
+    lock = threading.Lock()
+
+    def withdraw() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE consultations SET state = 'withdrawn', "
+                              "withdrawn_reason = '撤回' WHERE id = :c"), {"c": consultation_id})
+        withdrawn_at.append(time.monotonic())
+
+    def one(i: int) -> None:
+        person = Person(server.url, address(i))
+        submit = submit_form if i % 2 else submit_api
+        started = time.monotonic()
+        try:
+            outcome = submit(person, consultation_id, f"建议延长公示期（第 {i} 位）")
+        except Exception as exc:  # noqa: BLE001 - a dropped connection is an error, not a crash
+            outcome = Outcome("error", None, detail=f"{type(exc).__name__}: {exc}")
+        with lock:
+            outcomes.append((started, outcome))
+            if len(outcomes) == 300:
+                threading.Thread(target=withdraw).start()
+
+    try:
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            list(pool.map(one, range(900)))
+        rows = saved_rows(server, consultation_id)
+    finally:
+        engine.dispose()
+    assert withdrawn_at, "the withdrawal did not happen"
+    statuses = Counter(o.status for _, o in outcomes)
+    print(f"answers: {dict(statuses)}")
+    unexpected = [o for _, o in outcomes if o.status not in (201, 303, 409, 429, 503)]
+    assert not unexpected, (unexpected[:3], server.output()[-3000:])
+    after = [o for started, o in outcomes if started > withdrawn_at[0]]
+    assert after and all(o.status != 201 and o.kind != "saved" for o in after), \
+        Counter(o.status for o in after)
+    assert sum(o.status == 409 for o in after) >= 0.9 * len(after)
+    saved = {o.tracking_no for _, o in outcomes if o.kind == "saved"}
+    assert len(saved) >= 200
+    assert rows == saved, "every 201/303 is a row, and every row had its answer"
