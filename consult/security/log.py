@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 
 from consult import clock
@@ -136,6 +136,10 @@ def register_citizen_loader(loader) -> None:
 
 
 def _who() -> tuple[str, str]:
+    if not request.cookies and "_login_user" not in g:
+        # Nobody is signed in without a cookie (sessions and remember-me are cookies; API
+        # tokens are not Flask-Login's): not worth loading anyone to say so (the API's POSTs).
+        return "-", "-"
     user = getattr(current_user, "id", None) if current_user.is_authenticated else None
     try:
         citizen = _citizen_of_request[0]() if _citizen_of_request else None

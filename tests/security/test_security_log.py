@@ -115,3 +115,17 @@ def test_forged_forms_and_foreign_hosts_are_logged(logged_app, tmp_path):
     assert [line.split(" ")[1] for line in lines] == ["csrf_failed", "untrusted_host"]
     assert "path=/account/password/<token>" in lines[0] and "SECRET-TOKEN-9" not in lines[0]
     assert "host=evil.example" in lines[1]
+
+
+def test_the_access_log_names_who_is_signed_in_and_nobody_without_a_cookie(logged_app, tmp_path,
+                                                                          make):
+    editor = make.user("editor", email="editor@example.org")
+    staff = logged_app.test_client()
+    assert _login(staff, "/login", editor.email, PASSWORD).status_code == 302
+    staff.get("/staff")
+    logged_app.test_client().get("/api/v1/consultations")  # no cookie at all
+    lines = _read(tmp_path, "access").splitlines()
+    staff_line = next(line for line in lines if " GET /staff " in line)
+    api_line = next(line for line in lines if " GET /api/v1/consultations " in line)
+    assert f"user={editor.id}" in staff_line
+    assert api_line.endswith("user=- citizen=-")
