@@ -24,9 +24,10 @@ from consult.search.indexing import index_pending_comments
 from consult.search.models import Kind, SearchDocument
 from tests.conftest import csrf_from
 
-# The consultation with its current version and the article asked for (one query), the comment
-# and its count shard (bench/README.md, comment submission); the same for the form (the draft's
-# articles are read only to show the form again). The search index row is not the POST's.
+# The consultation with its current version and the article asked for (one query, and only
+# until the process keeps it: tests/comments/test_kept_targets.py counts 2 after that), the
+# comment and its count shard (bench/README.md, comment submission); the same for the form (the
+# draft's articles are read only to show the form again). The search index row is not the POST's.
 API_QUERIES = FORM_QUERIES = 3
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
