@@ -10,7 +10,9 @@ measures, so a ratio compares like with like.
 `compare` alternates rounds (baseline, target, baseline, target, ...) so a machine that slows
 down or speeds up during the run touches both sides alike, and takes the median of each side.
 Besides requests per second it reports the server's CPU time per request (user + system of the
-gunicorn master and workers, from /proc), which is steadier than throughput on a busy machine.
+gunicorn master and workers, from /proc), which is steadier than throughput on a busy machine,
+and, when the app runs on a PostgreSQL server of this host, the database server's own CPU per
+request (its processes, from /proc): on two cores the database's work competes with the app's.
 
 wrk (Debian package `wrk`) is the client: it costs far less CPU per request than a Python
 client, so on this 2-core machine the server, not the client, is what is measured. A request
@@ -63,6 +65,22 @@ def _cpu_seconds(pid: int) -> float:
         except FileNotFoundError:
             continue
         total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
+def _database_cpu_seconds() -> float:
+    """User + system CPU of this host's PostgreSQL server processes (all of them: run the
+    benchmarks on a quiet machine)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            line = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        if not line[line.index("(") + 1:line.rindex(")")].startswith("postgres"):
+            continue
+        fields = line.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return total
 
 
@@ -121,6 +139,7 @@ class Figures:
     non_2xx_3xx: int
     errors: int
     cpu_ms_per_request: float | None = None
+    database_cpu_ms_per_request: float | None = None  # PostgreSQL's own (`database_cpu`)
 
     @property
     def per_second(self) -> float:
@@ -136,12 +155,13 @@ UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
           script: str | None = None, headers: dict | None = None,
           server: Server | None = None, timeout: int | None = None,
-          settle: float = 0.0) -> Figures:
+          settle: float = 0.0, database_cpu: bool = False) -> Figures:
     """Send requests to `url` from `connections` keep-alive connections for `seconds` (a request
     unanswered after `timeout` seconds, wrk's 2 by default, counts as an error). With `settle`,
     the server's CPU is read once it has gone quiet, at least `settle` seconds after the last
     request: work it does after the answers (the search index rows of new comments, written a
-    second later by a thread) is counted with the requests that caused it."""
+    second later by a thread) is counted with the requests that caused it. With
+    `database_cpu`, the CPU of this host's PostgreSQL server is read over the same span."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
@@ -155,10 +175,12 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
         script_file.write_text(script)
         command += ["-s", str(script_file)]
     cpu_before = server.cpu_seconds() if server else None
+    database_before = _database_cpu_seconds() if database_cpu else None
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     cpu_after = server.cpu_seconds() if server else None
     if server is not None and settle > 0:
         cpu_after = _quiet(server, settle)
+    database_after = _database_cpu_seconds() if database_cpu else None
     if script_file is not None:
         shutil.rmtree(script_file.parent)
     match = WRK_REQUESTS.search(output)
@@ -172,6 +194,8 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
                       sum(int(g) for g in errors.groups()) if errors else 0)
     if cpu_before is not None and requests:
         figures.cpu_ms_per_request = (cpu_after - cpu_before) * 1000 / requests
+    if database_before is not None and requests:
+        figures.database_cpu_ms_per_request = (database_after - database_before) * 1000 / requests
     return figures
 
 
@@ -245,9 +269,21 @@ class Comparison:
 
         target_cpu = self._median(self.target, "cpu_ms_per_request")
         base_cpu = self._median(self.baseline, "cpu_ms_per_request")
-        return (f"{label:<44} {self.target_rps:8.0f}/s vs {self.baseline_rps:7.0f}/s "
+        line = (f"{label:<44} {self.target_rps:8.0f}/s vs {self.baseline_rps:7.0f}/s "
                 f"ratio {self.ratio:5.2f}   CPU {shown(target_cpu, 6)} vs {shown(base_cpu, 5)} "
                 f"ms/req ratio {shown(self.cpu_ratio, 5)}   bad answers {self.bad_answers}")
+        target_db = self._median(self.target, "database_cpu_ms_per_request")
+        base_db = self._median(self.baseline, "database_cpu_ms_per_request")
+        if target_db is not None and base_db is not None:
+            line += f"   database CPU {target_db:.2f} vs {base_db:.2f} ms/req"
+        return line
+
+
+def _on_postgresql(target: Target) -> bool:
+    """Whether the app runs on a PostgreSQL server of this host (its CPU is then read)."""
+    url = target.env.get("DATABASE_URL", "")
+    return url.startswith("postgres") and any(
+        host in url for host in ("@127.0.0.1", "@localhost", "@[::1]", "@/"))
 
 
 def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int = SECONDS,
@@ -266,9 +302,11 @@ def compare(target: Target, baseline: Target, *, rounds: int = 3, seconds: int =
             result.baseline.append(drive(base.url + baseline.path, seconds=seconds,
                                          connections=connections, script=baseline.script,
                                          headers=baseline.headers, server=base,
-                                         settle=baseline.settle))
+                                         settle=baseline.settle,
+                                         database_cpu=_on_postgresql(baseline)))
             result.target.append(drive(served.url + target.path, seconds=seconds,
                                        connections=connections, script=target.script,
                                        headers=target.headers, server=served,
-                                       timeout=timeout, settle=target.settle))
+                                       timeout=timeout, settle=target.settle,
+                                       database_cpu=_on_postgresql(target)))
     return result
