@@ -139,11 +139,9 @@ def submit_comment(consultation: Consultation | CommentTarget, data: CommentInpu
     """
     arguments = dict(idempotency_key=idempotency_key, client=client, citizen=citizen,
                      attachment=attachment, must_verify=must_verify, language=language)
-    if not getattr(consultation, "kept", False):
-        return _submit(consultation, data, **arguments)
     try:
         return _submit(consultation, data, **arguments)
-    except _Stale:
+    except _Stale:  # raised for a kept target only
         fresh = targets.stale(consultation)
     if fresh is None or not is_public(fresh):
         raise NotFound(_("找不到该意见征集。"))

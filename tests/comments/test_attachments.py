@@ -8,8 +8,10 @@ import zipfile
 
 import pytest
 
+from consult import uploads
 from consult.comments.models import Comment
 from consult.extensions import db
+from consult.storage import StorageUnavailable
 from consult.uploads import Attachment, attachments_of
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -160,3 +162,17 @@ def test_the_units_staff_download_it_from_the_answering_queue(
     other = make.comment(c)
     assert staff.get(f"/staff/comments/{other.id}/attachments/{attachment.id}") \
         .status_code == 404  # the file is not that comment's
+
+
+def test_a_file_store_down_keeps_the_text_and_saves_nothing(client, post_form, c, monkeypatch):
+    """The comment's row is written before its file: when the store fails the page says so
+    (503, Retry-After) with the text kept, and the row goes back with the request."""
+    def down(*args, **kwargs):
+        raise StorageUnavailable("down")
+
+    monkeypatch.setattr(uploads, "store", down)
+    response = submit(client, post_form, c, (io.BytesIO(PDF), "意见.pdf"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "详细意见见附件。" in response.get_data(as_text=True)
+    assert comments() == [] and attachments() == []

@@ -96,7 +96,6 @@ def test_a_window_shortened_after_it_was_kept_is_closed(client, consultation):
 def test_a_window_extended_after_the_kept_one_closed_takes_comments(client, consultation):
     """The copy says closed by the clock: it is not used, the database is read."""
     assert _post(client, consultation, 1).status_code == 201
-    now = clock.now()
     closes_at = db.session.get(Consultation, consultation).closes_at
     clock.freeze(closes_at + timedelta(hours=1))
     try:
@@ -104,7 +103,6 @@ def test_a_window_extended_after_the_kept_one_closed_takes_comments(client, cons
         assert _post(client, consultation, 2).status_code == 201
     finally:
         clock.freeze(None)
-    assert now < clock.now() + timedelta(seconds=1)
     assert _saved(consultation) == 2
 
 
