@@ -16,7 +16,9 @@ request (its processes, from /proc): on two cores the database's work competes w
 
 wrk (Debian package `wrk`) is the client: it costs far less CPU per request than a Python
 client, so on this 2-core machine the server, not the client, is what is measured. A request
-that must differ each time (a POST) gets a Lua script (`script=`).
+that must differ each time (a POST) gets a Lua script (`script=`); each drive defines in it the
+global `run_id`, new every time, so that requests keyed on a counter (idempotency keys, form
+nonces) are new in every round and not retries of the previous round's.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -172,7 +175,8 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
     script_file = None
     if script is not None:
         script_file = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "request.lua"
-        script_file.write_text(script)
+        # Lua's counters start again in every wrk run: `run_id` keeps the keys of each run new.
+        script_file.write_text(f'run_id = "{uuid.uuid4().hex[:12]}"\n' + script)
         command += ["-s", str(script_file)]
     cpu_before = server.cpu_seconds() if server else None
     database_before = _database_cpu_seconds() if database_cpu else None

@@ -43,7 +43,7 @@ function setup(thread)
 end
 function request()
   counter = counter + 1
-  local n = id .. "-" .. counter
+  local n = run_id .. "-" .. id .. "-" .. counter
   local body = '{"body": "建议将第三条的公示期由七日延长至十五日（' .. n .. '）。",'
             .. ' "category": "individual", "article": 1}'
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
@@ -60,7 +60,7 @@ function setup(thread)
 end
 function request()
   counter = counter + 1
-  local n = id .. "-" .. counter
+  local n = run_id .. "-" .. id .. "-" .. counter
   local body = "csrf_token=%(csrf)s&nonce=bench-" .. n
             .. "&body=%%E5%%BB%%BA%%E8%%AE%%AE" .. n
             .. "&category=individual&article=1&name=&email=&remark="
