@@ -218,8 +218,9 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
     idempotency key is there already — a retry, found without a SAVEPOINT — or, for a kept
     target, when the database no longer holds what it says (`targets.guard_sql`).
 
-    What a flush would do besides is done here, in the same transaction: its kept counts
-    (`counts.add`) and the signal `comment_submitted` for the read models (the pages that show
+    What a flush would do besides is done here, in the same transaction: its kept counts (on
+    PostgreSQL by the INSERT's own statement, `counts.counted_insert`; on SQLite `counts.add`)
+    and the signal `comment_submitted` for the read models (the pages that show
     it; its search index row, written after the commit). The comment then sits in the session
     as if it had been loaded: its consultation, version and article come from the identity map.
     """
@@ -239,6 +240,9 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
         guard = "article" if comment.article_id is not None \
             and comment.article_id == consultation.article_id else "consultation"
         values.update(targets.guard_values(consultation))
+    counted = connection.dialect.name == "postgresql"  # by the INSERT itself
+    if counted:
+        values.update(counts.shards())
     comment_id = connection.execute(_insert_statement(connection.dialect, guard),
                                     values).scalar()
     if comment_id is None:
@@ -246,7 +250,8 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
     comment.id = comment_id
     make_transient_to_detached(comment)
     db.session.add(comment)
-    counts.add(connection, comment)
+    if not counted:
+        counts.add(connection, comment)
     signals.send_required(signals.comment_submitted, comment, session=db.session,
                           consultation=consultation)
     return True
@@ -257,8 +262,9 @@ _INSERTED = [column for column in Comment.__table__.columns if column.key != "id
 
 @functools.cache
 def _insert_statement(dialect, guard: str | None = None):
-    """`INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, the same on SQLite
-    (3.35+) and PostgreSQL, with each column's type for its parameter. As text: SQLAlchemy
+    """`INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id` (SQLite 3.35+; on
+    PostgreSQL counting the comment as well: `counts.counted_insert`), with each column's type
+    for its parameter. As text: SQLAlchemy
     compiles its own ON CONFLICT constructs again on every execution.
 
     `guard` ("consultation", or "article" when the comment is on the article the target
@@ -280,8 +286,11 @@ def _insert_statement(dialect, guard: str | None = None):
                   f"WHERE {targets.guard_sql(dialect, with_article=with_article)}")
         binds += targets.guard_binds(with_article=with_article)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in _INSERTED)}) "
-           f"{source} ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING "
-           f"RETURNING {quote(table.c.id.name)}")
+           f"{source} ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING")
+    if dialect.name == "postgresql":
+        sql = counts.counted_insert(sql)
+    else:
+        sql += f" RETURNING {quote(table.c.id.name)}"
     return text(sql).bindparams(*binds).columns(table.c.id)
 
 

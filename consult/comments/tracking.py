@@ -24,7 +24,14 @@ def _check_char(payload: str) -> str:
 
 
 def new_tracking_no() -> str:
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(11))
+    # One draw from the system's random source, written in base 31 (a choice per character
+    # read it eleven times).
+    number = secrets.randbelow(_N ** 11)
+    digits = []
+    for _ in range(11):
+        number, digit = divmod(number, _N)
+        digits.append(ALPHABET[digit])
+    payload = "".join(digits)
     raw = payload + _check_char(payload)
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 

@@ -20,7 +20,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    any_,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from consult import clock, database, signals
@@ -234,10 +245,10 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None) -> int:
             if not ids:
                 return 0
             connection.execute(delete(DOCS).where(DOCS.c.kind == Kind.COMMENT,
-                                                  DOCS.c.ref_id.in_(ids)))
+                                                  _among(connection, DOCS.c.ref_id, ids)))
             rows = []
             for c in connection.execute(
-                _comment_select().where(Comment.id.in_(ids))
+                _comment_select().where(_among(connection, Comment.id, ids))
                 .with_for_update(read=True, of=Consultation.__table__)
             ):
                 found = built.get(c.id)
@@ -245,6 +256,15 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None) -> int:
             if rows:
                 connection.execute(_INSERT_DOCUMENT, rows)
     return len(ids)
+
+
+def _among(connection, column, ids: list[int]):
+    """`column IN ids` for a batch of ids: on PostgreSQL `= ANY` of one array parameter (the
+    expansion of a batch's IN list into its parameters, on each execution, was a tenth of the
+    indexer's CPU)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _claim_pending(connection, limit: int) -> list[int]:

@@ -108,10 +108,12 @@ def test_a_retry_costs_one_more_query_and_makes_no_second_comment(client, consul
     url = f"/api/v1/consultations/{consultation_id}/comments"
     payload = {"body": "同一条意见，重试一次。", "category": "individual", "article": 1}
     first = client.post(url, json=payload, headers={"Idempotency-Key": "again"})
+    received = counts_by_status([consultation_id])[consultation_id]
     with counted() as statements:
         again = client.post(url, json=payload, headers={"Idempotency-Key": "again"})
     assert (again.status_code, again.json) == (201, first.json)
     assert len(statements) <= API_QUERIES + 1, "\n".join(statements)
+    assert counts_by_status([consultation_id])[consultation_id] == received  # counted once
     assert db.session.scalar(db.select(db.func.count(Comment.id)).where(
         Comment.consultation_id == consultation_id)) == 1
 
