@@ -35,13 +35,13 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, session
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 
 from consult.errors import ConsultError, ValidationFailed
 from consult.extensions import db
+from consult.i18n import select_locale
 from consult.paging import page_number
 from consult.permissions import is_staff
 
@@ -100,8 +100,9 @@ def safe_next(target: str | None) -> str | None:
 
 def language() -> str:
     """The language of this request's page (zh_Hans, zh_Hant, en): services store it where mail
-    will later be written to whoever made the request."""
-    return str(get_locale() or "zh_Hans")
+    will later be written to whoever made the request. The locale selector's answer, as Babel's
+    locale would say it, without building that (an API POST renders nothing else)."""
+    return select_locale()
 
 
 

@@ -191,3 +191,12 @@ def test_the_staff_register_scopes_its_nonce_to_the_staff_member(make, open_c):
     theirs = record_comment(open_c, data, Channel.LETTER, clock.today(), actor=b,
                             idempotency_key="record:n1:x")
     assert again.id == first.id and theirs.id != first.id
+
+
+def test_a_fingerprint_stays_what_earlier_releases_stored():
+    """A retry after an upgrade is compared with the fingerprint stored before it: the digest
+    of the same request must not change (this one was computed by the release of 2026-12-06)."""
+    data = CommentInput(body=" 建议延长公示期。 ", category=Category("enterprise"),
+                        article_number=3, display_name="王某", email="a@example.cn")
+    assert idempotency.fingerprint(data) == \
+        "31cc30c54c9f31c5a11a0d82b3a04f8b6ca62801324db28f384a3116907c35fb"
