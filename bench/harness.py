@@ -180,7 +180,11 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
         command += ["-s", str(script_file)]
     cpu_before = server.cpu_seconds() if server else None
     database_before = _database_cpu_seconds() if database_cpu else None
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    finished = subprocess.run(command + [url], capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip()}\n"
+                           f"{finished.stdout.strip()}")
+    output = finished.stdout
     cpu_after = server.cpu_seconds() if server else None
     if server is not None and settle > 0:
         cpu_after = _quiet(server, settle)

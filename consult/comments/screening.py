@@ -12,6 +12,7 @@ the author only that it awaits review). An empty SENSITIVE_WORDS_FILE turns scre
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +55,7 @@ def _current() -> tuple[re.Pattern | None, dict[str, str]]:
     if not path:
         return None, {}
     try:
-        mtime = Path(path).stat().st_mtime
+        mtime = os.stat(path).st_mtime  # on every comment: no Path object for it
     except OSError as error:  # a configured list that is missing must not pass silently
         raise RuntimeError(f"SENSITIVE_WORDS_FILE {path!r} cannot be read: {error}") from error
     return _matcher(str(path), mtime)
