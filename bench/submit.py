@@ -11,7 +11,7 @@ Every request is a new comment (the Lua script gives each its own text and idemp
 rate limits are off (`RATELIMIT_ENABLED=false`) because one wrk client is one address. The form
 posts with one browser session (its cookie and CSRF token fetched once), each POST with a fresh
 nonce; its answer is the 303 to the receipt, as a browser gets it. The script checks afterwards
-that every 201/303 made its row.
+that every 201/303 made its own row with its search index row, and fails otherwise.
 
 It also prints the server's CPU per request, which on this 2-core machine (where wrk takes a
 share of the CPU too) is the steadier figure.
@@ -114,12 +114,14 @@ def run(kind: str, rounds: int, seconds: int, routes: list[str]) -> list[str]:
         # The comments' search index rows are written by a thread of each worker
         # SEARCH_INDEX_DELAY after their commits: counted with the round that made them.
         settle = SETTLE_SECONDS
+        answered = 0  # 201s and 303s of the measured rounds: each must be a new row
         baseline = Target("bench.baselines:insert", "/rows", env, script=INSERT_SCRIPT,
                           settle=settle)
         if "api" in routes:
             api = Target("app:app", f"/api/v1/consultations/{consultation_id}/comments", env,
                          script=API_SCRIPT, ready_path="/healthz", settle=settle)
             result = compare(api, baseline, rounds=rounds, seconds=seconds)
+            answered += sum(f.requests - f.non_2xx_3xx for f in result.target)
             lines.append(result.line(f"{kind}: comment POST, API"))
             print(lines[-1], flush=True)
 
@@ -130,12 +132,17 @@ def run(kind: str, rounds: int, seconds: int, routes: list[str]) -> list[str]:
                           script=FORM_SCRIPT % {"csrf": csrf, "cookie": cookie},
                           ready_path="/healthz", settle=settle)
             result = compare(form, baseline, rounds=rounds, seconds=seconds)
+            answered += sum(f.requests - f.non_2xx_3xx for f in result.target)
             lines.append(result.line(f"{kind}: comment POST, HTML form (303)"))
             print(lines[-1], flush=True)
         saved, indexed = comment_rows(url)
         lines.append(f"{kind}: comments saved in all: {saved}, with their search index row: "
-                     f"{indexed}")
+                     f"{indexed}; answered 201/303 in the measured rounds: {answered}")
         print(lines[-1], flush=True)
+        if saved < answered or indexed < saved:
+            # Fewer rows than answers: requests were retries of earlier keys (or rows were lost).
+            raise SystemExit(f"{kind}: {answered} comments answered, {saved} saved, "
+                             f"{indexed} indexed: the figures above are not of new comments")
     return lines
 
 
