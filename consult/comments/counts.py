@@ -120,6 +120,12 @@ def shards() -> dict[str, int]:
     return {"shard": random.randrange(SHARDS), "article_shard": random.randrange(SHARDS)}
 
 
+def counted_by_insert(dialect) -> bool:
+    """Whether a citizen's comment INSERT counts it itself (`counted_insert`): PostgreSQL, whose
+    WITH may hold an INSERT; on SQLite `add` follows the INSERT."""
+    return dialect.name == "postgresql"
+
+
 def counted_insert(insert: str) -> str:
     """PostgreSQL: `insert` (an INSERT INTO comments … without RETURNING) that also counts the
     comment it inserts and returns its id — nothing, when it inserted none. Parameters

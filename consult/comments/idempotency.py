@@ -42,11 +42,12 @@ def scoped(client: str | None, consultation_id: int, key: str) -> str:
 
 def fingerprint(data) -> str:
     """The request as a digest (every field of the CommentInput), to tell a retry from a reuse."""
-    # Its fields are scalars: read as they are (what `dataclasses.asdict` gives, without its
-    # deep copy).
-    values = {field.name: getattr(data, field.name) for field in dataclasses.fields(data)}
-    values = {name: (value.value if hasattr(value, "value") else value)
-              for name, value in values.items()}
+    # Its fields are scalars: read as they are (what `dataclasses.asdict` gave, without its
+    # deep copy); enums by their values.
+    values = {}
+    for field in dataclasses.fields(data):
+        value = getattr(data, field.name)
+        values[field.name] = value.value if hasattr(value, "value") else value
     if isinstance(values.get("body"), str):
         values["body"] = values["body"].strip()
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -240,7 +240,7 @@ def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> boo
         guard = "article" if comment.article_id is not None \
             and comment.article_id == consultation.article_id else "consultation"
         values.update(targets.guard_values(consultation))
-    counted = connection.dialect.name == "postgresql"  # by the INSERT itself
+    counted = counts.counted_by_insert(connection.dialect)
     if counted:
         values.update(counts.shards())
     comment_id = connection.execute(_insert_statement(connection.dialect, guard),
@@ -287,7 +287,7 @@ def _insert_statement(dialect, guard: str | None = None):
         binds += targets.guard_binds(with_article=with_article)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in _INSERTED)}) "
            f"{source} ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING")
-    if dialect.name == "postgresql":
+    if counts.counted_by_insert(dialect):
         sql = counts.counted_insert(sql)
     else:
         sql += f" RETURNING {quote(table.c.id.name)}"

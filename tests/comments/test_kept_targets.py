@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 
 from consult import clock
 from consult.comments import targets
+from consult.comments.counts import counts_by_status
 from consult.comments.models import Comment
 from consult.consultations.models import (
     Article,
@@ -118,6 +119,9 @@ def test_moderation_switched_on_after_it_was_kept_holds_the_next_comment(client,
     response = _post(client, consultation, 2)
     assert response.status_code == 201
     assert response.json["status"] == "pending_moderation"
+    # The guard refused the kept copy and the comment went in on a fresh read: counted once.
+    assert counts_by_status([consultation])[consultation] == {"published": 1,
+                                                              "pending_moderation": 1}
 
 
 def test_verification_required_after_it_was_kept_refuses_a_comment_without_address(

@@ -28,6 +28,22 @@ def saved_rows(server, consultation_id: int) -> set[str]:
         engine.dispose()
 
 
+def kept_counts(server, consultation_id: int) -> tuple[int, int]:
+    """The consultation's kept counts (consult/comments/counts.py): its totals by status, and its
+    comments received per article — each summed over its shard rows."""
+    engine = create_engine(server.env["DATABASE_URL"].replace(
+        "postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            totals, per_article = (conn.execute(text(
+                "SELECT coalesce(sum(n), 0) FROM comment_counts WHERE consultation_id = :c "
+                f"AND {where}"), {"c": consultation_id}).scalar_one()
+                for where in ("version_id = 0", "status = '*'"))
+            return int(totals), int(per_article)
+    finally:
+        engine.dispose()
+
+
 def check(result, server, consultation_id, *, at_least: float):
     result.lost = count_lost(server.url, result.tracking_nos)
     print(result.summary())
@@ -36,6 +52,7 @@ def check(result, server, consultation_id, *, at_least: float):
     rows = saved_rows(server, consultation_id)
     assert len(result.tracking_nos) == len(set(result.tracking_nos))
     assert rows == set(result.tracking_nos), "every 201 is a row, and every row had its 201"
+    assert kept_counts(server, consultation_id) == (len(rows), len(rows)), "each counted once"
     assert result.lost == 0
 
 
