@@ -71,7 +71,7 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _database_cpu_seconds() -> float:
+def database_cpu_seconds() -> float:
     """User + system CPU of this host's PostgreSQL server processes (all of them: run the
     benchmarks on a quiet machine)."""
     total = 0.0
@@ -179,7 +179,7 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
         script_file.write_text(f'run_id = "{uuid.uuid4().hex[:12]}"\n' + script)
         command += ["-s", str(script_file)]
     cpu_before = server.cpu_seconds() if server else None
-    database_before = _database_cpu_seconds() if database_cpu else None
+    database_before = database_cpu_seconds() if database_cpu else None
     finished = subprocess.run(command + [url], capture_output=True, text=True)
     if finished.returncode != 0:
         raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip()}\n"
@@ -188,7 +188,7 @@ def drive(url: str, *, seconds: int = SECONDS, connections: int = CONNECTIONS,
     cpu_after = server.cpu_seconds() if server else None
     if server is not None and settle > 0:
         cpu_after = _quiet(server, settle)
-    database_after = _database_cpu_seconds() if database_cpu else None
+    database_after = database_cpu_seconds() if database_cpu else None
     if script_file is not None:
         shutil.rmtree(script_file.parent)
     match = WRK_REQUESTS.search(output)

@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import database_cpu_seconds  # noqa: E402
+
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 # (area, how pstats names the function that does it). Cumulative time of each per POST; the
@@ -145,6 +147,7 @@ def main() -> None:
                   f"{len(queries)} of them queries (not BEGIN/COMMIT/SAVEPOINT/RELEASE)")
             print(*statements, sep="\n  ", end="\n" if statements else "")
             driver.clear()
+            database_cpu = database_cpu_seconds() if kind == "postgresql" else None
             start, cpu = time.perf_counter(), time.process_time()
             for i in range(args.n):
                 post(1000 + i)
@@ -156,6 +159,10 @@ def main() -> None:
             waited, drained_cpu = drain(app, cpu, args.n)
             print(f"the search index rows written by the indexer's thread {waited:.2f} s after "
                   f"the last POST; CPU per comment with them: {drained_cpu:.2f} ms")
+            if database_cpu is not None:  # this host's PostgreSQL server, the indexer's included
+                spent = (database_cpu_seconds() - database_cpu) * 1000 / args.n
+                print(f"PostgreSQL's own CPU per comment (its processes on this host): "
+                      f"{spent:.2f} ms")
             profile = cProfile.Profile()
             profile.enable()
             for i in range(args.n):

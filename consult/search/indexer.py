@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context, has_request_context
@@ -53,8 +54,14 @@ OVERDUE = timedelta(seconds=60)
 _COMMITTED = "search_index_committed"
 
 
-def index_waiting(bind=None) -> int:
-    """Write the rows of every comment waiting, a batch per transaction; how many."""
+def index_waiting(bind=None, among: Iterable[int] | None = None) -> int:
+    """Write the rows of every comment waiting (of the ids `among`, if given), a batch per
+    transaction; how many."""
+    if among is not None:
+        among = sorted(among)
+        return sum(index_pending_comments(PENDING_BATCH, bind=bind,
+                                          among=among[start:start + PENDING_BATCH])
+                   for start in range(0, len(among), PENDING_BATCH))
     total = 0
     while True:
         taken = index_pending_comments(PENDING_BATCH, bind=bind)
@@ -63,9 +70,9 @@ def index_waiting(bind=None) -> int:
             return total
 
 
-def _index_quietly(bind=None) -> bool:
+def _index_quietly(bind=None, among: Iterable[int] | None = None) -> bool:
     try:
-        index_waiting(bind)
+        index_waiting(bind, among)
     except Exception:  # the database may be busy or down: the rows are written later
         log.exception("search index: rows of new comments not written (tried again later)")
         return False
@@ -77,8 +84,8 @@ def _index_quietly(bind=None) -> bool:
 
 def _after_commit(session: Session) -> None:
     # A SAVEPOINT released is no commit (SQLAlchemy reports both): only the transaction's own.
-    if not session.in_nested_transaction() and session.info.pop(PENDING_KEY, False):
-        session.info[_COMMITTED] = True
+    if not session.in_nested_transaction() and (ids := session.info.pop(PENDING_KEY, None)):
+        session.info.setdefault(_COMMITTED, []).extend(ids)
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
@@ -87,16 +94,18 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is not None:
         return
     session.info.pop(PENDING_KEY, None)  # rolled back: those comments are gone
-    if session.info.pop(_COMMITTED, False) and has_app_context():
-        wake(current_app._get_current_object(), bind=session.get_bind())
+    ids = session.info.pop(_COMMITTED, None)
+    if ids and has_app_context():
+        wake(current_app._get_current_object(), ids, bind=session.get_bind())
 
 
-def wake(app: Flask, *, bind=None) -> None:
+def wake(app: Flask, ids: Iterable[int] = (), *, bind=None) -> None:
     """Comments wait for their rows: write them now (SEARCH_INDEX_DELAY 0, or a command that
-    ends before a thread would run) or let this process's thread write them soon."""
+    ends before a thread would run: every comment waiting) or let this process's thread write
+    them soon (`ids`: the comments this process made)."""
     background = indexer(app)
     if app.config["SEARCH_INDEX_DELAY"] > 0 and (has_request_context() or background.started):
-        background.wake()
+        background.wake(ids)
     else:
         _index_quietly(bind)
 
@@ -119,7 +128,12 @@ def indexer(app: Flask) -> Indexer:
 
 
 class Indexer:
-    """One daemon thread per process, started by the first wake."""
+    """One daemon thread per process, started by the first wake. It writes the rows of the
+    comments this process made (`own`): with several processes (gunicorn's workers, several
+    hosts) each builds the rows of its own comments only — the masked text and the tokens
+    are most of the work — instead of each building every comment waiting and finding the
+    others had claimed them first. A process that dies leaves its comments flagged: the
+    schedule's tick catches them up (`_catch_up`, every comment waiting)."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -127,15 +141,17 @@ class Indexer:
         self.stopped = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
+        self.own: set[int] = set()
 
     @property
     def started(self) -> bool:
         return self.thread is not None
 
-    def wake(self) -> None:
+    def wake(self, ids: Iterable[int] = ()) -> None:
         if self.stopped.is_set():
             return
         with self.lock:
+            self.own.update(ids)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, daemon=True,
                                                name="search-index")
@@ -150,11 +166,16 @@ class Indexer:
             if self.stopped.wait(self.app.config["SEARCH_INDEX_DELAY"]):
                 return
             self.woken.clear()
+            with self.lock:
+                ids, self.own = self.own, set()
             with self.app.app_context():
                 try:
-                    failed = not _index_quietly()
+                    failed = not _index_quietly(among=ids)
                 finally:
                     db.session.remove()
+            if failed:  # tried again after RETRY_SECONDS (or at the next wake)
+                with self.lock:
+                    self.own.update(ids)
 
     def stop(self, timeout: float = 10) -> None:
         """End the thread (tests; a process that exits): waiting comments stay flagged."""

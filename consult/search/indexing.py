@@ -114,8 +114,8 @@ def _after_flush(session: Session, flush_context) -> None:
         sync(session, pending)
 
 
-# session.info: this transaction wrote comments that wait for their rows (the indexer is woken
-# after its commit: consult/search/indexer.py).
+# session.info: the ids of the comments this transaction wrote that wait for their rows (the
+# indexer is woken with them after its commit: consult/search/indexer.py).
 PENDING_KEY = "search_index_pending"
 PENDING_BATCH = 500
 
@@ -125,7 +125,7 @@ def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
     """A citizen's comment written without a flush (consult/comments/services.py): published
     at once, it waits for its row (`index_pending`), written after the commit."""
     if comment.index_pending:
-        session.info[PENDING_KEY] = True
+        session.info.setdefault(PENDING_KEY, []).append(comment.id)
 
 
 def install() -> None:
@@ -220,10 +220,13 @@ def _new_comment_rows(session: Session, comments: list[Comment]) -> list[dict]:
     return rows
 
 
-def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None) -> int:
+def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
+                           among: Iterable[int] | None = None) -> int:
     """Write the rows of up to `limit` comments waiting for theirs (`index_pending`) and clear
     their flags, in a transaction of its own (on `bind`: the session's engine, or the test's
-    connection); how many comments were taken.
+    connection); how many comments were taken. `among`: only comments of these ids (a
+    process's indexer takes the comments its own requests made, so that several processes do
+    not each build the rows of every comment waiting, to find the others have claimed them).
 
     The rows are built first, before the writing transaction: the masked text and the tokens
     are most of the work, and SQLite's write lock is not held meanwhile. The transaction then
@@ -234,14 +237,18 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None) -> int:
     changes nothing) and inserts the rows of those still public, in one executemany.
     """
     bind = bind if bind is not None else db.session.get_bind()
+    among = sorted(among) if among is not None else None
     with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
         with session.begin():
-            built = {c.id: (tuple(c), _comment_row(*c)) for c in session.connection().execute(
-                _comment_select().where(Comment.index_pending).order_by(Comment.id)
-                .limit(limit))}
+            connection = session.connection()
+            waiting = _comment_select().where(Comment.index_pending)
+            if among is not None:
+                waiting = waiting.where(_among(connection, Comment.id, among))
+            built = {c.id: (tuple(c), _comment_row(*c)) for c in connection.execute(
+                waiting.order_by(Comment.id).limit(limit))}
         with database.writing(), session.begin():
             connection = session.connection()
-            ids = _claim_pending(connection, limit)
+            ids = _claim_pending(connection, limit, among)
             if not ids:
                 return 0
             connection.execute(delete(DOCS).where(DOCS.c.kind == Kind.COMMENT,
@@ -267,12 +274,16 @@ def _among(connection, column, ids: list[int]):
     return column.in_(ids)
 
 
-def _claim_pending(connection, limit: int) -> list[int]:
-    """Clear the flags of up to `limit` waiting comments, oldest first; their ids. A write
-    first: SQLite's write lock is taken (or waited for) before anything is read."""
+def _claim_pending(connection, limit: int, among: list[int] | None = None) -> list[int]:
+    """Clear the flags of up to `limit` waiting comments (of the ids `among`, if given),
+    oldest first; their ids. A write first: SQLite's write lock is taken (or waited for)
+    before anything is read."""
     T = Comment.__table__
+    waiting = select(T.c.id).where(T.c.index_pending)
+    if among is not None:
+        waiting = waiting.where(_among(connection, T.c.id, among))
     # Materialized, so that PostgreSQL picks (and locks) once (as consult/jobs/queue.py).
-    picked = (select(T.c.id).where(T.c.index_pending).order_by(T.c.id).limit(limit)
+    picked = (waiting.order_by(T.c.id).limit(limit)
               .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
     return list(connection.scalars(
         update(T).where(T.c.id.in_(select(picked.c.id)), T.c.index_pending)

@@ -37,7 +37,7 @@ def wakes(monkeypatch) -> list:
     """The indexer is woken, not run (the tests run it with SEARCH_INDEX_DELAY 0, in the
     request's thread: its statements are not the POST's)."""
     woken: list = []
-    monkeypatch.setattr(indexer, "wake", lambda app, **kw: woken.append(app))
+    monkeypatch.setattr(indexer, "wake", lambda app, ids=(), **kw: woken.append(app))
     return woken
 
 

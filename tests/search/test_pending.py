@@ -68,7 +68,7 @@ def _found(q: str = "养老服务补贴") -> list[int]:
 def asleep(monkeypatch) -> list:
     """The indexer is not woken (a process that dies right after its commit)."""
     woken: list = []
-    monkeypatch.setattr(indexer, "wake", lambda app, **kw: woken.append(app))
+    monkeypatch.setattr(indexer, "wake", lambda app, ids=(), **kw: woken.append((app, list(ids))))
     return woken
 
 
@@ -210,6 +210,30 @@ def test_an_indexer_that_fails_never_fails_the_post(client, make, monkeypatch, c
     assert comment.index_pending and _found() == []  # the comment is saved, its row waits
     monkeypatch.undo()
     assert indexer.index_waiting() == 1 and _found() == [comment.id]
+
+
+def test_the_post_wakes_the_indexer_with_its_own_comment(client, make, asleep):
+    consultation = make.consultation(State.OPEN)
+    db.session.commit()
+    comment = _post(client, consultation.id)
+    assert [ids for _app, ids in asleep] == [[comment.id]]
+
+
+def test_an_indexer_given_its_own_comments_takes_only_those(make, unit):
+    """Each process builds the rows of the comments it made (consult/search/indexer.py):
+    another process's waiting comments are left to it (or to the schedule's catch-up)."""
+    consultation = make.consultation(State.OPEN, unit)
+    mine, theirs, also_mine = (make.comment(consultation, body=f"{BODY}（{i}）",
+                                            index_pending=True) for i in range(3))
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+    assert index_pending_comments(among=[mine.id, also_mine.id]) == 2
+    assert [_rows(c.id) for c in (mine, theirs, also_mine)] == [1, 0, 1]
+    db.session.expire_all()
+    assert theirs.index_pending and not mine.index_pending
+    assert index_pending_comments(among=[mine.id]) == 0  # taken already: nothing twice
+    assert indexer.index_waiting(among=[]) == 0
+    assert indexer.index_waiting() == 1 and _rows(theirs.id) == 1  # the catch-up takes all
 
 
 def test_a_failing_batch_leaves_its_comments_waiting(make, unit, monkeypatch):
