@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import logging
 import secrets
+from types import FunctionType
 
 from flask import Flask
 
 from consult.config import INSTANCE_DIR, Config, TestingConfig
 
 
+class ConsultFlask(Flask):
+    """Flask, remembering which of its functions are plain (synchronous) ones.
+
+    Flask asks `inspect.iscoroutinefunction` of every before/after-request hook and view on
+    every request (`ensure_sync`): some twenty calls a request here, ~1 % of a comment POST's
+    instructions (bench/instructions.py). The answer for a function never changes.
+    """
+
+    _plain: set = set()
+
+    def ensure_sync(self, func):
+        if func in self._plain:
+            return func
+        synced = super().ensure_sync(func)
+        if synced is func and isinstance(func, FunctionType):  # not bound methods: no growth
+            self._plain.add(func)
+        return synced
+
+
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     """Build the application. `config` is a Config class or a dict of overrides (tests)."""
-    app = Flask(
+    app = ConsultFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder="../templates",

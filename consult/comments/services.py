@@ -181,7 +181,7 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
         raise
     now = clock.now()
     sensitive = screen(body, data)
-    comment = _new_comment(
+    values = _comment_values(
         consultation, data, body, article_id, channel=data.channel,
         status=initial_status(consultation, verified=verified, must_verify=must_verify,
                               sensitive=sensitive),
@@ -194,7 +194,8 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
         citizen_id=getattr(citizen, "id", None),
         language=getattr(citizen, "language", None) or language,
     )
-    if not _insert(comment, consultation):
+    comment = _insert(values, consultation)
+    if comment is None:
         # A retry: the first comment with this key is there (or a concurrent retry has just
         # made it, and the INSERT waited for its commit): answer with it. Else the kept target
         # is out of date (its guard did not hold).
@@ -212,52 +213,55 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
     return comment, True
 
 
-def _insert(comment: Comment, consultation: Consultation | CommentTarget) -> bool:
-    """Write a new citizen's comment by one INSERT, without the ORM's unit of work (a third of
-    a POST's work; bench/README.md, comment submission); False when a comment with its
-    idempotency key is there already — a retry, found without a SAVEPOINT — or, for a kept
-    target, when the database no longer holds what it says (`targets.guard_sql`).
+def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment | None:
+    """Write a new citizen's comment (its column `values`) by one INSERT, without the ORM's
+    unit of work (a third of a POST's work; bench/README.md, comment submission); None when a
+    comment with its idempotency key is there already — a retry, found without a SAVEPOINT —
+    or, for a kept target, when the database no longer holds what it says
+    (`targets.guard_sql`).
 
     What a flush would do besides is done here, in the same transaction: its kept counts (on
     PostgreSQL by the INSERT's own statement, `counts.counted_insert`; on SQLite `counts.add`)
     and the signal `comment_submitted` for the read models (the pages that show
-    it; its search index row, written after the commit). The comment then sits in the session
-    as if it had been loaded: its consultation, version and article come from the identity map.
+    it; its search index row, written after the commit). The comment is then made as if it
+    had been loaded from its row (no attribute events for its thirty columns) and sits in the
+    session: its consultation, version and article come from the identity map.
     """
     # Published at once: its search index row is written after the commit, in a batch
     # (consult/search/indexer.py), not in this request.
-    comment.index_pending = comment.status == CommentStatus.PUBLISHED
-    state = inspect(comment)
+    values["index_pending"] = values["status"] == CommentStatus.PUBLISHED
     for column in _INSERTED:
-        if column.key not in state.dict:
+        if column.key not in values:
             if column.default is not None or column.server_default is not None:
                 raise ValueError(f"Comment.{column.key} has a default: give it (a flush would)")
-            setattr(comment, column.key, None)
+            values[column.key] = None
     connection = db.session.connection()
-    values = {column.key: state.dict[column.key] for column in _INSERTED}
+    parameters = {column.key: values[column.key] for column in _INSERTED}
     guard = None
     if getattr(consultation, "kept", False):
-        guard = "article" if comment.article_id is not None \
-            and comment.article_id == consultation.article_id else "consultation"
-        values.update(targets.guard_values(consultation))
+        guard = "article" if values["article_id"] is not None \
+            and values["article_id"] == consultation.article_id else "consultation"
+        parameters.update(targets.guard_values(consultation))
     counted = counts.counted_by_insert(connection.dialect)
     if counted:
-        values.update(counts.shards())
+        parameters.update(counts.shards())
     comment_id = connection.execute(_insert_statement(connection.dialect, guard),
-                                    values).scalar()
+                                    parameters).scalar()
     if comment_id is None:
-        return False
-    comment.id = comment_id
+        return None
+    comment = _MANAGER.new_instance()
+    inspect(comment).dict.update(values, id=comment_id)
     make_transient_to_detached(comment)
     db.session.add(comment)
     if not counted:
         counts.add(connection, comment)
     signals.send_required(signals.comment_submitted, comment, session=db.session,
                           consultation=consultation)
-    return True
+    return comment
 
 
 _INSERTED = [column for column in Comment.__table__.columns if column.key != "id"]
+_MANAGER = inspect(Comment).class_manager
 
 
 @functools.cache
@@ -432,7 +436,14 @@ def _new_comment(consultation: Consultation | CommentTarget, data: CommentInput,
     third of the work of cascading three relationships; bench/README.md, comment POST). Once
     flushed, `comment.consultation` etc. come from the session's identity map, without a query.
     """
-    return Comment(
+    return Comment(**_comment_values(consultation, data, body, article_id, channel=channel,
+                                     **fields))
+
+
+def _comment_values(consultation: Consultation | CommentTarget, data: CommentInput, body: str,
+                    article_id: int | None, *, channel: Channel, **fields) -> dict:
+    """The column values of a new comment (`_new_comment`'s, or a citizen's `_insert`)."""
+    return dict(
         tracking_no=new_tracking_no(),
         consultation_id=consultation.id,
         version_id=_version_id(consultation),
