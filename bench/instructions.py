@@ -84,41 +84,38 @@ def _call(app, environ: dict, expected: str) -> tuple[str, list, bytes]:
 
 
 def _requester(target: str, consultation_id: int):
-    """The WSGI app of `target` and a function sending its i-th request."""
+    """The WSGI app of `target`, a function making the environ of its i-th request, and the
+    status expected."""
+    def json_post(path, payload, headers=None):
+        return _environ("POST", path, json.dumps(payload).encode(), "application/json", headers)
+
     if target == "baseline":
         from bench.baselines import insert as app
-        return app, lambda i: _call(app, _environ(
-            "POST", "/rows", json.dumps({"body": f"建议{i}"}).encode(), "application/json"),
-            "201")
+        return app, lambda i: json_post("/rows", {"body": f"建议{i}"}), "201"
     if target == "shell":
         from bench.shell import ROUTE, create
-        app = create()
-        return app, lambda i: _call(app, _environ(
-            "POST", ROUTE, json.dumps({"body": f"建议{i}"}).encode(), "application/json"), "201")
+        return create(), lambda i: json_post(ROUTE, {"body": f"建议{i}"}), "201"
     from app import app
     if target == "api":
         path = f"/api/v1/consultations/{consultation_id}/comments"
-
-        def post(i):
-            body = json.dumps({"body": f"建议将第三条的公示期由七日延长至十五日（{i}）。",
-                               "category": "individual", "article": 1}).encode()
-            return _call(app, _environ("POST", path, body, "application/json",
-                                       {"Idempotency-Key": f"count-{i}"}), "201")
-        return app, post
+        return app, lambda i: json_post(
+            path, {"body": f"建议将第三条的公示期由七日延长至十五日（{i}）。",
+                   "category": "individual", "article": 1},
+            {"Idempotency-Key": f"count-{i}"}), "201"
     path = f"/consultations/{consultation_id}/comment"
     _status, headers, page = _call(app, _environ("GET", path), "200")
     cookie = "; ".join(value.split(";", 1)[0] for name, value in headers
                        if name.lower() == "set-cookie")
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
 
-    def post(i):
+    def form_post(i):
         body = urllib.parse.urlencode({
             "csrf_token": token, "nonce": f"count-{i}", "body": f"建议将公示期延长（{i}）",
             "category": "individual", "article": "1", "name": "", "email": "", "remark": "",
         }).encode()
-        return _call(app, _environ("POST", path, body, "application/x-www-form-urlencoded",
-                                   {"Cookie": cookie}), "303")
-    return app, post
+        return _environ("POST", path, body, "application/x-www-form-urlencoded",
+                        {"Cookie": cookie})
+    return app, form_post, "303"
 
 
 def _toggle(on: bool) -> None:
@@ -136,15 +133,16 @@ def _index(app) -> None:
 
 
 def child(target: str, consultation_id: int, n: int) -> None:
-    app, request = _requester(target, consultation_id)
+    app, make, expected = _requester(target, consultation_id)
     comments = target in ("api", "form")
     for i in range(WARM_UP):
-        request(-1 - i)
+        _call(app, make(-1 - i), expected)
     if comments:
         _index(app)  # the warm-up's comments, and the indexer's statements compiled
+    requests = [make(i) for i in range(n)]  # made before the count: only the app is counted
     _toggle(True)
-    for i in range(n):
-        request(i)
+    for environ in requests:
+        _call(app, environ, expected)
     if comments:  # the requests in one part of the count, their index rows in the next
         _dump()
         _index(app)
