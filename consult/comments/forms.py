@@ -57,7 +57,7 @@ NO_HEARING = ""
 
 def article_choices(articles) -> list[tuple[str, str]]:
     """The whole draft first, then every article as "第三条 heading" (or its first words)."""
-    choices = [(WHOLE_DRAFT, str(_l("整体意见（不针对具体条款）")))]
+    choices = [(WHOLE_DRAFT, _l("整体意见（不针对具体条款）"))]  # translated when shown
     for article in articles:
         tail = article.heading or _shorten(article.text)
         choices.append((str(article.number), f"{article.label} {tail}".strip()))
@@ -129,7 +129,7 @@ class SubmitterForm(FlaskForm):
         render_kw={"maxlength": 40},
     )
     # A retried submission of the same form makes one comment (F11).
-    nonce = HiddenField()
+    nonce = HiddenField("")  # no label: never shown, and none to translate
 
     def __init__(self, *args, articles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,6 +174,13 @@ class SubmitterForm(FlaskForm):
 class CommentForm(SubmitterForm):
     """A comment on a whole draft or one article (F6). Contact data stays private."""
 
+    class Meta:
+        # The app's CSRFProtect checks every POST before the view (a missing, forged or
+        # another session's token is a 400); the page carries its token (`csrf_token()`). A
+        # field of the form's own would sign a second token on every POST and check nothing
+        # more (bench/README.md, comment submission).
+        csrf = False
+
     DESCRIPTIONS = {
         "article": _l("可以对征求意见稿整体提出意见，也可以选择具体条款。"),
         "region": _l("例如：某某区、某某街道。用于统计意见来源。"),
@@ -211,8 +218,9 @@ class CommentForm(SubmitterForm):
         render_kw={"tabindex": "-1", "autocomplete": "off", "maxlength": 200},
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def for_page(self) -> CommentForm:
+        """What only the page shows (hints, input limits, autofill): set when the form is
+        shown, not for a POST that is answered with a redirect."""
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         self.body.description = _(
             "请写明您的意见、建议和理由，不超过 %(limit)d 字。请勿填写身份证号、电话等个人信息。",
@@ -225,6 +233,7 @@ class CommentForm(SubmitterForm):
             self[name].render_kw = {**(self[name].render_kw or {}), "autocomplete": value}
         self.email.render_kw["inputmode"] = "email"
         self.phone.render_kw["inputmode"] = "tel"
+        return self
 
     @property
     def filled_by_a_bot(self) -> bool:

@@ -146,6 +146,16 @@ def test_missing_or_forged_csrf_token_is_400(client, open_c, token):
     assert count_comments() == 0
 
 
+def test_another_browsers_token_is_400_and_the_form_carries_one_token(app, client, open_c):
+    other = app.test_client()
+    page = other.get(url(open_c)).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
+    client.get(url(open_c))  # a session of its own, whose token is another
+    response = client.post(url(open_c), data={**comment_data(), "csrf_token": token})
+    assert response.status_code == 400 and count_comments() == 0
+    assert page.count('name="csrf_token"') == 1
+
+
 def test_hostile_html_is_shown_escaped_on_the_receipt(client, post_form, open_c):
     response = post_form(client, url(open_c), comment_data(body=HOSTILE))
     html = client.get(response.headers["Location"]).get_data(as_text=True)

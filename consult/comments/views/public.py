@@ -92,7 +92,7 @@ def _form_page(consultation: Consultation, form: CommentForm, citizen, *,
     articles = consultation.current_version.articles
     form.article.choices = article_choices(articles)
     return render_template(
-        "comments/form.html", consultation=consultation, form=form, message=message,
+        "comments/form.html", consultation=consultation, form=form.for_page(), message=message,
         selected=_article(articles, form), citizen=citizen,
     ), status, headers or {}
 
