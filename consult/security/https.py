@@ -24,7 +24,23 @@ def cookie_secure() -> bool:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, `Secure` whenever the site is served over HTTPS."""
+    """Flask's signed-cookie sessions, `Secure` whenever the site is served over HTTPS.
+
+    Its signer is made once per key, not for every request: Flask makes a new one each time
+    it opens or saves a session — for a request without a cookie too, where nothing is read —
+    and the shell of every request paid for it (bench/instructions.py)."""
+
+    def __init__(self) -> None:
+        self._signers: dict = {}
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        signer = self._signers.get(keys)
+        if signer is None:
+            if len(self._signers) > 8:  # keys changed (tests): never grows without bound
+                self._signers.clear()
+            signer = self._signers[keys] = super().get_signing_serializer(app)
+        return signer
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure()

@@ -60,3 +60,22 @@ def test_behind_the_proxy_x_forwarded_proto_counts_and_only_there(make, proxy_fi
     page = client.get("/login", headers=headers)
     assert ("Strict-Transport-Security" in page.headers) is secure
     assert all(("; Secure" in c) is secure for c in _cookies(page))
+
+
+def test_the_session_signer_is_made_once_per_key_and_follows_a_new_key(app):
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first  # not made again for every request
+    cookie = first.dumps({"client": "a"})
+    old_key = app.secret_key
+    app.secret_key = "a rotated key"
+    try:
+        rotated = interface.get_signing_serializer(app)
+        assert rotated is not first
+        with pytest.raises(Exception, match="Signature"):
+            rotated.loads(cookie)  # the old key's cookie is not the new key's
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert interface.get_signing_serializer(app).loads(cookie) == {"client": "a"}
+    finally:
+        app.secret_key = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = None
