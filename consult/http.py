@@ -131,7 +131,7 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         # What a view set stays (a page may need another CSP); the others are added. One look
         # at the names: Werkzeug's `setdefault` raises and catches a KeyError for each absent.
-        present = {name.lower() for name in headers.keys()}
+        present = {name.lower() for name, _value in headers.items()}
         for name, value in SECURITY_HEADERS:
             if name.lower() not in present:
                 headers.add(name, value)
