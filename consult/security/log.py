@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 from consult import clock
@@ -155,7 +155,12 @@ def _who() -> tuple[str, str]:
         # Nobody is signed in without a cookie (sessions and remember-me are cookies; API
         # tokens are not Flask-Login's): not worth loading anyone to say so (the API's POSTs).
         return "-", "-"
-    user = getattr(current_user, "id", None) if current_user.is_authenticated else None
+    user = None
+    if "_login_user" in g or "_user_id" in session or current_app.config.get(
+            "REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        # Loaded already, or someone to load: a visitor's session without a staff sign-in
+        # (a citizen's form) is not put through Flask-Login's session checks to say "-".
+        user = getattr(current_user, "id", None) if current_user.is_authenticated else None
     try:
         citizen = _citizen_of_request[0]() if _citizen_of_request else None
     except Exception:  # an error page without a database still gets its access line
