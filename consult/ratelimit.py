@@ -29,6 +29,7 @@ stay free of rate-limit code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -51,6 +52,7 @@ LOGIN_ENDPOINTS = ("auth.login", "citizens.login", "citizens.register", "citizen
                    "citizens.erase_request", "consultations.subscribe")
 
 
+@functools.lru_cache(maxsize=4096)  # parsed once per address, not twice per comment
 def client_id(address: str | None) -> str:
     """The client an address belongs to: the IPv4 address, or the IPv6 address's /64."""
     if not address:
