@@ -33,13 +33,21 @@ def external_url(endpoint: str, **values) -> str:
     app = current_app
     anchor = values.pop("_anchor", None)
     app.inject_url_defaults(endpoint, values)
-    base = urlsplit(app.config["BASE_URL"])
-    adapter = app.url_map.bind(base.netloc, script_name=base.path or "/",
-                               url_scheme=base.scheme)
-    url = adapter.build(endpoint, values, force_external=True)
+    url = _adapter(app).build(endpoint, values, force_external=True)
     if anchor is not None:
         url += "#" + quote(str(anchor), safe="/!$&'()*+,;=:@?")
     return url
+
+
+def _adapter(app: Flask):
+    """The URL map bound to BASE_URL: made once per app (again if BASE_URL changes)."""
+    base_url = app.config["BASE_URL"]
+    kept = app.extensions.get("consult_base_url_adapter")
+    if kept is None or kept[0] != base_url:
+        base = urlsplit(base_url)
+        kept = app.extensions["consult_base_url_adapter"] = (base_url, app.url_map.bind(
+            base.netloc, script_name=base.path or "/", url_scheme=base.scheme))
+    return kept[1]
 
 
 def trusted_hosts(config) -> list[str] | None:

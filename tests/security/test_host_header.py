@@ -214,3 +214,18 @@ def test_the_sites_own_names_are_served(serve, world, host):
     assert reply.status == 200
     assert reply.json["url"] == f"{BASE_URL}/consultations/{world['open'].id}"
 
+
+
+def test_absolute_links_follow_base_url_and_never_the_request(app):
+    from consult.urls import external_url
+
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        assert external_url("comments.lookup") == app.config["BASE_URL"] + "/receipts"
+        assert external_url("comments.lookup") == app.config["BASE_URL"] + "/receipts"  # kept
+        old = app.config["BASE_URL"]
+        app.config["BASE_URL"] = "https://consult.example.gov.cn/city"
+        try:  # a new BASE_URL (tests, a reconfigured app): links follow it at once
+            assert external_url("comments.lookup") == \
+                "https://consult.example.gov.cn/city/receipts"
+        finally:
+            app.config["BASE_URL"] = old
