@@ -19,7 +19,9 @@ class ConsultFlask(Flask):
     instructions (bench/instructions.py). The answer for a function never changes.
     """
 
-    _plain: set = set()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain: set = set()
 
     def ensure_sync(self, func):
         if func in self._plain:

@@ -13,7 +13,7 @@ def test_a_plain_function_is_used_as_it_is_and_remembered(app):
 
     assert isinstance(app, ConsultFlask)
     assert app.ensure_sync(hook) is hook
-    assert hook in ConsultFlask._plain  # asked once: the next request does not ask again
+    assert hook in app._plain  # asked once: the next request does not ask again
     assert app.ensure_sync(hook) is hook
 
 
@@ -24,7 +24,7 @@ def test_a_bound_method_is_not_kept(app):
 
     method = Hooks().hook
     assert app.ensure_sync(method) == method
-    assert method not in ConsultFlask._plain  # a new object on every access: never stored
+    assert method not in app._plain  # a new object on every access: never stored
 
 
 def test_a_coroutine_is_still_flasks_to_wrap(app):
@@ -38,7 +38,7 @@ def test_a_coroutine_is_still_flasks_to_wrap(app):
         assert "async" in str(error)
     else:
         assert wrapped is not view
-    assert view not in ConsultFlask._plain
+    assert view not in app._plain
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/"])

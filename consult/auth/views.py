@@ -6,13 +6,11 @@ import hmac
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -54,8 +52,7 @@ def load_user(user_id: str) -> User | None:
 @bp.before_app_request
 def _end_stale_session():
     """A cookie whose stamp is no longer the account's is cleared, on every request."""
-    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if "_user_id" not in session and remember not in request.cookies:
+    if not security_log.staff_may_be_signed_in():
         return
     try:
         stale = not current_user.is_authenticated

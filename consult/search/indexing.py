@@ -237,7 +237,7 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
     changes nothing) and inserts the rows of those still public, in one executemany.
     """
     bind = bind if bind is not None else db.session.get_bind()
-    among = sorted(among) if among is not None else None
+    among = list(among) if among is not None else None
     with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
         with session.begin():
             connection = session.connection()

@@ -150,14 +150,20 @@ def register_citizen_loader(loader) -> None:
     _citizen_of_request[:] = [loader]
 
 
+def staff_may_be_signed_in() -> bool:
+    """Whether this request may carry a staff sign-in: a session holding a user id, or a
+    remember-me cookie. Without either Flask-Login has nobody to load."""
+    return "_user_id" in session or \
+        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
 def _who() -> tuple[str, str]:
     if not request.cookies and "_login_user" not in g:
         # Nobody is signed in without a cookie (sessions and remember-me are cookies; API
         # tokens are not Flask-Login's): not worth loading anyone to say so (the API's POSTs).
         return "-", "-"
     user = None
-    if "_login_user" in g or "_user_id" in session or current_app.config.get(
-            "REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+    if "_login_user" in g or staff_may_be_signed_in():
         # Loaded already, or someone to load: a visitor's session without a staff sign-in
         # (a citizen's form) is not put through Flask-Login's session checks to say "-".
         user = getattr(current_user, "id", None) if current_user.is_authenticated else None

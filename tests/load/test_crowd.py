@@ -44,6 +44,33 @@ def kept_counts(server, consultation_id: int) -> tuple[int, int]:
         engine.dispose()
 
 
+def search_rows(server, consultation_id: int, seconds: float = 60) -> tuple[int, int]:
+    """(published comments, their search index rows) once no comment waits for its row: each
+    worker's indexer writes the rows of the comments it took, a second after (SEARCH_INDEX_DELAY,
+    consult/search/indexer.py)."""
+    engine = create_engine(server.env["DATABASE_URL"].replace(
+        "postgresql://", "postgresql+psycopg://", 1))
+    scope = {"c": consultation_id}
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            with engine.connect() as conn:
+                waiting = conn.execute(text("SELECT count(*) FROM comments WHERE "
+                                            "consultation_id = :c AND index_pending"),
+                                       scope).scalar_one()
+                if not waiting or time.monotonic() > deadline:
+                    published = conn.execute(text(
+                        "SELECT count(*) FROM comments WHERE consultation_id = :c "
+                        "AND status = 'published'"), scope).scalar_one()
+                    rows = conn.execute(text(
+                        "SELECT count(*) FROM search_documents WHERE kind = 'comment' "
+                        "AND consultation_id = :c"), scope).scalar_one()
+                    return published, rows
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
 def check(result, server, consultation_id, *, at_least: float):
     result.lost = count_lost(server.url, result.tracking_nos)
     print(result.summary())
@@ -54,6 +81,8 @@ def check(result, server, consultation_id, *, at_least: float):
     assert rows == set(result.tracking_nos), "every 201 is a row, and every row had its 201"
     assert kept_counts(server, consultation_id) == (len(rows), len(rows)), "each counted once"
     assert result.lost == 0
+    published, indexed = search_rows(server, consultation_id)
+    assert published and indexed == published, "every published comment found by search, once"
 
 
 def test_2000_citizens_from_64_at_once_are_all_answered_and_saved(served):
