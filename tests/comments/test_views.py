@@ -53,6 +53,35 @@ def test_a_citizen_comments_on_article_3_and_gets_a_receipt(client, post_form, o
     assert "王五" not in html  # no consent to publish the name
 
 
+THANKS = "您的意见已提交，感谢您的参与！"
+
+
+def test_the_receipt_thanks_its_citizen_once_and_nobody_else(app, client, post_form, open_c):
+    """The thank-you comes with the citizen's own receipt, once; without a session write."""
+    response = post_form(client, url(open_c), comment_data())
+    receipt = response.headers["Location"]
+    cookies = response.headers.getlist("Set-Cookie")
+    assert not any(c.startswith("session=") for c in cookies)  # the session is not written
+    (note,) = [c for c in cookies if c.startswith("submitted=")]
+    assert f"Path={receipt}" in note and "HttpOnly" in note and "Max-Age=600" in note
+    first = client.get(receipt)
+    assert THANKS in first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert "submitted=;" in first.headers["Set-Cookie"]  # cleared once shown
+    assert THANKS not in client.get(receipt).get_data(as_text=True)
+    # Anyone else who opens the receipt (the link shared) is not thanked.
+    assert THANKS not in app.test_client().get(receipt).get_data(as_text=True)
+
+
+def test_a_note_for_another_receipt_thanks_nobody(app, client, post_form, open_c):
+    first = post_form(client, url(open_c), comment_data(body="第一条意见。"))
+    second = post_form(client, url(open_c), comment_data(body="第二条意见。"))
+    other = app.test_client()
+    other.set_cookie("submitted", second.headers["Location"].rsplit("/", 1)[1],
+                     path=first.headers["Location"])
+    assert THANKS not in other.get(first.headers["Location"]).get_data(as_text=True)
+
+
 def test_a_comment_on_the_whole_draft(client, post_form, open_c):
     response = post_form(client, url(open_c), comment_data(
         display_name="赵六", publish_name="y"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from consult import ratelimit
@@ -25,9 +25,18 @@ from consult.consultations.policy import is_public
 from consult.errors import NotFound, ValidationFailed, WindowClosed
 from consult.extensions import db
 from consult.policies.changes import outcome_of
+from consult.security.https import cookie_secure
 from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
 from consult.workspace import report_due_on
+
+
+# The thank-you on the receipt a citizen is sent to after commenting: a cookie for that receipt's
+# path alone, for a few minutes, cleared when the receipt shows it. Not a flashed message: a
+# flash is a write of the signed session on every comment POST, a tenth of its cost
+# (bench/README.md, comment submission).
+SUBMITTED_COOKIE = "submitted"
+SUBMITTED_SECONDS = 600
 
 
 @bp.app_context_processor
@@ -139,8 +148,7 @@ def _submit(consultation_id: int):
                 language=language(),
             )
         if not failed:
-            flash(_("您的意见已提交，感谢您的参与！请记下意见编号。"), "success")
-            return redirect(url_for("comments.receipt", tracking_no=comment.tracking_no), 303)
+            return _to_receipt(comment.tracking_no)
         consultation = _consultation(consultation_id)
         if isinstance(failed.error, WindowClosed):
             return _closed(consultation, failed.message)
@@ -152,9 +160,22 @@ def _submit(consultation_id: int):
                       status=422)
 
 
+def _to_receipt(tracking_no: str):
+    """The 303 to the new comment's receipt, which thanks the citizen once (`SUBMITTED_COOKIE`)."""
+    path = url_for("comments.receipt", tracking_no=tracking_no)
+    response = redirect(path, 303)
+    # Written out: a tracking number and its path are plain ASCII (consult/comments/tracking.py),
+    # and Werkzeug's `set_cookie` (quoting, an Expires date) cost more than the header itself.
+    response.headers.add(
+        "Set-Cookie", f"{SUBMITTED_COOKIE}={tracking_no}; Max-Age={SUBMITTED_SECONDS}; "
+                      f"Path={path}; HttpOnly; SameSite=Lax{'; Secure' if cookie_secure() else ''}")
+    return response
+
+
 @bp.get("/receipts/<tracking_no>")
 def receipt(tracking_no: str):
-    """A comment's receipt: masked text, article, state and answer; never the contact data."""
+    """A comment's receipt: masked text, article, state and answer; never the contact data.
+    Right after the citizen's POST it thanks them, once."""
     try:
         comment = get_by_tracking_no(tracking_no)
     except NotFound as error:
@@ -162,13 +183,20 @@ def receipt(tracking_no: str):
         form.tracking_no.errors = [error.message]
         return render_template("comments/lookup.html", form=form, not_found=True), 404
     report = published_report(comment.consultation)
-    return render_template(
+    submitted = request.cookies.get(SUBMITTED_COOKIE)
+    response = make_response(render_template(
         "comments/receipt.html", comment=comment, consultation=comment.consultation,
         text=public_text(comment), report=report,
         hidden=comment.status == CommentStatus.HIDDEN, state_note=status_note(comment),
         outcome=outcome_of(comment),
         report_due=report_due_on(comment.consultation),
-    )
+        just_submitted=submitted == comment.tracking_no,
+    ))
+    if submitted is not None:
+        response.headers["Cache-Control"] = "no-store"
+        response.delete_cookie(SUBMITTED_COOKIE, path=request.path, httponly=True,
+                               samesite="Lax", secure=cookie_secure())
+    return response
 
 
 @bp.get("/receipts")
