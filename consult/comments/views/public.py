@@ -30,7 +30,6 @@ from consult.storage import StorageUnavailable
 from consult.web import commits, form_errors, language, public_or_404
 from consult.workspace import report_due_on
 
-
 # The thank-you on the receipt a citizen is sent to after commenting: a cookie for that receipt's
 # path alone, for a few minutes, cleared when the receipt shows it. Not a flashed message: a
 # flash is a write of the signed session on every comment POST, a tenth of its cost
