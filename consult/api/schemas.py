@@ -9,22 +9,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
+from consult.comments import checks
 from consult.comments.models import Category
 from consult.comments.services import CommentInput
 from consult.consultations.models import ConsultationType
 from consult.consultations.states import LIST_FILTERS
-from consult.errors import ConsultError, ValidationFailed
+from consult.errors import ConsultError
 from consult.paging import MAX_ID, page_number, per_page
 
 MAX_QUERY_LENGTH = 200
 MAX_IDEMPOTENCY_KEY = 128
-# Field length limits: the columns' sizes (Comment.display_name, region, phone, email).
-FIELD_LIMITS = {"display_name": 100, "region": 100, "phone": 40, "email": 254}
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 # NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): refuse them as input.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -150,108 +149,48 @@ def idempotency_key() -> str | None:
     return value
 
 
-class _Errors:
-    """Collects one message (and one code) per field, then raises them all at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, str] = {}
-        self.codes: list[str] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        if field not in self.fields:
-            self.fields[field] = message
-            self.codes.append(code)
-
-    def raise_any(self) -> None:
-        if not self.fields:
-            return
-        code = self.codes[0] if len(set(self.codes)) == 1 else "validation_failed"
-        message = next(iter(self.fields.values())) if len(self.fields) == 1 else _(
-            "提交的内容有误，请检查后重试。"
-        )
-        raise ValidationFailed(message, code=code, fields=dict(self.fields))
+def _text(payload: dict, name: str, problems: checks.Problems) -> str | None:
+    """A JSON string or null (anything else: invalid_type)."""
+    value = payload.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    problems.add(name, "invalid_type", _("%(name)s 须为字符串。", name=name))
+    return None
 
 
-def _optional_text(payload: dict, name: str, errors: _Errors) -> str | None:
+def _flag(payload: dict, name: str, default: bool, problems: checks.Problems) -> bool:
+    """A JSON boolean; absent or null: `default`."""
     value = payload.get(name)
     if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(name, "invalid_type", _("%(name)s 须为字符串。", name=name))
-        return None
-    if _UNSTORABLE.search(value):
-        errors.add(name, "invalid_characters", _("%(name)s 含有无法保存的字符。", name=name))
-        return None
-    value = value.strip()
-    limit = FIELD_LIMITS[name]
-    if len(value) > limit:
-        errors.add(name, "too_long", _("%(name)s 不能超过 %(limit)d 个字符。",
-                                       name=name, limit=limit))
-        return None
-    return value or None
+        return default
+    if not isinstance(value, bool):
+        problems.add(name, "invalid_type", _("%(name)s 须为 true 或 false。", name=name))
+        return default
+    return value
+
+
+_CATEGORIES = _l("category 只能是：%(choices)s。", choices=", ".join(c.value for c in Category))
 
 
 def comment_input(payload: dict) -> CommentInput:
-    """Check a posted comment (SPEC §5) and turn it into the service's CommentInput (or 422)."""
-    errors = _Errors()
-
-    body = payload.get("body")
-    limit = current_app.config["COMMENT_MAX_LENGTH"]
-    if body is None or (isinstance(body, str) and not body.strip()):
-        errors.add("body", "required", _("请填写意见内容。"))
-    elif not isinstance(body, str):
-        errors.add("body", "invalid_type", _("body 须为字符串。"))
-    elif _UNSTORABLE.search(body):
-        errors.add("body", "invalid_characters", _("意见内容含有无法保存的字符。"))
-    elif len(body.strip()) > limit:
-        errors.add("body", "too_long", _("意见内容不能超过 %(limit)d 字。", limit=limit))
-
+    """A posted comment's JSON types checked here, its fields by the rules every channel shares
+    (`consult.comments.checks`): the service's CommentInput, or 422 naming every field at fault."""
+    problems = checks.Problems()
+    body = _text(payload, "body", problems)
+    categories = _CATEGORIES  # translated only when it is shown
     category = payload.get("category")
-    choices = [member.value for member in Category]
-    if category is None:
-        errors.add("category", "required", _("请选择提出意见者的类别。"))
-    elif not isinstance(category, str) or category not in choices:
-        errors.add("category", "invalid_choice",
-                   _("category 只能是：%(choices)s。", choices=", ".join(choices)))
-
+    if category is not None and not isinstance(category, str):
+        problems.add("category", "invalid_choice", categories)
+        category = None
     article = payload.get("article")
     if article is not None and (isinstance(article, bool) or not isinstance(article, int)):
-        errors.add("article", "invalid_type", _("article 须为条款序号（整数）或 null。"))
+        problems.add("article", "invalid_type", _("article 须为条款序号（整数）或 null。"))
         article = None
-
-    publish_name = payload.get("publish_name", False)
-    if publish_name is None:
-        publish_name = False
-    if not isinstance(publish_name, bool):
-        errors.add("publish_name", "invalid_type", _("publish_name 须为 true 或 false。"))
-        publish_name = False
-
-    notify = payload.get("notify", True)
-    if notify is None:
-        notify = True
-    if not isinstance(notify, bool):
-        errors.add("notify", "invalid_type", _("notify 须为 true 或 false。"))
-        notify = True
-
-    display_name = _optional_text(payload, "display_name", errors)
-    region = _optional_text(payload, "region", errors)
-    phone = _optional_text(payload, "phone", errors)
-    email = _optional_text(payload, "email", errors)
-    if email is not None:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors.add("email", "invalid_email", _("电子邮箱地址格式不正确。"))
-
-    errors.raise_any()
-    return CommentInput(
-        body=body,
-        category=Category(category),
-        article_number=article,
-        display_name=display_name,
-        publish_name=publish_name,
-        email=email,
-        phone=phone,
-        region=region,
-        notify=notify,
+    texts = {name: _text(payload, name, problems)
+             for name in ("display_name", "region", "phone", "email")}
+    return checks.comment_input(
+        body=body, category=category, article=article, **texts,
+        publish_name=_flag(payload, "publish_name", False, problems),
+        notify=_flag(payload, "notify", True, problems),
+        problems=problems, category_required=categories,
     )

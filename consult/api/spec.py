@@ -28,6 +28,7 @@ from pydantic import (
 
 from consult.api.schemas import BadRequestError
 from consult.catalogue.models import CatalogueStatus, ParticipationMethod
+from consult.comments.checks import PHONE
 from consult.comments.models import Category, CommentStatus
 from consult.consultations.models import ConsultationType
 from consult.paging import MAX_ID, MAX_PAGE
@@ -125,8 +126,9 @@ class StatsQuery(Query):
 
 
 class CommentBody(BaseModel):
-    """A comment posted to the API (SPEC §5). Its rules (and their error codes) are checked by
-    `consult.api.schemas.comment_input`; this model documents the same limits."""
+    """A comment posted to the API (SPEC §5). Its types are checked by
+    `consult.api.schemas.comment_input`, its rules (and their error codes) by
+    `consult.comments.checks`, as for the web form; this model documents the same limits."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -137,7 +139,8 @@ class CommentBody(BaseModel):
     display_name: str | None = Field(default=None, max_length=100)
     publish_name: bool = False
     email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE.pattern,
+                              description="digits, spaces and + - ( )")
     region: str | None = Field(default=None, max_length=100)
     notify: bool = True
 

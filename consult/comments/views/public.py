@@ -10,7 +10,7 @@ from consult.answers.services import published_report
 from consult.citizens.policy import can_comment
 from consult.citizens.services import current_citizen
 from consult.comments.attachments import files_of
-from consult.comments.forms import WHOLE_DRAFT, CommentForm, LookupForm, article_choices
+from consult.comments.forms import CommentForm, LookupForm, article_choices
 from consult.comments.models import CommentStatus
 from consult.comments.services import (
     get_by_tracking_no,
@@ -27,7 +27,7 @@ from consult.extensions import db
 from consult.policies.changes import outcome_of
 from consult.security.https import cookie_secure
 from consult.storage import StorageUnavailable
-from consult.web import commits, form_errors, language, public_or_404
+from consult.web import attach_errors, commits, form_errors, language, public_or_404
 from consult.workspace import report_due_on
 
 # The thank-you on the receipt a citizen is sent to after commenting: a cookie for that receipt's
@@ -125,38 +125,37 @@ def _submit(consultation_id: int):
     # 429 above the person's or the address's hard limit
     gate = ratelimit.comment_gate(
         ratelimit.comment_person(citizen=citizen, email=request.form.get("email")))
-    form = CommentForm()
-    # The choices a valid answer can be: the whole draft, or the article chosen if the current
-    # version has it (their labels are the form's to show, `_form_page`).
-    form.article.choices = [(WHOLE_DRAFT, "")]
-    if target.article_id is not None:
-        form.article.choices.append((str(target.article_number), ""))
-    message = None
-    if form.filled_by_a_bot:
+    if CommentForm.filled_by_a_bot(request.form):
         # The honeypot is filled (F11): nothing is saved, and the 422 says so without saying why.
+        form = CommentForm()
         form.remark.data = ""
-        message = _("提交未成功，请检查填写的内容后重新提交。")
-    elif form.validate_on_submit():
-        # No savepoint: every refusal below is a 4xx/5xx page, and `commits` rolls those back.
-        with form_errors(form, catch=(ValidationFailed, WindowClosed, StorageUnavailable),
-                         savepoint=False) as failed:
-            comment, _created = submit_comment(
-                target, form.comment_input(), idempotency_key=form.idempotency_key,
-                client=f"session:{ratelimit.session_client()}", citizen=citizen,
-                attachment=form.attachment.data or None, must_verify=gate.verify,
-                language=language(),
-            )
-        if not failed:
-            return _to_receipt(comment.tracking_no)
-        consultation = _consultation(consultation_id)
-        if isinstance(failed.error, WindowClosed):
-            return _closed(consultation, failed.message)
-        if isinstance(failed.error, StorageUnavailable):  # the file store is down: keep the text
-            return _form_page(consultation, form, citizen, message=failed.message, status=503,
-                              headers={"Retry-After": str(failed.error.retry_after)})
-        message = failed.message
-    return _form_page(_consultation(consultation_id), form, citizen, message=message,
-                      status=422)
+        return _form_page(_consultation(consultation_id), form, citizen, status=422,
+                          message=_("提交未成功，请检查填写的内容后重新提交。"))
+    # The POST is checked without building the form (`CommentForm.posted`); the form is built
+    # only to be shown again. No savepoint: every refusal is a 4xx/5xx page, which `commits`
+    # rolls back.
+    with form_errors(None, catch=(ValidationFailed, WindowClosed, StorageUnavailable),
+                     savepoint=False) as failed:
+        data, key = CommentForm.posted(
+            request.form, article=target.article_number if target.article_id else None)
+        comment, _created = submit_comment(
+            target, data, idempotency_key=key,
+            client=f"session:{ratelimit.session_client()}", citizen=citizen,
+            attachment=request.files.get("attachment") or None, must_verify=gate.verify,
+            language=language(),
+        )
+    if not failed:
+        return _to_receipt(comment.tracking_no)
+    consultation = _consultation(consultation_id)
+    if isinstance(failed.error, WindowClosed):
+        return _closed(consultation, failed.message)
+    form = CommentForm()  # what was posted, shown again with what was wrong
+    if isinstance(failed.error, ValidationFailed):
+        attach_errors(form, failed.error)
+    if isinstance(failed.error, StorageUnavailable):  # the file store is down: keep the text
+        return _form_page(consultation, form, citizen, message=failed.message, status=503,
+                          headers={"Retry-After": str(failed.error.retry_after)})
+    return _form_page(consultation, form, citizen, message=failed.message, status=422)
 
 
 def _to_receipt(tracking_no: str):
