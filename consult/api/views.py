@@ -72,7 +72,7 @@ def _private(payload, status: int = 200):
     """A JSON response about one person's comment: never stored by a cache."""
     response = jsonify(payload)
     response.status_code = status
-    response.cache_control.no_store = True
+    response.headers["Cache-Control"] = "no-store"  # not through a parsed CacheControl object
     return response
 
 

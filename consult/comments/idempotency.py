@@ -19,6 +19,7 @@ never the client's address — and a fingerprint of the request to compare retri
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -40,18 +41,26 @@ def scoped(client: str | None, consultation_id: int, key: str) -> str:
     return PREFIX + hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
+# The canonical JSON of a request: one encoder, not one made by `json.dumps` on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.cache
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def fingerprint(data) -> str:
     """The request as a digest (every field of the CommentInput), to tell a retry from a reuse."""
     # Its fields are scalars: read as they are (what `dataclasses.asdict` gave, without its
     # deep copy); enums by their values.
     values = {}
-    for field in dataclasses.fields(data):
-        value = getattr(data, field.name)
-        values[field.name] = value.value if hasattr(value, "value") else value
+    for name in _field_names(type(data)):
+        value = getattr(data, name)
+        values[name] = value.value if hasattr(value, "value") else value
     if isinstance(values.get("body"), str):
         values["body"] = values["body"].strip()
-    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(values).encode()).hexdigest()
 
 
 def lookup(key: str):

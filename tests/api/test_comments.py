@@ -186,6 +186,7 @@ VALID = {"body": "建议修改。", "category": "individual"}
     ({"display_name": "名" * 101}, "display_name", "too_long"),
     ({"region": "区" * 101}, "region", "too_long"),
     ({"phone": "1" * 41}, "phone", "too_long"),
+    ({"phone": "call me"}, "phone", "invalid_phone"),
     ({"publish_name": "yes"}, "publish_name", "invalid_type"),
     ({"body": "建议\x00修改"}, "body", "invalid_characters"),
     ({"display_name": "张\ud800"}, "display_name", "invalid_characters"),

@@ -115,6 +115,8 @@ def test_a_double_submitted_form_makes_one_comment(client, open_c):
     ({"email": "not-an-email"}, "有效的电子邮箱"),
     ({"phone": "call me"}, "联系电话只能包含"),
     ({"region": "区" * 101}, "所在地区不能超过"),
+    ({"body": "建议\x00修改"}, "意见内容含有无法保存的字符"),
+    ({"display_name": "张\x00"}, "含有无法保存的字符"),
 ])
 def test_bad_input_is_refused_with_422_and_nothing_saved(client, post_form, open_c, fields,
                                                         message):
@@ -122,6 +124,30 @@ def test_bad_input_is_refused_with_422_and_nothing_saved(client, post_form, open
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count_comments() == 0
+
+
+def test_a_refused_form_keeps_what_was_written_and_says_what_is_wrong(client, post_form,
+                                                                    open_c):
+    """Several fields at fault: each says so beside it, the summary above, the text kept."""
+    response = post_form(client, url(open_c), comment_data(
+        body="建议把办理时限缩短。", phone="call me", region="区" * 101, email="x@", notify=""))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "提交的内容有误，请检查后重试。" in page
+    for message in ("联系电话只能包含", "所在地区不能超过", "有效的电子邮箱"):
+        assert message in page
+    assert "建议把办理时限缩短。</textarea>" in page and 'value="call me"' in page
+    assert count_comments() == 0
+
+
+def test_the_form_and_the_api_refuse_alike(client, post_form, open_c):
+    """One set of rules for every channel (consult/comments/checks.py), in the same words."""
+    form = post_form(client, url(open_c), comment_data(region="区" * 101))
+    api = client.post(f"/api/v1/consultations/{open_c.id}/comments",
+                      json={"body": "建议。", "category": "individual", "region": "区" * 101})
+    assert form.status_code == api.status_code == 422
+    message = api.json["error"]["fields"]["region"]
+    assert message == "所在地区不能超过 100 字。" and message in form.get_data(as_text=True)
 
 
 def test_a_body_of_exactly_the_limit_is_accepted(client, post_form, open_c):

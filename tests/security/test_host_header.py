@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -229,3 +230,34 @@ def test_absolute_links_follow_base_url_and_never_the_request(app):
                 "https://consult.example.gov.cn/city/receipts"
         finally:
             app.config["BASE_URL"] = old
+
+
+@pytest.mark.parametrize("endpoint, values", [
+    ("comments.receipt", {"tracking_no": "ZX26-7K3M-9QXD"}),
+    ("api.receipt", {"tracking_no": "ZX26-7K3M-9QXD"}),
+    ("comments.receipt", {"tracking_no": "ZX26-7K3M-9QXD", "lang": "en"}),  # a query value
+    ("comments.receipt", {"tracking_no": "意见 1/2?#"}),  # quoted: built by Werkzeug
+    ("consultations.detail", {"consultation_id": 7}),  # an int converter
+    ("consultations.detail", {"consultation_id": "7"}),
+    ("comments.lookup", {}),
+])
+def test_a_link_from_its_template_is_the_link_werkzeug_builds(app, endpoint, values):
+    """Links of plain values are put together from a URL built once with stand-ins
+    (consult/urls.py `_template`): the same URL as Werkzeug's build, twice and after BASE_URL
+    changes."""
+    from consult.urls import external_url
+
+    old = app.config["BASE_URL"]
+    try:
+        for base_url in (old, "https://consult.example.gov.cn/city"):
+            app.config["BASE_URL"] = base_url
+            with app.test_request_context("/"):
+                parts = urlsplit(base_url)
+                expected = app.url_map.bind(
+                    parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme,
+                ).build(endpoint, dict(values), force_external=True)
+                assert external_url(endpoint, **values) == expected
+                assert external_url(endpoint, **values) == expected  # from the template kept
+                assert external_url(endpoint, **values, _anchor="a 1") == expected + "#a%201"
+    finally:
+        app.config["BASE_URL"] = old
