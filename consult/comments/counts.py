@@ -16,10 +16,11 @@ for one row's lock; the rows are written in one order, so two transactions never
 other in a circle. Reading a count is a small sum: at most SHARDS rows per status, or per
 article.
 
-A citizen's comment is written by one INSERT without a flush (consult/comments/services.py). On
-PostgreSQL that INSERT counts it too, in the same statement (`counted_insert`: a data-modifying
-WITH, one round trip); on SQLite `add` counts it, one statement for both rows, in its
-transaction.
+On SQLite, a comment inserted is counted by the database itself, in the INSERT's own statement,
+whatever wrote it (`SQLITE_TRIGGER`; one writer at a time there, so one shard). On PostgreSQL a
+citizen's comment, written by one INSERT without a flush (consult/comments/services.py), is
+counted by that INSERT's statement too (`counted_insert`: a data-modifying WITH, one round
+trip), and a comment the ORM inserts by the flush.
 
 Comments are never deleted (SPEC F9). Rows inserted in bulk outside the ORM (benchmarks, the
 migrations that introduced the counts) are counted by `recount`.
@@ -30,7 +31,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import DDL, event, inspect, text
 from sqlalchemy.orm import Session
 
 from consult.comments.models import Comment, CommentCount, CommentStatus
@@ -65,6 +66,8 @@ def _note(target: Comment, key: tuple, delta: int) -> None:
 
 @event.listens_for(Comment, "after_insert")
 def _inserted(mapper, connection, target: Comment) -> None:
+    if connection.dialect.name == "sqlite":
+        return  # counted by its trigger
     _note(target, _totals(target.consultation_id, target.status), 1)
     _note(target, _article(target.consultation_id, target.version_id, target.article_id), 1)
 
@@ -109,20 +112,26 @@ _ON_CONFLICT = (" ON CONFLICT (consultation_id, version_id, article_id, status, 
                 "DO UPDATE SET n = comment_counts.n + excluded.n")
 _UPSERT = text(_COLUMNS + "VALUES (:consultation_id, :version_id, :article_id, :status, :shard, :n)"
                + _ON_CONFLICT)
-# A new comment: its totals row, then its article's row (the order of every writer), at once.
-_ADD = text(_COLUMNS + "VALUES (:consultation_id, 0, 0, :status, :shard, 1), "
-            "(:consultation_id, :version_id, :article_id, '*', :article_shard, 1)" + _ON_CONFLICT)
+# SQLite: every comment inserted counted in the INSERT's statement — its totals row, then its
+# article's row (the order of every writer). Made with the table (and by migration 0015); a
+# migration that rebuilds `comments` (Alembic's batch mode on SQLite) must make it again.
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS comments_counted AFTER INSERT ON comments BEGIN "
+    + _COLUMNS + "VALUES (NEW.consultation_id, 0, 0, NEW.status, 0, 1), "
+    "(NEW.consultation_id, coalesce(NEW.version_id, 0), coalesce(NEW.article_id, 0), '*', 0, 1)"
+    + _ON_CONFLICT + "; END"
+)
+event.listen(Comment.__table__, "after_create", DDL(SQLITE_TRIGGER).execute_if(dialect="sqlite"))
 
 
 def shards() -> dict[str, int]:
-    """The shard rows a new comment's counts go to: the parameters of `_ADD` and of
-    `counted_insert`."""
+    """The shard rows a new comment's counts go to: the parameters of `counted_insert`."""
     return {"shard": random.randrange(SHARDS), "article_shard": random.randrange(SHARDS)}
 
 
 def counted_by_insert(dialect) -> bool:
-    """Whether a citizen's comment INSERT counts it itself (`counted_insert`): PostgreSQL, whose
-    WITH may hold an INSERT; on SQLite `add` follows the INSERT."""
+    """Whether a citizen's comment INSERT is the counting statement (`counted_insert`):
+    PostgreSQL, whose WITH may hold an INSERT; on SQLite the trigger counts a plain INSERT."""
     return dialect.name == "postgresql"
 
 
@@ -137,15 +146,6 @@ def counted_insert(insert: str) -> str:
             "UNION ALL SELECT consultation_id, coalesce(version_id, 0), coalesce(article_id, 0), "
             f"'*', CAST(:article_shard AS SMALLINT), 1 FROM inserted{_ON_CONFLICT}) "
             "SELECT id FROM inserted")
-
-
-def add(connection, comment: Comment) -> None:
-    """Count one comment written without the ORM's flush (`consult.comments.services`)."""
-    _, version_id, article_id, _ = _article(comment.consultation_id, comment.version_id,
-                                            comment.article_id)
-    connection.execute(_ADD, {"consultation_id": comment.consultation_id,
-                              "status": _status(comment.status),
-                              "version_id": version_id, "article_id": article_id, **shards()})
 
 
 def counts_by_status(consultation_ids) -> dict[int, dict[str, int]]:

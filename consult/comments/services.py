@@ -220,8 +220,8 @@ def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment
     or, for a kept target, when the database no longer holds what it says
     (`targets.guard_sql`).
 
-    What a flush would do besides is done here, in the same transaction: its kept counts (on
-    PostgreSQL by the INSERT's own statement, `counts.counted_insert`; on SQLite `counts.add`)
+    What a flush would do besides is done here, in the same transaction: its kept counts (by
+    the INSERT's own statement: on PostgreSQL `counts.counted_insert`, on SQLite its trigger)
     and the signal `comment_submitted` for the read models (the pages that show
     it; its search index row, written after the commit). The comment is then made as if it
     had been loaded from its row (no attribute events for its thirty columns) and sits in the
@@ -253,8 +253,6 @@ def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment
     inspect(comment).dict.update(values, id=comment_id)
     make_transient_to_detached(comment)
     db.session.add(comment)
-    if not counted:
-        counts.add(connection, comment)
     signals.send_required(signals.comment_submitted, comment, session=db.session,
                           consultation=consultation)
     return comment

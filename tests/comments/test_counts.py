@@ -61,13 +61,16 @@ def test_a_refused_comment_leaves_the_counts(app, make, unit, post_form):
 
 
 def test_counts_are_spread_over_shards_and_summed(make, unit):
+    """PostgreSQL's concurrent writers count on shards picked at random; SQLite, one writer at
+    a time, counts an inserted comment by its trigger, on one."""
     c = make.consultation("open", unit=unit)
     for _ in range(40):
         make.comment(c)
     rows = db.session.scalars(db.select(CommentCount)
                               .where(CommentCount.consultation_id == c.id,
                                      CommentCount.version_id == counts.TOTALS)).all()
-    assert len(rows) > 1 and all(0 <= row.shard < counts.SHARDS for row in rows)
+    assert all(0 <= row.shard < counts.SHARDS for row in rows)
+    assert len(rows) > 1 if db.engine.dialect.name == "postgresql" else len(rows) == 1
     assert sum(row.n for row in rows) == 40 == comment_counts(c)[0]
 
 
@@ -99,7 +102,8 @@ def test_recount_rebuilds_counts_of_rows_written_in_bulk(make, unit):
         {"tracking_no": f"BULK{i}", "consultation_id": c.id, "version_id": c.current_version.id,
          "body": "批量", "category": "individual", "channel": "web", "status": "published"}
         for i in range(5)])
-    assert comment_counts(c) == (1, 1)  # bulk rows bypass the ORM's bookkeeping
+    # On PostgreSQL bulk rows bypass the ORM's bookkeeping; on SQLite the trigger counts them.
+    assert comment_counts(c) == ((1, 1) if db.engine.dialect.name == "postgresql" else (6, 6))
     counts.recount(c.id)
     assert comment_counts(c) == (6, 6) and kept(c.id) == counted(c.id)
 

@@ -63,9 +63,9 @@ def _saved(consultation_id: int) -> int:
 
 
 # Once the consultation is kept, what a POST sends: the comment and its count, in one
-# statement on PostgreSQL (consult/comments/counts.py, `counted_insert`).
+# statement (consult/comments/counts.py: PostgreSQL `counted_insert`, SQLite its trigger).
 _KEPT_POST = {"postgresql": ["WITH inserted AS"],
-              "sqlite": ["INSERT INTO comments", "INSERT INTO comment_counts"]}
+              "sqlite": ["INSERT INTO comments"]}
 
 
 def test_a_second_comment_sends_no_query_for_its_consultation(client, consultation):
