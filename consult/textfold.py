@@ -78,6 +78,8 @@ def _cjk_tokens(run: str) -> list[str]:
 
 def search_tokens(text: str | None) -> str:
     """The text's index tokens, space-separated, in the order of the text."""
+    if not text:
+        return ""  # a comment's title: none
     tokens: list[str] = []
     for is_cjk, run in _segments(fold(text)):
         if is_cjk:
