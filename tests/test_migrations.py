@@ -211,3 +211,54 @@ def test_upgrade_gives_each_consultation_the_window_minimums_in_force(empty_data
         assert consultation.window_rule.days == 10 and consultation.window_rule.working
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_database_url,
+                                                                      tmp_path, real_session):
+    """0015: on SQLite the trigger that counts each inserted comment (consult/comments/counts.py)
+    is made by the migrations exactly as by the models, and counts."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("SQLite's trigger")
+    trigger = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'comments_counted'"
+    made = create_app({"TESTING": True,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'made.db'}"})
+    with made.app_context():
+        db.create_all()
+        with db.engine.connect() as conn:
+            expected = conn.execute(text(trigger)).scalar()
+        db.engine.dispose()
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0003_house")  # a database with a comment in it
+        now = "2026-03-01 08:00:00"
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO units (id, name, is_legal_office, created_at) "
+                "VALUES (1, '市人社局', false, :now)",
+                "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, "
+                "state, opens_at, closes_at, verification, moderation, concerns_business, "
+                "created_at, updated_at) VALUES (1, '办法', 'rule', 1, '', '', 'scheduled', "
+                "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, "
+                ":now)",
+                "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
+                "VALUES (1, 1, 1, :now)",
+                "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, "
+                "category, channel, publish_name, notify, status, created_at, received_at) "
+                "VALUES (1, 'T1', 1, 1, '意见', 'individual', 'web', false, false, "
+                "'published', :now, :now)",
+            ):
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        with db.engine.begin() as conn:
+            assert expected and conn.execute(text(trigger)).scalar() == expected
+            columns = [row[1] for row in conn.execute(text("PRAGMA table_info(comments)"))
+                       if row[1] not in ("id", "tracking_no")]
+            conn.execute(text(  # a second comment, as any INSERT would write it
+                f"INSERT INTO comments (tracking_no, {', '.join(columns)}) "
+                f"SELECT 'T2', {', '.join(columns)} FROM comments WHERE id = 1"))
+        from consult.comments.counts import counts_by_article, counts_by_status
+
+        assert counts_by_status([1]) == {1: {"published": 2}}
+        assert counts_by_article(1, 1) == {None: 2}
+        db.session.remove()
+        db.engine.dispose()
