@@ -6,6 +6,11 @@ whatever else the machine is doing, where the served benchmarks (bench/submit.py
     python bench/instructions.py                 # SQLite, 200 requests each
     python bench/instructions.py -n 500
     python bench/instructions.py --database postgresql   # the app's side only, not the server's
+    python bench/instructions.py --targets api --twice consult.api.views:external_url
+
+`--twice module:function` prices one function: it is called twice wherever its callers look it
+up, and what the count adds is its cost (the count being exact, to 0.01 M; keep the function's
+side effects in mind — a second INSERT is no price of the first).
 
 Each target runs in a process of its own under `valgrind --tool=callgrind --instr-atstart=no`:
 it starts the app (not counted), sends 50 requests to warm it up, then counts N requests made
@@ -22,6 +27,7 @@ Needs valgrind (Debian package `valgrind`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
@@ -123,6 +129,24 @@ def _toggle(on: bool) -> None:
                    check=True, capture_output=True)
 
 
+def _call_twice(name: str) -> None:
+    """Make `module:attribute[.attribute]` call the function it names twice (its second answer
+    stands): its cost is then what the count adds (`--twice`). The name is looked up where its
+    callers find it (`consult.api.views:external_url`, not where it is defined)."""
+    module, _, path = name.partition(":")
+    owner = importlib.import_module(module)
+    *parents, attribute = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    function = getattr(owner, attribute)
+
+    def twice(*args, **kwargs):
+        function(*args, **kwargs)
+        return function(*args, **kwargs)
+
+    setattr(owner, attribute, twice)
+
+
 def _index(app) -> None:
     """The search index rows of the comments waiting, as the indexer's thread writes them."""
     from consult.extensions import db
@@ -132,21 +156,10 @@ def _index(app) -> None:
         db.session.remove()
 
 
-def child(target: str, consultation_id: int, n: int) -> None:
+def child(target: str, consultation_id: int, n: int, twice: list[str]) -> None:
     app, make, expected = _requester(target, consultation_id)
-    if os.environ.get("DOUBLE"):
-        import importlib
-        for spec in os.environ["DOUBLE"].split(","):
-            mod, _, attr = spec.partition(":")
-            owner = importlib.import_module(mod)
-            *path, name = attr.split(".")
-            for part in path:
-                owner = getattr(owner, part)
-            original = getattr(owner, name)
-            def twice(*a, _f=original, **k):
-                _f(*a, **k)
-                return _f(*a, **k)
-            setattr(owner, name, twice)
+    for name in twice:
+        _call_twice(name)
     comments = target in ("api", "form")
     for i in range(WARM_UP):
         _call(app, make(-1 - i), expected)
@@ -171,14 +184,14 @@ def _dump() -> None:
 
 
 def count(target: str, env: dict, consultation_id: int, n: int,
-          directory: Path) -> list[int]:
+          directory: Path, twice: list[str] = ()) -> list[int]:
     """Instructions of `n` requests of `target` (a process of its own under callgrind), by
     part: the requests, then (comments) their search index rows."""
     out = directory / f"callgrind.{target}.{n}"
     finished = subprocess.run(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
          sys.executable, __file__, "--child", target, "--consultation", str(consultation_id),
-         "-n", str(n)],
+         "-n", str(n), *(f"--twice={name}" for name in twice)],
         cwd=ROOT, env=env, capture_output=True, text=True)
     if finished.returncode != 0 or COLLECTED.search(finished.stderr) is None:
         raise SystemExit(f"{target}: valgrind failed ({finished.returncode})\n"
@@ -197,11 +210,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="requests counted per target")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--targets", nargs="+", choices=list(TARGETS), default=list(TARGETS))
+    parser.add_argument("--twice", action="append", default=[], metavar="MODULE:FUNCTION",
+                        help="call this function twice (its cost is what the count adds)")
     parser.add_argument("--child", choices=list(TARGETS), help=argparse.SUPPRESS)
     parser.add_argument("--consultation", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.consultation, args.n)
+        return child(args.child, args.consultation, args.n, args.twice)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed: apt-get install -y valgrind")
 
@@ -221,7 +236,8 @@ def main() -> None:
         figures = {}
         for target in args.targets:
             parts = [max(part - empty, 0) / args.n
-                     for part in count(target, env, consultation_id, args.n, Path(directory))]
+                     for part in count(target, env, consultation_id, args.n, Path(directory),
+                                       args.twice)]
             figures[target] = sum(parts)
             line = (f"{args.database}: {TARGETS[target]:<50} "
                     f"{figures[target] / 1e6:6.3f} M instructions/request")
