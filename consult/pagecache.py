@@ -81,6 +81,7 @@ ANY = "any"  # pages that show more than one consultation; bumped by every track
 STATS = "stats"
 STATS_MODELS = (Consultation, Report, Policy, Interpretation)
 _PENDING = "pagecache.pending"
+_COMMITTED = "pagecache.committed"  # scopes committed, renewed when the transaction has ended
 
 # Tables whose rows no public page shows: writing them keeps every page.
 UNSEEN_TABLES = frozenset({
@@ -186,6 +187,16 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction may still roll back
     scopes = session.info.pop(_PENDING, None)
+    if scopes:
+        session.info.setdefault(_COMMITTED, set()).update(scopes)
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    """Renew the stamps of what a transaction committed once it has let its connection go —
+    on SQLite its write lock, which every other writer waits for meanwhile."""
+    if transaction.parent is not None:
+        return
+    scopes = session.info.pop(_COMMITTED, None)
     if scopes and has_app_context() and _enabled():
         bump(scopes)
 
@@ -202,6 +213,7 @@ def _track() -> None:
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)
     event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
     event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 

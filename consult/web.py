@@ -23,7 +23,11 @@ Core (imports no domain). Views stay thin with it:
 transaction is committed, and only then does the response go out, so a 2xx/3xx always means
 "saved" (a failed commit becomes the busy-database 503 of `consult.http`, never a success).
 Error responses and exceptions roll back. The SQLite write lock is unaffected: a write request
-still takes it at its first statement (`consult.database.writes_expected`).
+still takes it at its first statement (`consult.database.writes_expected`), and holds it until
+the commit. A view whose answer is decided — its service has written, nothing can refuse any
+more, only the answer is left to build — may commit before building it (`commit_now`): on
+SQLite every other writer of the host waits while the lock is held, so the busiest writes (a
+citizen's comment) keep the making of their answer out of it.
 """
 
 from __future__ import annotations
@@ -227,7 +231,8 @@ def commits(view):
         try:
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code < 400 or g.pop(_KEEP_REFUSAL, False):
-                db.session.commit()
+                if db.session().in_transaction():  # else nothing to commit (`commit_now`)
+                    db.session.commit()
                 return response
         except BaseException:
             _roll_back(flashed)
@@ -237,6 +242,14 @@ def commits(view):
 
     wrapped.commits = True
     return wrapped
+
+
+def commit_now() -> None:
+    """Commit what the request wrote, before its success answer is built (see the module's
+    docstring); `commits` then finds nothing left to commit. Read what the answer needs of the
+    objects written first: a committed object is expired, and reading it again would begin a
+    new transaction (on SQLite, in a write request, with the write lock)."""
+    db.session.commit()
 
 
 def _roll_back(flashed: list) -> None:

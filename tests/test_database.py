@@ -236,3 +236,64 @@ def test_a_forked_process_takes_its_own_writer_turn(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     assert lock.acquire(timeout=1)  # free again, and taken again in this process
     lock.release()
+
+
+def _turn_is_free(path: str) -> bool:
+    """Whether no writer of this host holds the SQLite write turn (`<database>-writer`): a
+    lock on a descriptor of its own conflicts with one held in this process too."""
+    import fcntl
+
+    fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(ON_POSTGRES or os.name != "posix", reason="SQLite's writer lock file (POSIX)")
+@pytest.mark.parametrize("via", ["api", "form"])
+def test_a_comment_holds_the_write_turn_only_to_insert_and_commit(file_app, monkeypatch, via):
+    """Every writer of the host waits while one holds SQLite's write turn: a citizen's comment
+    holds it for its INSERT and the commit, not while its answer is made (`commit_now`), nor
+    while the pages' stamps are renewed, its receipt mail handed on or the indexer woken (after
+    the transaction has ended)."""
+    from consult import pagecache
+    from consult.api import views as api_views
+    from consult.comments.views import public as form_views
+    from consult.jobs import dispatch
+    from consult.search import indexer
+
+    app, consultation_id = file_app()
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    seen: dict[str, bool] = {}
+
+    def noting(name, real):
+        def call(*args, **kwargs):
+            seen[name] = _turn_is_free(path)
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(pagecache, "bump", noting("stamps", pagecache.bump))
+    monkeypatch.setattr(pagecache, "_enabled", lambda: True)
+    monkeypatch.setattr(indexer, "wake", noting("indexer", indexer.wake))
+    monkeypatch.setattr(dispatch, "_handoff", [noting("mail", dispatch._handoff[0])])
+    monkeypatch.setattr(api_views, "_private", noting("answer", api_views._private))
+    monkeypatch.setattr(form_views, "_to_receipt", noting("answer", form_views._to_receipt))
+    client = app.test_client()
+    fields = {"body": "建议增加听证。", "category": "individual", "email": "a@example.org"}
+    if via == "api":
+        response = client.post(f"/api/v1/consultations/{consultation_id}/comments", json=fields)
+        assert response.status_code == 201
+    else:
+        from tests.conftest import csrf_from
+
+        url = f"/consultations/{consultation_id}/comment"
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        response = client.post(url, data={**fields, "csrf_token": token})
+        assert response.status_code == 303
+    assert count_comments(app) == 1
+    assert seen == {"answer": True, "stamps": True, "mail": True, "indexer": True}

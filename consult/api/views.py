@@ -39,7 +39,7 @@ from consult.search import engine as search_engine
 from consult.search import links as search_links
 from consult.search.engine import SearchParams
 from consult.urls import external_url
-from consult.web import commits, language
+from consult.web import commit_now, commits, language
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -196,7 +196,7 @@ def list_comments(consultation_id: int):
 @commits
 def submit_comment(consultation_id: int):
     """A citizen's comment; a retry with the same Idempotency-Key answers the same again. The
-    201 goes out once the comment is committed (`@commits`)."""
+    201 is made once the comment is committed (`commit_now`; else `@commits` rolls back)."""
     # What the rules read of the consultation, with the article the body names: one query.
     consultation = comment_target(consultation_id, _article_named())
     if consultation is None or not is_public(consultation):
@@ -209,6 +209,7 @@ def submit_comment(consultation_id: int):
                                                 client=f"api:{client_key()}",
                                                 must_verify=gate.verify, language=language())
     tracking_no, status = comment.tracking_no, comment.status
+    commit_now()  # the 201 is decided: the answer is made outside SQLite's write lock
     response = _private({
         "tracking_no": tracking_no,
         "status": status.value,

@@ -235,18 +235,20 @@ def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment
             if column.default is not None or column.server_default is not None:
                 raise ValueError(f"Comment.{column.key} has a default: give it (a flush would)")
             values[column.key] = None
-    connection = db.session.connection()
     parameters = {column.key: values[column.key] for column in _INSERTED}
     guard = None
     if getattr(consultation, "kept", False):
         guard = "article" if values["article_id"] is not None \
             and values["article_id"] == consultation.article_id else "consultation"
         parameters.update(targets.guard_values(consultation))
-    counted = counts.counted_by_insert(connection.dialect)
-    if counted:
+    dialect = db.session.get_bind().dialect
+    if counts.counted_by_insert(dialect):
         parameters.update(counts.shards())
-    comment_id = connection.execute(_insert_statement(connection.dialect, guard),
-                                    parameters).scalar()
+    # The statement's parameters made ready before its transaction begins: on SQLite that is
+    # when the write lock is taken, and every writer of the host waits while it is held.
+    insert = _prepared_insert(dialect, guard)
+    ready = insert.parameters(parameters)
+    comment_id = db.session.connection().exec_driver_sql(insert.sql, ready).scalar()
     if comment_id is None:
         return None
     comment = _MANAGER.new_instance()
@@ -294,6 +296,37 @@ def _insert_statement(dialect, guard: str | None = None):
     else:
         sql += f" RETURNING {quote(table.c.id.name)}"
     return text(sql).bindparams(*binds).columns(table.c.id)
+
+
+@dataclass(frozen=True)
+class _PreparedInsert:
+    """`_insert_statement` compiled for one database: its SQL in the driver's own terms and
+    what makes the driver's parameters of the statement's values (each column type's own
+    bind processing, as SQLAlchemy's execution would do it)."""
+
+    sql: str
+    names: tuple[str, ...]  # in the driver's order, for a positional paramstyle
+    processors: tuple  # (name, processor) for the values that need one
+    positional: bool
+
+    def parameters(self, values: dict):
+        ready = {name: values[name] for name in self.names}
+        for name, process in self.processors:
+            ready[name] = process(ready[name])
+        return tuple(ready[name] for name in self.names) if self.positional else ready
+
+
+@functools.cache
+def _prepared_insert(dialect, guard: str | None = None) -> _PreparedInsert:
+    statement = _insert_statement(dialect, guard)
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or compiled.binds)
+    processors = []
+    for name in dict.fromkeys(names):
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((name, process))
+    return _PreparedInsert(str(compiled), names, tuple(processors), bool(compiled.positional))
 
 
 def _check_verification(consultation: Consultation | CommentTarget, data: CommentInput, citizen, *,

@@ -2,9 +2,10 @@
 mail.
 
 `consult.jobs.queue.enqueue` and `consult.mail.queue` note it here in the session; when the
-session commits — never before, so a worker never looks for a row that is not there yet, and a
-rolled-back change hands on nothing — the hand-off that `consult.jobs.transport` registers
-(RQ on Redis, or this process's thread) gets it. Kept apart from the transport so that the
+session has committed and let its connection go — never before, so a worker never looks for
+a row that is not there yet, and a rolled-back change (a savepoint's too) hands on nothing —
+the hand-off that `consult.jobs.transport` registers (RQ on Redis, or this process's thread)
+gets it. Kept apart from the transport so that the
 outbox and the job queue, which the transport runs, need not import it.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from consult.extensions import db
 
 SESSION_KEY = "consult_dispatch"
+_COMMITTED = "consult_dispatch.committed"  # handed on when the transaction has ended
 
 _handoff: list[Callable[..., None]] = []
 
@@ -40,7 +42,22 @@ def dispatch_after_commit(*, job_id: int | None = None, outbox: bool = False) ->
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
     pending = session.info.pop(SESSION_KEY, None)
+    if pending:
+        committed = session.info.setdefault(_COMMITTED, {"jobs": [], "outbox": False})
+        committed["jobs"] += [j for j in pending["jobs"] if j not in committed["jobs"]]
+        committed["outbox"] = committed["outbox"] or pending["outbox"]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    """Hand on what a transaction committed once it has let its connection go (on SQLite its
+    write lock: a hand-off to Redis is a round trip that no other writer should wait for)."""
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop(_COMMITTED, None)
     if pending and has_app_context() and _handoff:
         _handoff[0](current_app._get_current_object(), pending["jobs"], outbox=pending["outbox"])
 

@@ -165,3 +165,70 @@ def test_an_api_post_on_an_article_the_draft_does_not_have_is_422(client, consul
                                           "article": article})
         assert response.status_code == 422, article
         assert response.json["error"]["code"] == "unknown_article"
+
+
+@pytest.mark.parametrize("article", [1, None], ids=["on an article", "on the whole draft"])
+def test_the_comment_insert_sends_the_driver_what_sqlalchemy_would(client, make, monkeypatch,
+                                                                   article):
+    """The comment's INSERT is made ready before its transaction begins and sent as the
+    driver's own SQL (consult/comments/services.py `_prepared_insert`): each value must reach
+    the driver exactly as SQLAlchemy's own execution of the statement would send it (times in
+    the stored format, enums and JSON as their columns write them), for a first comment and
+    for one on a kept consultation (the INSERT with its guard)."""
+    from consult.comments import services
+
+    consultation = make.consultation("open")
+    db.session.commit()
+    seen: list[tuple] = []
+    real = services._PreparedInsert.parameters
+
+    def recording(self, values):
+        ready = real(self, values)
+        seen.append((self, dict(values), ready))
+        return ready
+
+    monkeypatch.setattr(services._PreparedInsert, "parameters", recording)
+    for n in range(2):  # the second on the kept consultation
+        payload = {"body": f"建议{n}", "category": "organisation", "name": "某协会",
+                   "email": "a@example.org", "publish_name": True}
+        if article:
+            payload["article"] = article
+        response = client.post(f"/api/v1/consultations/{consultation.id}/comments",
+                               json=payload, headers={"Idempotency-Key": f"same-{n}"})
+        assert response.status_code == 201, response.json
+    assert len(seen) == 2 and seen[0][0] is not seen[1][0]  # without and with the guard
+    dialect = db.engine.dialect
+    for prepared, values, ready in seen:
+        guard = next(g for g in (None, "consultation", "article")
+                     if services._prepared_insert(dialect, g) is prepared)
+        sent: list = []
+
+        def note(conn, cursor, statement, parameters, context, executemany, sent=sent):
+            if statement.startswith(CONTROL):
+                return
+            sent.append((statement, parameters))
+            raise _Sent()
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            with pytest.raises(_Sent):
+                db.session.connection().execute(services._insert_statement(dialect, guard),
+                                                values)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+            db.session.rollback()
+        assert [(sql, _plain(parameters)) for sql, parameters in sent] == \
+            [(prepared.sql, _plain(ready))]
+
+
+def _plain(parameters):
+    """The driver's parameters, comparable: psycopg's JSON wrappers by what they wrap."""
+    def plain(value):
+        return ("json", value.obj) if type(value).__name__ in ("Json", "Jsonb") else value
+    if isinstance(parameters, dict):
+        return {name: plain(value) for name, value in parameters.items()}
+    return tuple(plain(value) for value in parameters)
+
+
+class _Sent(Exception):
+    """Stops a statement before it reaches the driver."""

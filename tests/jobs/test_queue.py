@@ -71,6 +71,24 @@ def test_a_rolled_back_change_leaves_no_job_and_hands_nothing_on(session):
     assert jobs.run_one() is None and calls == []
 
 
+def test_a_job_queued_in_a_released_savepoint_waits_for_the_outer_commit(session, monkeypatch):
+    """Releasing a savepoint commits nothing: the job is handed on once the whole transaction
+    has committed (and let its connection go), and not at all when it rolls back after."""
+    from consult.jobs import dispatch
+
+    handed: list[list[int]] = []
+    monkeypatch.setattr(dispatch, "_handoff", [lambda app, ids, outbox=False: handed.append(ids)])
+    with session.begin_nested():
+        job = jobs.enqueue("test_echo")
+    assert handed == [] and session.info[SESSION_KEY]["jobs"] == [job.id]
+    session.commit()
+    assert handed == [[job.id]]
+    with session.begin_nested():
+        jobs.enqueue("test_echo")
+    session.rollback()
+    assert handed == [[job.id]]
+
+
 def test_an_unknown_kind_is_refused_at_enqueue():
     with pytest.raises(ValueError):
         jobs.enqueue("no_such_kind")

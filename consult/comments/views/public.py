@@ -27,7 +27,7 @@ from consult.extensions import db
 from consult.policies.changes import outcome_of
 from consult.security.https import cookie_secure
 from consult.storage import StorageUnavailable
-from consult.web import attach_errors, commits, form_errors, language, public_or_404
+from consult.web import attach_errors, commit_now, commits, form_errors, language, public_or_404
 from consult.workspace import report_due_on
 
 # The thank-you on the receipt a citizen is sent to after commenting: a cookie for that receipt's
@@ -145,7 +145,9 @@ def _submit(consultation_id: int):
             language=language(),
         )
     if not failed:
-        return _to_receipt(comment.tracking_no)
+        tracking_no = comment.tracking_no
+        commit_now()  # the 303 is decided: the answer is made outside SQLite's write lock
+        return _to_receipt(tracking_no)
     consultation = _consultation(consultation_id)
     if isinstance(failed.error, WindowClosed):
         return _closed(consultation, failed.message)
