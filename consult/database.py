@@ -33,10 +33,12 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql import ClauseElement
 
 from consult.errors import Unavailable
 from consult.extensions import db
@@ -238,3 +240,39 @@ def init_app(app: Flask) -> None:
         except Exception as exc:  # noqa: BLE001 - logged; nothing left to roll back
             app.logger.warning("closing the database session failed: %s",
                                str(exc).splitlines()[0][:300])
+
+
+# ------------------------------------------------------------------ statements made ready
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled once for one database, whose parameters are made ready for the
+    driver by the caller (`parameters`) — before a write transaction begins, where on SQLite
+    every writer of the host waits while one holds the write lock — and then sent as the
+    driver's own SQL (`Connection.exec_driver_sql`): each value goes through its column type's
+    bind processing exactly as SQLAlchemy's execution of the statement would send it."""
+
+    sql: str
+    names: tuple[str, ...]  # in the driver's order, for a positional paramstyle
+    processors: tuple  # (name, processor) for the values that need one
+    positional: bool
+
+    def parameters(self, values: dict):
+        ready = {name: values[name] for name in self.names}
+        for name, process in self.processors:
+            ready[name] = process(ready[name])
+        return tuple(ready[name] for name in self.names) if self.positional else ready
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    """`statement` (with no expanding IN parameters) made ready for `dialect` (keep it:
+    compiling is the cost this saves)."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or compiled.binds)
+    processors = []
+    for name in dict.fromkeys(names):
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((name, process))
+    return Prepared(str(compiled), names, tuple(processors), bool(compiled.positional))

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import FileStorage
 
-from consult import audit, clock, mail, signals, uploads
+from consult import audit, clock, database, mail, signals, uploads
 from consult.auth.models import User
 from consult.comments import counts, idempotency, screening, targets
 from consult.comments.counts import counts_by_article, counts_by_status
@@ -298,35 +298,9 @@ def _insert_statement(dialect, guard: str | None = None):
     return text(sql).bindparams(*binds).columns(table.c.id)
 
 
-@dataclass(frozen=True)
-class _PreparedInsert:
-    """`_insert_statement` compiled for one database: its SQL in the driver's own terms and
-    what makes the driver's parameters of the statement's values (each column type's own
-    bind processing, as SQLAlchemy's execution would do it)."""
-
-    sql: str
-    names: tuple[str, ...]  # in the driver's order, for a positional paramstyle
-    processors: tuple  # (name, processor) for the values that need one
-    positional: bool
-
-    def parameters(self, values: dict):
-        ready = {name: values[name] for name in self.names}
-        for name, process in self.processors:
-            ready[name] = process(ready[name])
-        return tuple(ready[name] for name in self.names) if self.positional else ready
-
-
 @functools.cache
-def _prepared_insert(dialect, guard: str | None = None) -> _PreparedInsert:
-    statement = _insert_statement(dialect, guard)
-    compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or compiled.binds)
-    processors = []
-    for name in dict.fromkeys(names):
-        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processors.append((name, process))
-    return _PreparedInsert(str(compiled), names, tuple(processors), bool(compiled.positional))
+def _prepared_insert(dialect, guard: str | None = None) -> database.Prepared:
+    return database.prepare(_insert_statement(dialect, guard), dialect)
 
 
 def _check_verification(consultation: Consultation | CommentTarget, data: CommentInput, citizen, *,

@@ -17,6 +17,7 @@ upgrade from a release without search, or to apply a changed tokenizer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -48,7 +49,6 @@ from consult.textfold import search_tokens
 
 BATCH = 2000
 DOCS = SearchDocument.__table__
-_INSERT_DOCUMENT = insert(DOCS)
 
 # Attributes of a consultation whose change touches its own rows (title, texts) or, for the
 # second set, every row that belongs to it (visibility, unit, type).
@@ -228,8 +228,9 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
     process's indexer takes the comments its own requests made, so that several processes do
     not each build the rows of every comment waiting, to find the others have claimed them).
 
-    The rows are built first, before the writing transaction: the masked text and the tokens
-    are most of the work, and SQLite's write lock is not held meanwhile. The transaction then
+    The rows are built first, before the writing transaction, their parameters made ready for
+    the driver: the masked text and the tokens are most of the work, and SQLite's write lock is
+    not held meanwhile. The transaction then
     claims the waiting comments (PostgreSQL: FOR UPDATE SKIP LOCKED, so that processes and
     hosts share the work and never take one comment twice), reads them again with their
     consultations (FOR SHARE: a consultation withdrawn meanwhile waits, or is seen), builds
@@ -238,14 +239,15 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
     """
     bind = bind if bind is not None else db.session.get_bind()
     among = list(among) if among is not None else None
+    prepared = _prepared_document(bind.dialect)
     with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
         with session.begin():
             connection = session.connection()
             waiting = _comment_select().where(Comment.index_pending)
             if among is not None:
                 waiting = waiting.where(_among(connection, Comment.id, among))
-            built = {c.id: (tuple(c), _comment_row(*c)) for c in connection.execute(
-                waiting.order_by(Comment.id).limit(limit))}
+            built = {c.id: (tuple(c), prepared.parameters(_comment_row(*c)))
+                     for c in connection.execute(waiting.order_by(Comment.id).limit(limit))}
         with database.writing(), session.begin():
             connection = session.connection()
             ids = _claim_pending(connection, limit, among)
@@ -259,10 +261,20 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
                 .with_for_update(read=True, of=Consultation.__table__)
             ):
                 found = built.get(c.id)
-                rows.append(found[1] if found and found[0] == tuple(c) else _comment_row(*c))
+                rows.append(found[1] if found and found[0] == tuple(c)
+                            else prepared.parameters(_comment_row(*c)))
             if rows:
-                connection.execute(_INSERT_DOCUMENT, rows)
+                connection.exec_driver_sql(prepared.sql, rows)
     return len(ids)
+
+
+@functools.cache
+def _prepared_document(dialect) -> database.Prepared:
+    """The INSERT of one index row, its parameters made ready with the row, before the write
+    transaction (`database.prepare`)."""
+    columns = [column for column in DOCS.columns if column.key != "id"]
+    return database.prepare(
+        insert(DOCS).values({c.key: bindparam(c.key, type_=c.type) for c in columns}), dialect)
 
 
 def _among(connection, column, ids: list[int]):

@@ -175,19 +175,20 @@ def test_the_comment_insert_sends_the_driver_what_sqlalchemy_would(client, make,
     the driver exactly as SQLAlchemy's own execution of the statement would send it (times in
     the stored format, enums and JSON as their columns write them), for a first comment and
     for one on a kept consultation (the INSERT with its guard)."""
+    from consult import database
     from consult.comments import services
 
     consultation = make.consultation("open")
     db.session.commit()
     seen: list[tuple] = []
-    real = services._PreparedInsert.parameters
+    real = database.Prepared.parameters
 
     def recording(self, values):
         ready = real(self, values)
         seen.append((self, dict(values), ready))
         return ready
 
-    monkeypatch.setattr(services._PreparedInsert, "parameters", recording)
+    monkeypatch.setattr(database.Prepared, "parameters", recording)
     for n in range(2):  # the second on the kept consultation
         payload = {"body": f"建议{n}", "category": "organisation", "name": "某协会",
                    "email": "a@example.org", "publish_name": True}

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,7 @@ from consult.extensions import db
 from consult.jobs import queue as jobs
 from consult.jobs import schedule
 from consult.jobs.models import Job
-from consult.search import indexer
+from consult.search import indexer, indexing
 from consult.search.engine import SearchParams, search
 from consult.search.indexing import (
     _claim_pending,
@@ -147,6 +148,27 @@ def test_a_comment_on_a_consultation_that_is_not_public_is_never_indexed(make, u
         Comment.index_pending))
 
 
+def test_the_indexers_row_is_stored_exactly_as_a_reindex_stores_it(make, unit):
+    """The indexer sends its rows as the driver's own SQL, their parameters made ready before
+    the write transaction (`database.prepare`): each column must be stored as SQLAlchemy's own
+    INSERT stores it (`reindex`) — times in the stored format, the kind as its enum writes it,
+    the tokens and the masked text alike."""
+    consultation = make.consultation(State.OPEN, unit)
+    comment = make.comment(consultation, body=f"{BODY} 联系电话13912345678", index_pending=True)
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+    columns = [c.name for c in SearchDocument.__table__.columns if c.name != "id"]
+    stored = text(f"SELECT {', '.join(columns)} FROM search_documents "
+                  "WHERE kind = 'comment' AND ref_id = :id")
+    assert index_pending_comments() == 1
+    by_indexer = db.session.execute(stored, {"id": comment.id}).one()
+    reindex(db.session)
+    db.session.commit()
+    by_reindex = db.session.execute(stored, {"id": comment.id}).one()
+    assert by_indexer == by_reindex
+    assert "13912345678" not in by_indexer.body and by_indexer.dated_at is not None
+
+
 def test_a_batch_takes_at_most_its_limit_oldest_first(make, unit):
     consultation = make.consultation(State.OPEN, unit)
     comments = [make.comment(consultation, body=f"{BODY}（{i}）", index_pending=True)
@@ -243,8 +265,9 @@ def test_a_failing_batch_leaves_its_comments_waiting(make, unit, monkeypatch):
     db.session.commit()
 
     # The INSERT of the rows fails, after the claim and the DELETE: all of it is undone.
-    monkeypatch.setattr("consult.search.indexing._INSERT_DOCUMENT",
-                        text("INSERT INTO no_such_table VALUES (1)"))
+    real = indexing._prepared_document(db.engine.dialect)
+    monkeypatch.setattr("consult.search.indexing._prepared_document", lambda dialect: replace(
+        real, sql=real.sql.replace("INSERT INTO search_documents", "INSERT INTO no_such_table")))
     with pytest.raises(DBAPIError):
         index_pending_comments()
     db.session.expire_all()
