@@ -262,3 +262,28 @@ def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_data
         assert counts_by_article(1, 1) == {None: 2}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_comments_group_is_found_by_an_index_that_new_comments_do_not_write(make):
+    """0016: the group index holds grouped comments only (a comment is made in no group, so
+    its INSERT writes no entry); a group's comments, and the groups' members, are still found
+    through it."""
+    from consult.answers.models import CommentGroup
+    from consult.comments.models import Comment
+
+    consultation = make.consultation("open")
+    grouped, alone = make.comment(consultation), make.comment(consultation)
+    group = CommentGroup(consultation_id=consultation.id)
+    db.session.add(group)
+    db.session.flush()
+    grouped.group_id = group.id
+    db.session.flush()
+    if db.engine.dialect.name == "sqlite":
+        entries = db.session.scalar(text("SELECT count(*) FROM comments INDEXED BY "
+                                         "ix_comments_group_id WHERE group_id IS NOT NULL"))
+        assert entries == 1
+        plan = " ".join(row[3] for row in db.session.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM comments WHERE group_id = :g"), {"g": group.id}))
+        assert "ix_comments_group_id" in plan
+    members = db.session.scalars(db.select(Comment.id).where(Comment.group_id == group.id))
+    assert list(members) == [grouped.id] and alone.group_id is None

@@ -138,7 +138,7 @@ class Comment(db.Model):
     # written in it (`consult.mail.send`). None for comments recorded by staff.
     language: Mapped[str | None] = mapped_column(String(10))
     # Its group of near-identical comments (F13; consult/answers/groups.py), if any.
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"))  # partial index
     # Published by a citizen's POST, its search index row not written yet: the indexer writes
     # it after the commit, in batches (consult/search/indexing.py, `index_pending_comments`).
     index_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -174,10 +174,11 @@ class Comment(db.Model):
 # boolean: `index_pending = 1`), or SQLite's planner would not see that the index applies.
 Index("ix_comments_index_pending", Comment.__table__.c.index_pending,
       sqlite_where=text("index_pending = 1"), postgresql_where=text("index_pending"))
-# Most comments come from nobody signed in and from no hearing: these indexes hold only those
-# that do (`citizen_id = ?` implies NOT NULL, so both databases use them for such queries), and
-# a citizen's comment writes two index entries fewer (bench/README.md, comment submission).
-for _column in ("citizen_id", "hearing_id"):
+# Most comments come from nobody signed in and from no hearing, and are in no group when they
+# are made: these indexes hold only those that are (`citizen_id = ?` implies NOT NULL, so both
+# databases use them for such queries), and a citizen's comment writes three index entries
+# fewer — on SQLite three pages fewer in its commit (bench/README.md, comment submission).
+for _column in ("citizen_id", "hearing_id", "group_id"):
     Index(f"ix_comments_{_column}", Comment.__table__.c[_column],
           sqlite_where=text(f"{_column} IS NOT NULL"),
           postgresql_where=text(f"{_column} IS NOT NULL"))
