@@ -12,6 +12,12 @@ whatever else the machine is doing, where the served benchmarks (bench/submit.py
 up, and what the count adds is its cost (the count being exact, to 0.01 M; keep the function's
 side effects in mind — a second INSERT is no price of the first).
 
+`--in-lock` counts only what runs while the process holds SQLite's write turn
+(`consult.database.WriterLock`, which the baseline takes too): on SQLite every writer of the
+host waits meanwhile, so a crowd's comments per second are bounded by it, whatever the CPUs
+(bench/README.md, comment submission). It needs gcc and valgrind's headers, for a two-line
+helper that switches callgrind's collection on and off (built in a temporary directory).
+
 Each target runs in a process of its own under `valgrind --tool=callgrind --instr-atstart=no`:
 it starts the app (not counted), sends 50 requests to warm it up, then counts N requests made
 by calling the WSGI app directly (no server, no test client: gunicorn's share and the threads'
@@ -37,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -156,10 +163,46 @@ def _index(app) -> None:
         db.session.remove()
 
 
-def child(target: str, consultation_id: int, n: int, twice: list[str]) -> None:
+TOGGLE_C = "#include <valgrind/callgrind.h>\nvoid toggle(void) { CALLGRIND_TOGGLE_COLLECT; }\n"
+
+
+def _count_in_lock() -> Callable[[bool], None]:
+    """Collect only while this process holds the write turn (valgrind runs with
+    `--collect-atstart=no`); the switch that says whether the requests are being counted."""
+    import ctypes
+
+    from consult import database
+
+    directory = tempfile.mkdtemp(prefix="bench-toggle-")
+    source, library = Path(directory, "toggle.c"), Path(directory, "toggle.so")
+    source.write_text(TOGGLE_C)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(library), str(source)],
+                   check=True)
+    toggle = ctypes.CDLL(str(library)).toggle
+    counting = [False]
+    acquire, release = database.WriterLock.acquire, database.WriterLock.release
+
+    def acquired(self, timeout):
+        taken = acquire(self, timeout)
+        if taken and counting[0]:
+            toggle()
+        return taken
+
+    def released(self):
+        if counting[0]:
+            toggle()
+        release(self)
+
+    database.WriterLock.acquire, database.WriterLock.release = acquired, released
+    return lambda on: counting.__setitem__(0, on)
+
+
+def child(target: str, consultation_id: int, n: int, twice: list[str],
+          in_lock: bool = False) -> None:
     app, make, expected = _requester(target, consultation_id)
     for name in twice:
         _call_twice(name)
+    counting = _count_in_lock() if in_lock else (lambda on: None)
     comments = target in ("api", "form")
     for i in range(WARM_UP):
         _call(app, make(-1 - i), expected)
@@ -167,11 +210,13 @@ def child(target: str, consultation_id: int, n: int, twice: list[str]) -> None:
         _index(app)  # the warm-up's comments, and the indexer's statements compiled
     requests = [make(i) for i in range(n)]  # made before the count: only the app is counted
     _toggle(True)
+    counting(True)
     for environ in requests:
         _call(app, environ, expected)
     if comments:  # the requests in one part of the count, their index rows in the next
         _dump()
         _index(app)
+    counting(False)
     _toggle(False)
 
 
@@ -184,14 +229,18 @@ def _dump() -> None:
 
 
 def count(target: str, env: dict, consultation_id: int, n: int,
-          directory: Path, twice: list[str] = ()) -> list[int]:
+          directory: Path, twice: list[str] = (), in_lock: bool = False) -> list[int]:
     """Instructions of `n` requests of `target` (a process of its own under callgrind), by
     part: the requests, then (comments) their search index rows."""
     out = directory / f"callgrind.{target}.{n}"
+    # --in-lock: nothing collected until the child switches it on inside the write turn
+    collect = ["--collect-atstart=no"] if in_lock else []
     finished = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+        ["valgrind", "--tool=callgrind", "--instr-atstart=no", *collect,
+         f"--callgrind-out-file={out}",
          sys.executable, __file__, "--child", target, "--consultation", str(consultation_id),
-         "-n", str(n), *(f"--twice={name}" for name in twice)],
+         "-n", str(n), *(f"--twice={name}" for name in twice),
+         *(["--in-lock"] if in_lock else [])],
         cwd=ROOT, env=env, capture_output=True, text=True)
     if finished.returncode != 0 or COLLECTED.search(finished.stderr) is None:
         raise SystemExit(f"{target}: valgrind failed ({finished.returncode})\n"
@@ -212,11 +261,13 @@ def main() -> None:
     parser.add_argument("--targets", nargs="+", choices=list(TARGETS), default=list(TARGETS))
     parser.add_argument("--twice", action="append", default=[], metavar="MODULE:FUNCTION",
                         help="call this function twice (its cost is what the count adds)")
+    parser.add_argument("--in-lock", action="store_true",
+                        help="count only what runs while SQLite's write turn is held")
     parser.add_argument("--child", choices=list(TARGETS), help=argparse.SUPPRESS)
     parser.add_argument("--consultation", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.consultation, args.n, args.twice)
+        return child(args.child, args.consultation, args.n, args.twice, args.in_lock)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed: apt-get install -y valgrind")
 
@@ -224,6 +275,8 @@ def main() -> None:
 
     if args.database == "postgresql" and not postgres_available():
         raise SystemExit("postgresql: not available")
+    if args.in_lock and args.database != "sqlite":
+        raise SystemExit("--in-lock: the write turn is SQLite's")
     with tempfile.TemporaryDirectory() as directory, \
             scratch_database(args.database, Path(directory)) as url:
         (consultation_id,) = prepare(url)
@@ -232,15 +285,17 @@ def main() -> None:
         env = base_env(url, RATELIMIT_ENABLED="false", JOBS_BACKGROUND="false",
                        SEARCH_INDEX_DELAY="3600", PYTHONHASHSEED="0")
         # What the counting itself costs (a callgrind_control call): taken off each part.
-        (empty,) = count("baseline", env, consultation_id, 0, Path(directory))
+        (empty,) = count("baseline", env, consultation_id, 0, Path(directory),
+                         in_lock=args.in_lock)
         figures = {}
         for target in args.targets:
             parts = [max(part - empty, 0) / args.n
                      for part in count(target, env, consultation_id, args.n, Path(directory),
-                                       args.twice)]
+                                       args.twice, args.in_lock)]
             figures[target] = sum(parts)
             line = (f"{args.database}: {TARGETS[target]:<50} "
-                    f"{figures[target] / 1e6:6.3f} M instructions/request")
+                    f"{figures[target] / 1e6:6.3f} M instructions/request"
+                    f"{' in the write turn' if args.in_lock else ''}")
             if len(parts) > 1:
                 line += f" (the request {parts[0] / 1e6:.3f}, its search row {parts[1] / 1e6:.3f})"
             if target != "baseline" and "baseline" in figures:
