@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from consult.errors import Unavailable
@@ -200,6 +202,24 @@ def _configure_sqlite(engine: Engine, config) -> None:
     @event.listens_for(engine.pool, "invalidate")
     def _on_invalidate(dbapi_connection, record, exception):
         _release(record)
+
+
+_RELEASED = "consult.when_released"
+
+
+def when_released(session: Session, work: Callable[[], None]) -> None:
+    """Run `work` once the transaction the session has just committed has ended and let its
+    connection go — on SQLite its write turn, which every other writer of the host waits for.
+    For what follows a commit (call it from an `after_commit` listener): the page cache's
+    stamps, the jobs and mail handed on."""
+    session.info.setdefault(_RELEASED, []).append(work)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _released(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        for work in session.info.pop(_RELEASED, ()):
+            work()
 
 
 def is_busy(error: BaseException) -> bool:

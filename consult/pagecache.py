@@ -58,7 +58,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from consult import clock, signals
+from consult import clock, database, signals
 from consult.answers.models import Disposition, Report
 from consult.comments.models import Comment
 from consult.config import site_identity
@@ -81,7 +81,6 @@ ANY = "any"  # pages that show more than one consultation; bumped by every track
 STATS = "stats"
 STATS_MODELS = (Consultation, Report, Policy, Interpretation)
 _PENDING = "pagecache.pending"
-_COMMITTED = "pagecache.committed"  # scopes committed, renewed when the transaction has ended
 
 # Tables whose rows no public page shows: writing them keeps every page.
 UNSEEN_TABLES = frozenset({
@@ -187,18 +186,9 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction may still roll back
     scopes = session.info.pop(_PENDING, None)
-    if scopes:
-        session.info.setdefault(_COMMITTED, set()).update(scopes)
-
-
-def _after_transaction_end(session: Session, transaction) -> None:
-    """Renew the stamps of what a transaction committed once it has let its connection go —
-    on SQLite its write lock, which every other writer waits for meanwhile."""
-    if transaction.parent is not None:
-        return
-    scopes = session.info.pop(_COMMITTED, None)
     if scopes and has_app_context() and _enabled():
-        bump(scopes)
+        # once the connection is given back (on SQLite, the write turn every writer waits for)
+        database.when_released(session, lambda: bump(scopes))
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
@@ -213,7 +203,6 @@ def _track() -> None:
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)
     event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_transaction_end", _after_transaction_end)
     event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 

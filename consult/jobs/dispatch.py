@@ -5,8 +5,8 @@ mail.
 session has committed and let its connection go — never before, so a worker never looks for
 a row that is not there yet, and a rolled-back change (a savepoint's too) hands on nothing —
 the hand-off that `consult.jobs.transport` registers (RQ on Redis, or this process's thread)
-gets it. Kept apart from the transport so that the
-outbox and the job queue, which the transport runs, need not import it.
+gets it. Kept apart from the transport so that the outbox and the job queue, which the
+transport runs, need not import it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from consult import database
 from consult.extensions import db
 
 SESSION_KEY = "consult_dispatch"
-_COMMITTED = "consult_dispatch.committed"  # handed on when the transaction has ended
 
 _handoff: list[Callable[..., None]] = []
 
@@ -45,21 +45,12 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
     pending = session.info.pop(SESSION_KEY, None)
-    if pending:
-        committed = session.info.setdefault(_COMMITTED, {"jobs": [], "outbox": False})
-        committed["jobs"] += [j for j in pending["jobs"] if j not in committed["jobs"]]
-        committed["outbox"] = committed["outbox"] or pending["outbox"]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _after_transaction_end(session: Session, transaction) -> None:
-    """Hand on what a transaction committed once it has let its connection go (on SQLite its
-    write lock: a hand-off to Redis is a round trip that no other writer should wait for)."""
-    if transaction.parent is not None:
-        return
-    pending = session.info.pop(_COMMITTED, None)
     if pending and has_app_context() and _handoff:
-        _handoff[0](current_app._get_current_object(), pending["jobs"], outbox=pending["outbox"])
+        app = current_app._get_current_object()
+        # once the connection is given back: a hand-off to Redis is a round trip that no other
+        # writer should wait for (on SQLite, the write turn)
+        database.when_released(session, lambda: _handoff[0](app, pending["jobs"],
+                                                             outbox=pending["outbox"]))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -33,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from consult import clock
+from consult import clock, database
 from consult.extensions import db
 from consult.jobs import schedule
 from consult.jobs.queue import enqueue, handler
@@ -51,7 +51,6 @@ RETRY_SECONDS = 30.0  # after a failure, the thread tries again this soon (or at
 # process died, or its database was down): the schedule's tick catches it up.
 OVERDUE = timedelta(seconds=60)
 
-_COMMITTED = "search_index_committed"
 
 
 def index_waiting(bind=None, among: Iterable[int] | None = None) -> int:
@@ -83,20 +82,19 @@ def _index_quietly(bind=None, among: Iterable[int] | None = None) -> bool:
 
 
 def _after_commit(session: Session) -> None:
+    """Wake the indexer once the transaction that wrote waiting comments has committed and
+    let its connection go (SQLite: its write lock)."""
     # A SAVEPOINT released is no commit (SQLAlchemy reports both): only the transaction's own.
-    if not session.in_nested_transaction() and (ids := session.info.pop(PENDING_KEY, None)):
-        session.info.setdefault(_COMMITTED, []).extend(ids)
+    if session.in_nested_transaction() or not (ids := session.info.pop(PENDING_KEY, None)):
+        return
+    if has_app_context():
+        app, bind = current_app._get_current_object(), session.get_bind()
+        database.when_released(session, lambda: wake(app, ids, bind=bind))
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
-    """Wake the indexer once the transaction that wrote waiting comments has committed and
-    let its connection go (SQLite: its write lock)."""
-    if transaction.parent is not None:
-        return
-    session.info.pop(PENDING_KEY, None)  # rolled back: those comments are gone
-    ids = session.info.pop(_COMMITTED, None)
-    if ids and has_app_context():
-        wake(current_app._get_current_object(), ids, bind=session.get_bind())
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)  # rolled back: those comments are gone
 
 
 def wake(app: Flask, ids: Iterable[int] = (), *, bind=None) -> None:
