@@ -72,6 +72,10 @@ class Config:
     DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", 10))
     DB_MAX_OVERFLOW = int(os.environ.get("DB_MAX_OVERFLOW", 10))
     DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", 10))
+    # Citizens' comments that arrive together are committed together, each answered once its
+    # group has committed: one transaction (on SQLite one write turn, one fsync) for many
+    # (consult/database.py, `WriteGroup`). Off: one transaction each.
+    DB_WRITE_GROUPS = _bool("DB_WRITE_GROUPS", True)
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
 
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -147,6 +148,15 @@ def configure_engine(engine: Engine, config) -> None:
     """Set up `engine` for the app (called once by create_app)."""
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, config)
+    if config.get("DB_WRITE_GROUPS", True) and not _shared_connection(engine):
+        _GROUPS[engine] = WriteGroup(engine)
+
+
+def _shared_connection(engine: Engine) -> bool:
+    """SQLite in memory: one connection that every thread shares (Flask-SQLAlchemy's pool)."""
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory")
 
 
 def _configure_sqlite(engine: Engine, config) -> None:
@@ -202,6 +212,113 @@ def _configure_sqlite(engine: Engine, config) -> None:
     @event.listens_for(engine.pool, "invalidate")
     def _on_invalidate(dbapi_connection, record, exception):
         _release(record)
+
+
+# ------------------------------------------------------------------ written in groups
+
+
+@dataclass(eq=False)
+class _Write:
+    sql: str
+    parameters: tuple | dict
+    done: bool = False
+    result: object = None
+    error: BaseException | None = None
+
+
+class WriteGroup:
+    """One statement of each of many requests, written together: whoever finds the group free
+    writes every statement that is waiting, in one transaction, and each request is answered
+    once that transaction has committed (group commit). On SQLite that is one write turn and
+    one `fdatasync` for all the comments that arrived while the last group was being written,
+    instead of one each — the turn every writer of the host waits for (bench/README.md,
+    comment submission). A request alone is written alone, at once: nothing waits for company.
+
+    A statement that fails makes the group's transaction roll back; each of its statements is
+    then written again alone, so only the one at fault gets its error. A busy or lost database
+    (`is_busy`) fails the whole group: each of its requests gets its own `DatabaseBusy` (503)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._waiting: list[_Write] = []
+        self._writing = False  # a request is writing a group
+        self._changed = threading.Condition()
+
+    def write(self, sql: str, parameters: tuple | dict):
+        """Run `sql` (the driver's own, see `Prepared`) with `parameters` and commit; return the
+        first column of its first row (None without one)."""
+        write = _Write(sql, parameters)
+        group = None
+        with self._changed:
+            self._waiting.append(write)
+            while self._writing and not write.done:
+                self._changed.wait()
+            if not write.done:  # the group is free: write what waits, this one with it
+                group, self._waiting, self._writing = self._waiting, [], True
+        if group is not None:
+            try:
+                self._write(group)
+            finally:
+                with self._changed:
+                    self._writing = False
+                    self._changed.notify_all()
+        if write.error is not None:
+            raise write.error
+        return write.result
+
+    def _write(self, group: list[_Write]) -> None:
+        try:
+            with writing():
+                try:
+                    self._run(group)
+                except Exception as error:
+                    if len(group) == 1:
+                        group[0].error = error
+                    elif is_busy(error) and not _in_conflict(error):
+                        for write in group:
+                            write.error = DatabaseBusy()
+                    else:
+                        for write in group:  # again, alone: only the one at fault fails
+                            try:
+                                self._run([write])
+                            except Exception as alone:  # noqa: BLE001 - that request's error
+                                write.error = alone
+        finally:
+            for write in group:
+                if not write.done and write.error is None:  # interrupted (BaseException)
+                    write.error = DatabaseBusy()
+                write.done = True
+
+    def _run(self, group: list[_Write]) -> None:
+        results = []
+        with self.engine.begin() as connection:
+            for write in group:
+                results.append(connection.exec_driver_sql(write.sql, write.parameters).scalar())
+        for write, result in zip(group, results, strict=True):
+            write.result, write.done = result, True
+
+
+def _in_conflict(error: BaseException) -> bool:
+    """PostgreSQL broke a wait in a circle (deadlock) or a serialization conflict: each write
+    of the group goes again alone, rather than all failing."""
+    return str(getattr(getattr(error, "orig", None), "sqlstate", None) or "").startswith("40")
+
+
+_GROUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def write_group(bind) -> WriteGroup | None:
+    """The `WriteGroup` of the session's bind, an engine; None with `DB_WRITE_GROUPS` off, for
+    SQLite in memory (one connection shared by every thread) or for a session bound to a
+    connection of its own (the tests' rolled-back transaction)."""
+    return _GROUPS.get(bind) if isinstance(bind, Engine) else None
+
+
+def holds_connection(session: Session) -> bool:
+    """Whether the session's transaction has a connection (on SQLite, in a write request: the
+    write turn) — then what it writes next must go through it, not through a `WriteGroup`."""
+    transaction = session.get_transaction()
+    return transaction is not None and bool(transaction._connections)  # noqa: SLF001
 
 
 _RELEASED = "consult.when_released"

@@ -99,6 +99,31 @@ def _transaction(app):
 
 
 @pytest.fixture
+def file_app(tmp_path, real_session):
+    """`file_app(**config)`: an app on a SQLite file of its own with the schema and one open
+    consultation; yields (app, consultation id)."""
+    apps = []
+
+    def make(**config):
+        url = f"sqlite:///{tmp_path / 'busy.db'}"
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, **config})
+        with app.app_context():
+            db.create_all()
+            consultation = factories.consultation("open")
+            db.session.commit()
+            consultation_id = consultation.id
+            db.session.remove()
+        apps.append(app)
+        return app, consultation_id
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def session():
     return db.session
 

@@ -28,6 +28,8 @@ migrations that introduced the counts) are counted by `recount`.
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 from collections import Counter
 
@@ -124,9 +126,26 @@ SQLITE_TRIGGER = (
 event.listen(Comment.__table__, "after_create", DDL(SQLITE_TRIGGER).execute_if(dialect="sqlite"))
 
 
-def shards() -> dict[str, int]:
-    """The shard rows a new comment's counts go to: the parameters of `counted_insert`."""
+def shards(*, grouped: bool = False) -> dict[str, int]:
+    """The shard rows a new comment's counts go to: the parameters of `counted_insert`.
+
+    `grouped`: the comment is written in a `database.WriteGroup`, whose transaction holds the
+    rows of all its comments until it commits. Such comments count on their process's own
+    shard: at random, two groups of two processes would take each other's rows in another
+    order and wait for each other in a circle (PostgreSQL breaks it after a second)."""
+    if grouped:
+        shard = _process_shard()
+        return {"shard": shard, "article_shard": shard}
     return {"shard": random.randrange(SHARDS), "article_shard": random.randrange(SHARDS)}
+
+
+@functools.cache
+def _shard_of(pid: int) -> int:
+    return random.Random(pid).randrange(SHARDS)
+
+
+def _process_shard() -> int:
+    return _shard_of(os.getpid())
 
 
 def counted_by_insert(dialect) -> bool:

@@ -194,7 +194,11 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
         citizen_id=getattr(citizen, "id", None),
         language=getattr(citizen, "language", None) or language,
     )
-    comment = _insert(values, consultation)
+    # Its own transaction, shared with other requests' comments, when it is all this request
+    # writes: no file, no mail, nothing written before it (on SQLite: the write turn not held).
+    alone = attachment is None and not values["email"] and not database.holds_connection(
+        db.session())
+    comment = _insert(values, consultation, alone=alone)
     if comment is None:
         # A retry: the first comment with this key is there (or a concurrent retry has just
         # made it, and the INSERT waited for its commit): answer with it. Else the kept target
@@ -213,7 +217,8 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
     return comment, True
 
 
-def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment | None:
+def _insert(values: dict, consultation: Consultation | CommentTarget, *,
+            alone: bool = False) -> Comment | None:
     """Write a new citizen's comment (its column `values`) by one INSERT, without the ORM's
     unit of work (a third of a POST's work; bench/README.md, comment submission); None when a
     comment with its idempotency key is there already — a retry, found without a SAVEPOINT —
@@ -241,14 +246,21 @@ def _insert(values: dict, consultation: Consultation | CommentTarget) -> Comment
         guard = "article" if values["article_id"] is not None \
             and values["article_id"] == consultation.article_id else "consultation"
         parameters.update(targets.guard_values(consultation))
-    dialect = db.session.get_bind().dialect
+    bind = db.session.get_bind()
+    dialect = bind.dialect
+    # All this request writes: committed with the comments of other requests that arrive
+    # meanwhile, before the view's own commit, which then finds nothing to write.
+    group = database.write_group(bind) if alone else None
     if counts.counted_by_insert(dialect):
-        parameters.update(counts.shards())
+        parameters.update(counts.shards(grouped=group is not None))
     # The statement's parameters made ready before its transaction begins: on SQLite that is
     # when the write lock is taken, and every writer of the host waits while it is held.
     insert = _prepared_insert(dialect, guard)
     ready = insert.parameters(parameters)
-    comment_id = db.session.connection().exec_driver_sql(insert.sql, ready).scalar()
+    if group is not None:
+        comment_id = group.write(insert.sql, ready)
+    else:
+        comment_id = db.session.connection().exec_driver_sql(insert.sql, ready).scalar()
     if comment_id is None:
         return None
     comment = _MANAGER.new_instance()
