@@ -234,14 +234,30 @@ def test_a_comment_is_grouped_only_when_it_is_all_its_request_writes(file_app, m
     first = client.post(f"/api/v1/consultations/{consultation_id}/comments",
                         json={"body": "先来的建议。", "category": "individual"})
     assert first.status_code == 201  # the consultation read, then kept
-    calls = []
+    calls, statements = [], []
     real_write = WriteGroup.write
     monkeypatch.setattr(WriteGroup, "write",
                         lambda self, *args: calls.append(1) or real_write(self, *args))
-    response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
-                           json={"body": "建议增加听证。", "category": "individual", **fields})
+    with app.app_context():
+        engine = db.engine
+
+    here = threading.get_ident()  # the test client's request runs here; the indexer does not
+
+    def note(conn, cursor, statement, *args):
+        if threading.get_ident() == here and not statement.startswith("PRAGMA"):
+            statements.append(statement.split(" (")[0])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = client.post(f"/api/v1/consultations/{consultation_id}/comments",
+                               json={"body": "建议增加听证。", "category": "individual", **fields})
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 201
     assert bool(calls) is grouped
+    if grouped:  # the group's transaction, then (tests index at once) the indexer's own
+        assert statements[:2] == ["BEGIN IMMEDIATE", "INSERT INTO comments"]
+        assert statements[2:3] in ([], ["BEGIN IMMEDIATE"])
     assert count_comments(app) == 2
 
 
