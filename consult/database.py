@@ -314,11 +314,13 @@ def write_group(bind) -> WriteGroup | None:
     return _GROUPS.get(bind) if isinstance(bind, Engine) else None
 
 
-def holds_connection(session: Session) -> bool:
+def session_has_work(session: Session) -> bool:
     """Whether the session's transaction has a connection (on SQLite, in a write request: the
-    write turn) — then what it writes next must go through it, not through a `WriteGroup`."""
+    write turn) or changes not flushed yet: then what is written next belongs with them, in the
+    session's own transaction, not in a `WriteGroup`."""
     transaction = session.get_transaction()
-    return transaction is not None and bool(transaction._connections)  # noqa: SLF001
+    return bool(transaction is not None and transaction._connections  # noqa: SLF001
+                or session.new or session.dirty or session.deleted)
 
 
 _RELEASED = "consult.when_released"

@@ -311,3 +311,21 @@ def test_a_grouped_comment_is_answered_stamped_and_indexed_after_the_turn(file_a
                 pytest.fail("the grouped comment never got its search index row")
         finally:
             db.session.remove()
+
+
+def test_a_session_with_work_of_its_own_keeps_its_writes_together(tmp_path):
+    """What a session has begun or not yet flushed belongs in its own transaction: a comment
+    written after it is not taken out into a group."""
+    from sqlalchemy.orm import Session
+
+    from consult.mail import OutboxMessage
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'work.db'}")
+    configure_engine(engine, SETTINGS)
+    with Session(engine) as session:
+        assert not database.session_has_work(session)
+        session.add(OutboxMessage())  # pending, not flushed: no connection yet
+        assert database.session_has_work(session)
+    with Session(engine) as session:
+        session.connection()  # a transaction begun on a connection
+        assert database.session_has_work(session)

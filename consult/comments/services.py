@@ -195,8 +195,8 @@ def _submit(consultation: Consultation | CommentTarget, data: CommentInput, *,
         language=getattr(citizen, "language", None) or language,
     )
     # Its own transaction, shared with other requests' comments, when it is all this request
-    # writes: no file, no mail, nothing written before it (on SQLite: the write turn not held).
-    alone = attachment is None and not values["email"] and not database.holds_connection(
+    # writes: no file, no mail, nothing written or read before it (on SQLite: no write turn).
+    alone = attachment is None and not values["email"] and not database.session_has_work(
         db.session())
     comment = _insert(values, consultation, alone=alone)
     if comment is None:
