@@ -228,20 +228,15 @@ def _turn_is_free(path: str) -> bool:
         os.close(fd)
 
 
-@pytest.mark.skipif(ON_POSTGRES or os.name != "posix", reason="SQLite's writer lock file (POSIX)")
-@pytest.mark.parametrize("via", ["api", "form"])
-def test_a_comment_holds_the_write_turn_only_to_insert_and_commit(file_app, monkeypatch, via):
-    """Every writer of the host waits while one holds SQLite's write turn: a citizen's comment
-    holds it for its INSERT and the commit, not while its answer is made (`commit_now`), nor
-    while the pages' stamps are renewed, its receipt mail handed on or the indexer woken (after
-    the transaction has ended)."""
+def watch_the_turn(app, monkeypatch) -> dict[str, bool]:
+    """Note, for what follows a comment's commit — its answer, the pages' stamps, its mail
+    handed on, the indexer woken — whether the write turn was free when it ran."""
     from consult import pagecache
     from consult.api import views as api_views
     from consult.comments.views import public as form_views
     from consult.jobs import dispatch
     from consult.search import indexer
 
-    app, consultation_id = file_app()
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     seen: dict[str, bool] = {}
 
@@ -257,6 +252,18 @@ def test_a_comment_holds_the_write_turn_only_to_insert_and_commit(file_app, monk
     monkeypatch.setattr(dispatch, "_handoff", [noting("mail", dispatch._handoff[0])])
     monkeypatch.setattr(api_views, "_private", noting("answer", api_views._private))
     monkeypatch.setattr(form_views, "_to_receipt", noting("answer", form_views._to_receipt))
+    return seen
+
+
+@pytest.mark.skipif(ON_POSTGRES or os.name != "posix", reason="SQLite's writer lock file (POSIX)")
+@pytest.mark.parametrize("via", ["api", "form"])
+def test_a_comment_holds_the_write_turn_only_to_insert_and_commit(file_app, monkeypatch, via):
+    """Every writer of the host waits while one holds SQLite's write turn: a citizen's comment
+    holds it for its INSERT and the commit, not while its answer is made (`commit_now`), nor
+    while the pages' stamps are renewed, its receipt mail handed on or the indexer woken (after
+    the transaction has ended)."""
+    app, consultation_id = file_app()
+    seen = watch_the_turn(app, monkeypatch)
     client = app.test_client()
     fields = {"body": "建议增加听证。", "category": "individual", "email": "a@example.org"}
     if via == "api":

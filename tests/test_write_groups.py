@@ -132,7 +132,9 @@ def test_a_busy_database_fails_every_write_of_the_group_with_a_503(engine):
     assert isinstance(group.write(_insert(engine), _value(engine, "later")), int)
 
 
-def test_a_conflict_postgresql_broke_sends_each_write_again_alone():
+def test_a_conflict_postgresql_broke_sends_each_write_again_alone(engine, monkeypatch):
+    """A deadlock (PostgreSQL aborts one side after deadlock_timeout) is not a busy database:
+    the group's writes go again, each alone, and all are saved."""
     class Orig(Exception):
         sqlstate = "40P01"  # deadlock_detected
 
@@ -140,6 +142,17 @@ def test_a_conflict_postgresql_broke_sends_each_write_again_alone():
     assert database.is_busy(deadlock) and database._in_conflict(deadlock)
     lost = exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
     assert not database._in_conflict(lost)
+    real_run = WriteGroup._run
+
+    def run(self, writes):
+        if len(writes) > 1:
+            raise deadlock
+        return real_run(self, writes)
+
+    monkeypatch.setattr(WriteGroup, "_run", run)
+    results, _ = _write_together(engine, ["a", "b", "c"])
+    assert all(isinstance(results[v], int) for v in ("a", "b", "c"))
+    assert _rows(engine) == ["a", "b", "c", "first"]
 
 
 def test_no_group_for_sqlite_in_memory_or_with_groups_off(tmp_path):
@@ -265,34 +278,19 @@ def test_a_comment_is_grouped_only_when_it_is_all_its_request_writes(file_app, m
 def test_a_grouped_comment_is_answered_stamped_and_indexed_after_the_turn(file_app, monkeypatch):
     """What follows a grouped comment's commit runs once its group has let the write turn go:
     the answer, the pages' stamps, the indexer's wake — and the indexer does write its row."""
-    from consult import pagecache
-    from consult.api import views as api_views
-    from consult.search import indexer
     from consult.search.models import SearchDocument
-    from tests.test_database import _turn_is_free
+    from tests.test_database import watch_the_turn
 
     app, consultation_id = file_app(RATELIMIT_ENABLED=False)
     client = app.test_client()
     url = f"/api/v1/consultations/{consultation_id}/comments"
     assert client.post(url, json={"body": "先来的建议。", "category": "individual"}) \
         .status_code == 201
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    seen: dict[str, bool] = {}
-
-    def noting(name, real):
-        def call(*args, **kwargs):
-            seen[name] = _turn_is_free(path)
-            return real(*args, **kwargs)
-        return call
-
     grouped = []
     real_write = WriteGroup.write
     monkeypatch.setattr(WriteGroup, "write",
                         lambda self, *args: grouped.append(1) or real_write(self, *args))
-    monkeypatch.setattr(pagecache, "bump", noting("stamps", pagecache.bump))
-    monkeypatch.setattr(pagecache, "_enabled", lambda: True)
-    monkeypatch.setattr(indexer, "wake", noting("indexer", indexer.wake))
-    monkeypatch.setattr(api_views, "_private", noting("answer", api_views._private))
+    seen = watch_the_turn(app, monkeypatch)
     response = client.post(url, json={"body": "建议增加听证。", "category": "individual"})
     assert response.status_code == 201
     assert grouped == [1]
