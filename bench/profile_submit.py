@@ -183,15 +183,14 @@ def drain(app, cpu: float, posts: int) -> tuple[float, float]:
     """Wait until no comment waits for its search index row (consult/search/indexer.py writes
     them after the commit, in a thread of this process); (seconds waited after the last POST,
     this process's CPU per comment since `cpu`, the indexer's included)."""
-    from consult.comments.models import Comment
+    from consult.comments.models import UnindexedComment
     from consult.extensions import db
 
     last = time.perf_counter()
     deadline = last + 60
     while time.perf_counter() < deadline:
         with app.app_context():
-            waiting = db.session.scalar(db.select(Comment.id).where(Comment.index_pending)
-                                        .limit(1))
+            waiting = db.session.scalar(db.select(UnindexedComment.comment_id).limit(1))
             db.session.remove()
         if waiting is None:
             break

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from consult import create_app
 from consult.extensions import db
@@ -215,11 +215,14 @@ def test_upgrade_gives_each_consultation_the_window_minimums_in_force(empty_data
 
 def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_database_url,
                                                                       tmp_path, real_session):
-    """0015: on SQLite the trigger that counts each inserted comment (consult/comments/counts.py)
-    is made by the migrations exactly as by the models, and counts."""
+    """0015 and 0017: on SQLite the triggers that count each inserted comment
+    (consult/comments/counts.py) and list each published one for its search index row
+    (consult/comments/models.py `UnindexedComment`) are made by the migrations exactly as by
+    the models, and work."""
     if not empty_database_url.startswith("sqlite"):
         pytest.skip("SQLite's trigger")
-    trigger = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'comments_counted'"
+    trigger = ("SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master "
+               "WHERE type = 'trigger' AND tbl_name = 'comments' ORDER BY name)")
     made = create_app({"TESTING": True,
                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'made.db'}"})
     with made.app_context():
@@ -227,6 +230,7 @@ def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_data
         with db.engine.connect() as conn:
             expected = conn.execute(text(trigger)).scalar()
         db.engine.dispose()
+    assert "comments_counted" in expected and "comments_unindexed" in expected
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0003_house")  # a database with a comment in it
@@ -260,6 +264,64 @@ def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_data
 
         assert counts_by_status([1]) == {1: {"published": 2}}
         assert counts_by_article(1, 1) == {None: 2}
+        with db.engine.connect() as conn:  # the first was indexed by the release it came from
+            assert list(conn.scalars(text("SELECT comment_id FROM unindexed_comments"))) == [2]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_upgrade_lists_the_comments_still_waiting_for_their_search_rows(empty_database_url,
+                                                                       real_session):
+    """0017: the comments flagged `index_pending` when it runs wait on the list instead, the
+    flag goes, and the indexer writes their rows (the others had theirs already)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0003_house")
+        now = "2026-03-01 08:00:00"
+        statements = [
+            "INSERT INTO units (id, name, is_legal_office, created_at) "
+            "VALUES (1, '市人社局', false, :now)",
+            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
+            "updated_at, approved_at) VALUES (1, '办法', 'rule', 1, '', '', 'open', "
+            "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now, "
+            ":now)",
+            "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
+            "VALUES (1, 1, 1, :now)",
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade(revision="0016_comment_group_index")
+        statements = [
+            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, "
+            "category, channel, publish_name, notify, status, created_at, received_at, "
+            f"index_pending) VALUES ({i}, 'T{i}', 1, 1, '建议延长公示期{i}', 'individual', 'web', "
+            f"false, false, 'published', :now, :now, {pending})"
+            for i, pending in ((1, "false"), (2, "true"), (3, "true"))
+        ]
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), {"now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            waiting = list(conn.scalars(text(
+                "SELECT comment_id FROM unindexed_comments ORDER BY comment_id")))
+            columns = {c["name"] for c in inspect(conn).get_columns("comments")}
+            indexes = {i["name"] for i in inspect(conn).get_indexes("comments")}
+        assert waiting == [2, 3]
+        assert "index_pending" not in columns and "ix_comments_index_pending" not in indexes
+        from consult.search.indexing import index_pending_comments
+
+        assert index_pending_comments() == 2
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM unindexed_comments")) == 0
+            assert list(conn.scalars(text(
+                "SELECT ref_id FROM search_documents WHERE kind = 'comment' ORDER BY ref_id"
+            ))) == [2, 3]
+        downgrade(revision="0016_comment_group_index")  # and back: the flags again
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM comments WHERE index_pending")) == 0
         db.session.remove()
         db.engine.dispose()
 

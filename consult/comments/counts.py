@@ -154,16 +154,19 @@ def counted_by_insert(dialect) -> bool:
     return dialect.name == "postgresql"
 
 
-def counted_insert(insert: str) -> str:
+def counted_insert(insert: str, *also: str) -> str:
     """PostgreSQL: `insert` (an INSERT INTO comments … without RETURNING) that also counts the
     comment it inserts and returns its id — nothing, when it inserted none. Parameters
-    `shard` and `article_shard` (`shards()`); the rows in the order of every writer."""
+    `shard` and `article_shard` (`shards()`); the rows in the order of every writer.
+    `also`: more data-modifying statements on what it inserted (`inserted`: id, status, …),
+    run by the same statement."""
+    more = "".join(f", also_{n} AS ({statement})" for n, statement in enumerate(also))
     return (f"WITH inserted AS ({insert} "
             "RETURNING id, consultation_id, version_id, article_id, status), "
             f"counted AS ({_COLUMNS}"
             "SELECT consultation_id, 0, 0, status, CAST(:shard AS SMALLINT), 1 FROM inserted "
             "UNION ALL SELECT consultation_id, coalesce(version_id, 0), coalesce(article_id, 0), "
-            f"'*', CAST(:article_shard AS SMALLINT), 1 FROM inserted{_ON_CONFLICT}) "
+            f"'*', CAST(:article_shard AS SMALLINT), 1 FROM inserted{_ON_CONFLICT}){more} "
             "SELECT id FROM inserted")
 
 

@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, false, text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult import clock, labels
@@ -139,9 +150,6 @@ class Comment(db.Model):
     language: Mapped[str | None] = mapped_column(String(10))
     # Its group of near-identical comments (F13; consult/answers/groups.py), if any.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"))  # partial index
-    # Published by a citizen's POST, its search index row not written yet: the indexer writes
-    # it after the commit, in batches (consult/search/indexing.py, `index_pending_comments`).
-    index_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     consultation = relationship("Consultation")
     version = relationship("DraftVersion")
@@ -169,11 +177,6 @@ class Comment(db.Model):
         return mask(self.region) if self.region else None
 
 
-# The few comments whose search index row is still to be written, found without reading the
-# others. Its condition is written as each database's queries write the column (SQLite has no
-# boolean: `index_pending = 1`), or SQLite's planner would not see that the index applies.
-Index("ix_comments_index_pending", Comment.__table__.c.index_pending,
-      sqlite_where=text("index_pending = 1"), postgresql_where=text("index_pending"))
 # Most comments come from nobody signed in and from no hearing, and are in no group when they
 # are made: these indexes hold only those that are (`citizen_id = ?` implies NOT NULL, so both
 # databases use them for such queries), and a citizen's comment writes three index entries
@@ -199,3 +202,40 @@ class CommentCount(db.Model):
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UnindexedComment(db.Model):
+    """A published comment whose search index row is not written yet: a citizen's comment,
+    inserted by its POST without the row (consult/comments/services.py `_insert`), waits here
+    for the indexer, which writes the rows after the commit, in batches, and deletes these
+    entries in the same transaction (consult/search/indexing.py `index_pending_comments`).
+
+    A table of its own rather than a flag on the comment: clearing a flag rewrote the comment's
+    row and, on PostgreSQL, every one of its index entries (the flag was indexed, so the
+    update was never HOT); an entry here is one small row, deleted (bench/README.md).
+
+    Filled by the comment's own INSERT statement: on PostgreSQL by its WITH
+    (`QUEUED_FROM_INSERTED`), on SQLite by a trigger (`SQLITE_TRIGGER`), which queues every
+    published comment inserted — a comment the ORM inserts has its row written by its own flush
+    (consult/search/indexing.py `sync`), which takes its entry out again."""
+
+    __tablename__ = "unindexed_comments"
+
+    # No foreign key: its check would cost each comment's INSERT a lookup (and, on PostgreSQL,
+    # a lock) of the row it has just written; comments are never deleted (SPEC F9).
+    comment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+# PostgreSQL: a WITH's data-modifying part queuing the published comments of `inserted` (the
+# WITH's INSERT INTO comments ... RETURNING id, status): consult/comments/services.py.
+QUEUED_FROM_INSERTED = ("INSERT INTO unindexed_comments (comment_id) "
+                        "SELECT id FROM inserted WHERE status = 'published'")
+# SQLite: every published comment inserted is queued by its INSERT's statement. Made once every
+# table is (and by migration 0017); a migration that rebuilds `comments` (Alembic's batch mode
+# on SQLite) must make it again.
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS comments_unindexed AFTER INSERT ON comments "
+    "WHEN NEW.status = 'published' BEGIN "
+    "INSERT INTO unindexed_comments (comment_id) VALUES (NEW.id); END"
+)
+event.listen(db.metadata, "after_create", DDL(SQLITE_TRIGGER).execute_if(dialect="sqlite"))

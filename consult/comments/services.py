@@ -18,7 +18,13 @@ from consult.auth.models import User
 from consult.comments import counts, idempotency, screening, targets
 from consult.comments.counts import counts_by_article, counts_by_status
 from consult.comments.masking import mask
-from consult.comments.models import Category, Channel, Comment, CommentStatus
+from consult.comments.models import (
+    QUEUED_FROM_INSERTED,
+    Category,
+    Channel,
+    Comment,
+    CommentStatus,
+)
 from consult.comments.targets import MAX_ARTICLE_NUMBER, CommentTarget
 from consult.comments.tracking import new_tracking_no, normalize
 from consult.consultations.models import (
@@ -225,16 +231,15 @@ def _insert(values: dict, consultation: Consultation | CommentTarget, *,
     or, for a kept target, when the database no longer holds what it says
     (`targets.guard_sql`).
 
-    What a flush would do besides is done here, in the same transaction: its kept counts (by
-    the INSERT's own statement: on PostgreSQL `counts.counted_insert`, on SQLite its trigger)
-    and the signal `comment_submitted` for the read models (the pages that show
-    it; its search index row, written after the commit). The comment is then made as if it
-    had been loaded from its row (no attribute events for its thirty columns) and sits in the
-    session: its consultation, version and article come from the identity map.
+    What a flush would do besides is done here, in the same transaction: its kept counts and,
+    published, its entry among the comments waiting for their search index rows
+    (`UnindexedComment`), both by the INSERT's own statement (on PostgreSQL
+    `counts.counted_insert`, on SQLite triggers), and the signal `comment_submitted` for the
+    read models (the pages that show it; the indexer woken after the commit). The comment is
+    then made as if it had been loaded from its row (no attribute events for its thirty
+    columns) and sits in the session: its consultation, version and article come from the
+    identity map.
     """
-    # Published at once: its search index row is written after the commit, in a batch
-    # (consult/search/indexer.py), not in this request.
-    values["index_pending"] = values["status"] == CommentStatus.PUBLISHED
     for column in _INSERTED:
         if column.key not in values:
             if column.default is not None or column.server_default is not None:
@@ -279,7 +284,8 @@ _MANAGER = inspect(Comment).class_manager
 @functools.cache
 def _insert_statement(dialect, guard: str | None = None):
     """`INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id` (SQLite 3.35+; on
-    PostgreSQL counting the comment as well: `counts.counted_insert`), with each column's type
+    PostgreSQL counting and queuing the comment as well: `counts.counted_insert`), with each
+    column's type
     for its parameter. As text: SQLAlchemy
     compiles its own ON CONFLICT constructs again on every execution.
 
@@ -304,7 +310,7 @@ def _insert_statement(dialect, guard: str | None = None):
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in _INSERTED)}) "
            f"{source} ON CONFLICT ({quote(table.c.idempotency_key.name)}) DO NOTHING")
     if counts.counted_by_insert(dialect):
-        sql = counts.counted_insert(sql)
+        sql = counts.counted_insert(sql, QUEUED_FROM_INSERTED)
     else:
         sql += f" RETURNING {quote(table.c.id.name)}"
     return text(sql).bindparams(*binds).columns(table.c.id)

@@ -1,7 +1,8 @@
 """The search index rows of citizens' new comments, written after the commit, in batches.
 
-A comment published at once by a citizen's POST is saved with `index_pending` and no index
-row (consult/comments/services.py `_insert`, consult/search/indexing.py): its row — the masked
+A comment published at once by a citizen's POST is saved with no index row, on the list of
+comments waiting for theirs (consult/comments/services.py `_insert`, consult/comments/models.py
+`UnindexedComment`, consult/search/indexing.py): its row — the masked
 text, its tokens, a 27-column INSERT and on SQLite the full-text index's trigger — was a tenth
 of the POST, inside the write lock (bench/README.md, comment submission). After the commit
 this process's indexer is woken:
@@ -14,10 +15,10 @@ this process's indexer is woken:
 - with `SEARCH_INDEX_DELAY = 0` (the tests) the rows are written right after the commit, by
   the thread that committed.
 
-Nothing is lost when a process dies first: the flags are in the database. The schedule's
+Nothing is lost when a process dies first: the list is in the database. The schedule's
 tick (consult/jobs/schedule.py) queues the job `search_index` when a comment has waited
-longer than it should, and `flask --app app search reindex` rebuilds the index and clears every
-flag. An indexer that fails logs it and tries again later (the next wake, or RETRY_SECONDS);
+longer than it should, and `flask --app app search reindex` rebuilds the index and empties the
+list. An indexer that fails logs it and tries again later (the next wake, or RETRY_SECONDS);
 it never fails the request.
 """
 
@@ -130,7 +131,7 @@ class Indexer:
     comments this process made (`own`): with several processes (gunicorn's workers, several
     hosts) each builds the rows of its own comments only — the masked text and the tokens
     are most of the work — instead of each building every comment waiting and finding the
-    others had claimed them first. A process that dies leaves its comments flagged: the
+    others had claimed them first. A process that dies leaves its comments waiting: the
     schedule's tick catches them up (`_catch_up`, every comment waiting)."""
 
     def __init__(self, app: Flask):
@@ -176,7 +177,7 @@ class Indexer:
                     self.own.update(ids)
 
     def stop(self, timeout: float = 10) -> None:
-        """End the thread (tests; a process that exits): waiting comments stay flagged."""
+        """End the thread (tests; a process that exits): waiting comments stay listed."""
         self.stopped.set()
         self.woken.set()
         if self.thread is not None:

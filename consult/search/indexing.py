@@ -7,9 +7,10 @@ publishes its index row with it and a rollback takes both back. What is not publ
 (or never written): the rows are built by queries that select public things only.
 
 The one exception is a citizen's comment published at once (consult/comments/services.py
-`_insert`, without a flush): it is saved with `index_pending` and no row, and its row is
-written after the commit, in batches with the others waiting (`index_pending_comments`, run
-by consult/search/indexer.py): found by search a second or so later, and not in the POST.
+`_insert`, without a flush): it is saved with no row, waiting among the `UnindexedComment`s,
+and its row is written after the commit, in batches with the others waiting
+(`index_pending_comments`, run by consult/search/indexer.py): found by search a second or so
+later, and not in the POST.
 
 `reindex` rebuilds the whole index in batches (`flask --app app search reindex`): after an
 upgrade from a release without search, or to apply a changed tokenizer.
@@ -28,17 +29,17 @@ from sqlalchemy import (
     bindparam,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.orm import Session
 
 from consult import clock, database, signals
 from consult.answers.models import Report
 from consult.comments.masking import mask
-from consult.comments.models import Comment, CommentStatus
+from consult.comments.models import Comment, CommentStatus, UnindexedComment
 from consult.consultations.models import Article, Consultation, DraftVersion
 from consult.consultations.policy import is_public
 from consult.consultations.queries import public_clause
@@ -49,6 +50,7 @@ from consult.textfold import search_tokens
 
 BATCH = 2000
 DOCS = SearchDocument.__table__
+WAITING = UnindexedComment.__table__
 
 # Attributes of a consultation whose change touches its own rows (title, texts) or, for the
 # second set, every row that belongs to it (visibility, unit, type).
@@ -123,8 +125,8 @@ PENDING_BATCH = 500
 @signals.comment_submitted.connect
 def _comment_submitted(comment: Comment, *, session: Session, **_) -> None:
     """A citizen's comment written without a flush (consult/comments/services.py): published
-    at once, it waits for its row (`index_pending`), written after the commit."""
-    if comment.index_pending:
+    at once, it waits for its row (`UnindexedComment`), written after the commit."""
+    if comment.status == CommentStatus.PUBLISHED:
         session.info.setdefault(PENDING_KEY, []).append(comment.id)
 
 
@@ -222,9 +224,9 @@ def _new_comment_rows(session: Session, comments: list[Comment]) -> list[dict]:
 
 def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
                            among: Iterable[int] | None = None) -> int:
-    """Write the rows of up to `limit` comments waiting for theirs (`index_pending`) and clear
-    their flags, in a transaction of its own (on `bind`: the session's engine, or the test's
-    connection); how many comments were taken. `among`: only comments of these ids (a
+    """Write the rows of up to `limit` comments waiting for theirs (`UnindexedComment`) and
+    take them off the list, in a transaction of its own (on `bind`: the session's engine, or
+    the test's connection); how many comments were taken. `among`: only comments of these ids (a
     process's indexer takes the comments its own requests made, so that several processes do
     not each build the rows of every comment waiting, to find the others have claimed them).
 
@@ -243,11 +245,14 @@ def index_pending_comments(limit: int = PENDING_BATCH, *, bind=None,
     with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
         with session.begin():
             connection = session.connection()
-            waiting = _comment_select().where(Comment.index_pending)
-            if among is not None:
-                waiting = waiting.where(_among(connection, Comment.id, among))
+            # The ids first, then their comments by key: a join of the list with `comments`
+            # let PostgreSQL's planner walk every comment and look each up in the list.
+            candidates = among if among is not None else list(connection.scalars(
+                select(WAITING.c.comment_id).order_by(WAITING.c.comment_id).limit(limit)))
             built = {c.id: (tuple(c), prepared.parameters(_comment_row(*c)))
-                     for c in connection.execute(waiting.order_by(Comment.id).limit(limit))}
+                     for c in connection.execute(
+                         _comment_select().where(_among(connection, Comment.id, candidates))
+                         .order_by(Comment.id).limit(limit))} if candidates else {}
         with database.writing(), session.begin():
             connection = session.connection()
             ids = _claim_pending(connection, limit, among)
@@ -287,26 +292,28 @@ def _among(connection, column, ids: list[int]):
 
 
 def _claim_pending(connection, limit: int, among: list[int] | None = None) -> list[int]:
-    """Clear the flags of up to `limit` waiting comments (of the ids `among`, if given),
-    oldest first; their ids. A write first: SQLite's write lock is taken (or waited for)
-    before anything is read."""
-    T = Comment.__table__
-    waiting = select(T.c.id).where(T.c.index_pending)
+    """Take up to `limit` waiting comments (of the ids `among`, if given) off the list, oldest
+    first; their ids. A write first: SQLite's write lock is taken (or waited for) before
+    anything is read."""
+    waiting = select(WAITING.c.comment_id)
     if among is not None:
-        waiting = waiting.where(_among(connection, T.c.id, among))
+        waiting = waiting.where(_among(connection, WAITING.c.comment_id, among))
     # Materialized, so that PostgreSQL picks (and locks) once (as consult/jobs/queue.py).
-    picked = (waiting.order_by(T.c.id).limit(limit)
+    picked = (waiting.order_by(WAITING.c.comment_id).limit(limit)
               .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
     return list(connection.scalars(
-        update(T).where(T.c.id.in_(select(picked.c.id)), T.c.index_pending)
-        .values(index_pending=False).returning(T.c.id)))
+        delete(WAITING).where(WAITING.c.comment_id.in_(select(picked.c.comment_id)))
+        .returning(WAITING.c.comment_id)))
 
 
 def comments_waiting(created_before) -> bool:
     """Whether a comment made before `created_before` still waits for its row (the indexer
     that should have written it died, or failed)."""
+    # The oldest on the list is the one of the lowest id (ids are given in the order of the
+    # INSERTs), found by key: a join would let the planner walk the comments.
+    oldest = select(func.min(WAITING.c.comment_id)).scalar_subquery()
     return db.session.scalar(select(Comment.id).where(
-        Comment.index_pending, Comment.created_at < created_before).limit(1)) is not None
+        Comment.id == oldest, Comment.created_at < created_before)) is not None
 
 
 def _policy_rows(connection, policy_ids: Iterable[int], interpretation_ids: Iterable[int]):
@@ -376,6 +383,12 @@ def sync(session: Session, pending: Pending) -> None:
     fresh = [c for c in pending.new_comments if c.id not in comment_rows]
     for row in _new_comment_rows(session, fresh):
         comment_rows.setdefault(row["ref_id"], row)
+    # Their rows are written here: none waits for the indexer (SQLite's trigger listed every
+    # published comment inserted: consult/comments/models.py `UnindexedComment`).
+    new_ids = [c.id for c in pending.new_comments]
+    for start in range(0, len(new_ids), BATCH):
+        connection.execute(delete(WAITING).where(
+            WAITING.c.comment_id.in_(new_ids[start:start + BATCH])))
     _replace(connection, [(Kind.COMMENT, comment_ids)], list(comment_rows.values()))
     if pending.policies or pending.interpretations:
         policies = sorted(pending.policies)
@@ -389,12 +402,10 @@ def sync(session: Session, pending: Pending) -> None:
 
 
 def clear_pending(session: Session) -> int:
-    """Clear every comment's `index_pending` flag, before a `reindex` in the same transaction
-    writes their rows (a comment committed after this UPDATE keeps its flag, and the indexer
-    writes its row later); how many were cleared."""
-    T = Comment.__table__
-    return session.connection().execute(
-        update(T).where(T.c.index_pending).values(index_pending=False)).rowcount
+    """Empty the list of comments waiting for their rows, before a `reindex` in the same
+    transaction writes their rows (a comment committed after this DELETE stays on it, and the
+    indexer writes its row later); how many were taken off."""
+    return session.connection().execute(delete(WAITING)).rowcount
 
 
 def reindex(session: Session, *, batch: int = BATCH) -> int:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from consult.comments.counts import counts_by_status
-from consult.comments.models import Comment
+from consult.comments.models import Comment, UnindexedComment
 from consult.extensions import db
 from consult.search import indexer
 from consult.search.indexing import index_pending_comments
@@ -71,7 +71,7 @@ def _written(tracking_no: str, wakes: list) -> Comment:
     has run, the row is there."""
     comment = db.session.scalar(db.select(Comment).where(Comment.tracking_no == tracking_no))
     assert comment is not None and comment.article is not None
-    assert comment.index_pending and wakes
+    assert wakes and db.session.get(UnindexedComment, comment.id) is not None
     assert index_pending_comments() >= 1
     assert db.session.scalar(db.select(SearchDocument.id).where(
         SearchDocument.kind == Kind.COMMENT, SearchDocument.ref_id == comment.id)) is not None

@@ -55,9 +55,9 @@ def search_rows(server, consultation_id: int, seconds: float = 60) -> tuple[int,
         deadline = time.monotonic() + seconds
         while True:
             with engine.connect() as conn:
-                waiting = conn.execute(text("SELECT count(*) FROM comments WHERE "
-                                            "consultation_id = :c AND index_pending"),
-                                       scope).scalar_one()
+                waiting = conn.execute(text(
+                    "SELECT count(*) FROM unindexed_comments JOIN comments "
+                    "ON comments.id = comment_id WHERE consultation_id = :c"), scope).scalar_one()
                 if not waiting or time.monotonic() > deadline:
                     published = conn.execute(text(
                         "SELECT count(*) FROM comments WHERE consultation_id = :c "
