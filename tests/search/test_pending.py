@@ -473,3 +473,38 @@ def test_two_indexers_on_postgresql_share_the_work_and_never_index_twice(app, re
         assert waiting == 0
     finally:
         engine.dispose()
+
+
+def test_an_indexer_waits_for_a_consultation_being_changed_and_sees_the_change(app,
+                                                                               real_session):
+    """The indexer reads its comments' consultations FOR SHARE in its writing transaction: a
+    consultation being made not public meanwhile (here: withdrawn before it was ever approved)
+    is waited for, then seen, and the comment gets no row although it was built before."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's write transactions are serial already")
+    consultation = factories.consultation("open")
+    comment = _listed(factories.comment(consultation, body=BODY))
+    db.session.execute(text("DELETE FROM search_documents"))
+    db.session.commit()
+    engine = create_engine(db.engine.url, poolclass=NullPool)
+    try:
+        taken: list[int] = []
+        thread = threading.Thread(target=lambda: taken.append(
+            index_pending_comments(bind=engine)))
+        with engine.connect() as holder:  # closed (its change rolled back) if this fails
+            change = holder.begin()
+            holder.execute(text("UPDATE consultations SET state = 'withdrawn', "
+                                "approved_at = NULL WHERE id = :id"), {"id": consultation.id})
+            thread.start()
+            thread.join(1.0)
+            assert thread.is_alive()  # waiting for the consultation's row
+            change.commit()
+        thread.join(30)
+        assert taken == [1]
+        with engine.connect() as connection:
+            assert connection.scalar(text(
+                "SELECT count(*) FROM search_documents WHERE kind = 'comment' "
+                "AND ref_id = :id"), {"id": comment.id}) == 0
+            assert connection.scalar(text("SELECT count(*) FROM unindexed_comments")) == 0
+    finally:
+        engine.dispose()
