@@ -42,6 +42,9 @@ _engine = create_engine(_url, **engine_options(_url, _config))
 configure_engine(_engine, _config)
 with _engine.begin() as _connection:
     if _engine.dialect.name == "postgresql":
+        # Each worker imports this: one at a time, or two may both find no table and the
+        # second CREATE fails on PostgreSQL's catalogue (that worker, and gunicorn, exit).
+        _connection.execute(text("SELECT pg_advisory_xact_lock(8080)"))
         _connection.execute(text(
             "CREATE TABLE IF NOT EXISTS bench_rows (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL,"
             " created_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
