@@ -140,36 +140,46 @@ def test_upgrade_backfills_when_each_report_was_first_published(empty_database_u
         db.engine.dispose()
 
 
+NOW = "2026-03-01 08:00:00"
+
+
+def _run(*statements: str) -> None:
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement), {"now": NOW})
+
+
+def _a_consultation(state: str = "scheduled") -> None:
+    """A unit, its consultation 1 (approved unless a draft) and its version 1, written as the
+    schema of 0003_house takes them."""
+    approved = "NULL" if state == "draft" else ":now"
+    _run("INSERT INTO units (id, name, is_legal_office, created_at) "
+         "VALUES (1, '市人社局', false, :now)",
+         "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
+         "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
+         f"updated_at, approved_at) VALUES (1, '办法', 'rule', 1, '', '', '{state}', "
+         "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now, "
+         f"{approved})",
+         "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
+         "VALUES (1, 1, 1, :now)")
+
+
 def test_upgrade_counts_the_comments_already_there(empty_database_url, real_session):
     """0007_pages and 0013_counts: the kept counts — by status, and by article for the
     contents list — start from the comments in the database."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0003_house")
-        now = "2026-03-01 08:00:00"
-        statements = [
-            "INSERT INTO units (id, name, is_legal_office, created_at) "
-            "VALUES (1, '市人社局', false, :now)",
-            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
-            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
-            "updated_at) VALUES (1, '办法', 'rule', 1, '', '', 'scheduled', "
-            "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now)",
-            "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
-            "VALUES (1, 1, 1, :now)",
-            "INSERT INTO articles (id, version_id, number, label, text) "
-            "VALUES (7, 1, 1, '第一条', '条文')",
-        ] + [
-            "INSERT INTO comments (id, tracking_no, consultation_id, version_id, article_id, "
-            "body, category, channel, publish_name, notify, status, created_at, received_at) "
-            f"VALUES ({i}, 'T{i}', 1, 1, {article}, '意见', 'individual', 'web', false, false, "
-            f"'{status}', :now, :now)"
-            for i, (status, article) in enumerate(
-                [("published", 7), ("published", "NULL"), ("published", 7), ("hidden", 7),
-                 ("unverified", "NULL")], start=1)
-        ]
-        with db.engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement), {"now": now})
+        _a_consultation()
+        _run("INSERT INTO articles (id, version_id, number, label, text) "
+             "VALUES (7, 1, 1, '第一条', '条文')", *(
+                 "INSERT INTO comments (id, tracking_no, consultation_id, version_id, "
+                 "article_id, body, category, channel, publish_name, notify, status, "
+                 f"created_at, received_at) VALUES ({i}, 'T{i}', 1, 1, {article}, '意见', "
+                 f"'individual', 'web', false, false, '{status}', :now, :now)"
+                 for i, (status, article) in enumerate(
+                     [("published", 7), ("published", "NULL"), ("published", 7),
+                      ("hidden", 7), ("unverified", "NULL")], start=1)))
         upgrade()
         from consult.comments.counts import counts_by_article, counts_by_status
 
@@ -234,24 +244,11 @@ def test_a_migrated_sqlite_database_counts_comments_as_a_new_one_does(empty_data
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0003_house")  # a database with a comment in it
-        now = "2026-03-01 08:00:00"
-        with db.engine.begin() as conn:
-            for statement in (
-                "INSERT INTO units (id, name, is_legal_office, created_at) "
-                "VALUES (1, '市人社局', false, :now)",
-                "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, "
-                "state, opens_at, closes_at, verification, moderation, concerns_business, "
-                "created_at, updated_at) VALUES (1, '办法', 'rule', 1, '', '', 'scheduled', "
-                "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, "
-                ":now)",
-                "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
-                "VALUES (1, 1, 1, :now)",
-                "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, "
-                "category, channel, publish_name, notify, status, created_at, received_at) "
-                "VALUES (1, 'T1', 1, 1, '意见', 'individual', 'web', false, false, "
-                "'published', :now, :now)",
-            ):
-                conn.execute(text(statement), {"now": now})
+        _a_consultation()
+        _run("INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, "
+             "category, channel, publish_name, notify, status, created_at, received_at) "
+             "VALUES (1, 'T1', 1, 1, '意见', 'individual', 'web', false, false, "
+             "'published', :now, :now)")
         upgrade()
         with db.engine.begin() as conn:
             assert expected and conn.execute(text(trigger)).scalar() == expected
@@ -277,32 +274,14 @@ def test_upgrade_lists_the_comments_still_waiting_for_their_search_rows(empty_da
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0003_house")
-        now = "2026-03-01 08:00:00"
-        statements = [
-            "INSERT INTO units (id, name, is_legal_office, created_at) "
-            "VALUES (1, '市人社局', false, :now)",
-            "INSERT INTO consultations (id, title, type, unit_id, summary, explanation, state, "
-            "opens_at, closes_at, verification, moderation, concerns_business, created_at, "
-            "updated_at, approved_at) VALUES (1, '办法', 'rule', 1, '', '', 'open', "
-            "'2026-01-01 00:00:00', '2026-12-31 15:59:59', 'none', 'post', false, :now, :now, "
-            ":now)",
-            "INSERT INTO draft_versions (id, consultation_id, number, created_at) "
-            "VALUES (1, 1, 1, :now)",
-        ]
-        with db.engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement), {"now": now})
+        _a_consultation("open")
         upgrade(revision="0016_comment_group_index")
-        statements = [
+        _run(*(
             "INSERT INTO comments (id, tracking_no, consultation_id, version_id, body, "
             "category, channel, publish_name, notify, status, created_at, received_at, "
             f"index_pending) VALUES ({i}, 'T{i}', 1, 1, '建议延长公示期{i}', 'individual', 'web', "
             f"false, false, 'published', :now, :now, {pending})"
-            for i, pending in ((1, "false"), (2, "true"), (3, "true"))
-        ]
-        with db.engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement), {"now": now})
+            for i, pending in ((1, "false"), (2, "true"), (3, "true"))))
         upgrade()
         with db.engine.connect() as conn:
             waiting = list(conn.scalars(text(

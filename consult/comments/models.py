@@ -229,13 +229,13 @@ class UnindexedComment(db.Model):
 # PostgreSQL: a WITH's data-modifying part queuing the published comments of `inserted` (the
 # WITH's INSERT INTO comments ... RETURNING id, status): consult/comments/services.py.
 QUEUED_FROM_INSERTED = ("INSERT INTO unindexed_comments (comment_id) "
-                        "SELECT id FROM inserted WHERE status = 'published'")
+                        f"SELECT id FROM inserted WHERE status = '{CommentStatus.PUBLISHED}'")
 # SQLite: every published comment inserted is queued by its INSERT's statement. Made once every
 # table is (and by migration 0017); a migration that rebuilds `comments` (Alembic's batch mode
 # on SQLite) must make it again.
 SQLITE_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS comments_unindexed AFTER INSERT ON comments "
-    "WHEN NEW.status = 'published' BEGIN "
+    f"WHEN NEW.status = '{CommentStatus.PUBLISHED}' BEGIN "
     "INSERT INTO unindexed_comments (comment_id) VALUES (NEW.id); END"
 )
 event.listen(db.metadata, "after_create", DDL(SQLITE_TRIGGER).execute_if(dialect="sqlite"))
